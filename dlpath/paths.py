@@ -1,0 +1,49 @@
+"""Where dlpath finds its content and keeps the learner's data.
+
+Content (`curriculum/`, `projects/`) is found both from a checkout (next to
+the package) and from an installed wheel (under `dlpath/_data/`).
+The learner's data lives in the platform's user data directory, or in
+`DLPATH_HOME` when it is set (tests always set it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["data_home", "content_dir", "curriculum_dir", "projects_dir"]
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def content_dir(name: str) -> Path:
+    """The shipped content folder `name` ("curriculum" or "projects")."""
+    installed = _PACKAGE / "_data" / name
+    if installed.is_dir():
+        return installed
+    return _PACKAGE.parent / name
+
+
+def curriculum_dir() -> Path:
+    """The curriculum that ships with dlpath."""
+    return content_dir("curriculum")
+
+
+def projects_dir() -> Path:
+    """The projects that ship with dlpath."""
+    return content_dir("projects")
+
+
+def data_home() -> Path:
+    """The folder that holds the learner's progress store (not created here)."""
+    override = os.environ.get("DLPATH_HOME")
+    if override:
+        return Path(override).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        return base / "dlpath"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "dlpath"
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "dlpath"

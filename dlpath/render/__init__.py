@@ -1,0 +1,4 @@
+"""Rendering: turns the core's plain data into rich output or JSON.
+
+Nothing here decides anything; it only shows what the core returned.
+"""

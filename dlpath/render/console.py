@@ -1,0 +1,54 @@
+"""Consoles and JSON output shared by every renderer.
+
+rich already follows `NO_COLOR` and writes no ANSI codes when the output is
+not a terminal; JSON is written with the standard library so it is never
+coloured or wrapped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+__all__ = ["console", "error_console", "jsonable", "print_json"]
+
+
+def console() -> Console:
+    """A console on standard output."""
+    return Console(file=sys.stdout, highlight=False)
+
+
+def error_console() -> Console:
+    """A console on standard error, for messages about failures."""
+    return Console(file=sys.stderr, highlight=False)
+
+
+def jsonable(value: Any) -> Any:
+    """`value` made of dicts, lists, strings, numbers, booleans and None."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return None
+    return value
+
+
+def print_json(value: Any) -> None:
+    """Write `value` as indented JSON on standard output."""
+    sys.stdout.write(json.dumps(jsonable(value), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
