@@ -59,37 +59,43 @@ def _fail(message: str, status: int, hint: str | None = None) -> None:
     raise typer.Exit(int(status))
 
 
+def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` with dlpath's errors mapped to a message and an exit status."""
+
+    @functools.wraps(fn)
+    def wrapper(*a: Any, **k: Any) -> Any:
+        try:
+            return fn(*a, **k)
+        except (typer.Exit, typer.Abort):
+            raise
+        except DlpathError as exc:
+            if _debug():
+                raise
+            _fail(exc.message, exc.exit_status, exc.hint)
+        except KeyboardInterrupt:
+            _fail("interrupted.", 130)
+        except OSError as exc:
+            if _debug():
+                raise
+            _fail(_describe_os_error(exc), ExitStatus.USAGE)
+        except Exception as exc:  # a bug in dlpath: say so, without a wall of text
+            if _debug():
+                raise
+            _fail(
+                f"dlpath hit an internal error ({type(exc).__name__}: {exc}).",
+                ExitStatus.USAGE,
+                "Run it again with `dlpath --traceback ...` (or DLPATH_DEBUG=1) "
+                "to see where, and please report it.",
+            )
+
+    return wrapper
+
+
 def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a command on `app`, mapping dlpath's errors to exit statuses."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def wrapper(*a: Any, **k: Any) -> Any:
-            try:
-                return fn(*a, **k)
-            except (typer.Exit, typer.Abort):
-                raise
-            except DlpathError as exc:
-                if _debug():
-                    raise
-                _fail(exc.message, exc.exit_status, exc.hint)
-            except KeyboardInterrupt:
-                _fail("interrupted.", 130)
-            except OSError as exc:
-                if _debug():
-                    raise
-                _fail(_describe_os_error(exc), ExitStatus.USAGE)
-            except Exception as exc:  # a bug in dlpath: say so, without a wall of text
-                if _debug():
-                    raise
-                _fail(
-                    f"dlpath hit an internal error ({type(exc).__name__}: {exc}).",
-                    ExitStatus.USAGE,
-                    "Run it again with `dlpath --traceback ...` (or DLPATH_DEBUG=1) "
-                    "to see where, and please report it.",
-                )
-
-        return app.command(*args, **kwargs)(wrapper)
+        return app.command(*args, **kwargs)(_wrap(fn))
 
     return decorate
 

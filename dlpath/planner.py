@@ -1,0 +1,521 @@
+"""What the learner should do: lesson statuses, `next`, progress, the map, search.
+
+Everything here is plain data in, plain data out: a `Curriculum`, the
+completions from the store, the chosen track and a hardware profile go in;
+dataclasses whose fields are the documented `--json` shapes come out.
+
+"Next" (DESIGN.md): a lesson whose prerequisites are all done (or skipped),
+chosen by stage order, then by the learner's track, then by the curriculum's own
+order. A lesson needing hardware the learner lacks is passed over, with why and
+what to do instead.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from dlpath.curriculum import Curriculum, Lesson, Requirements
+from dlpath.errors import NotYet
+
+__all__ = [
+    "DONE", "SKIPPED", "AVAILABLE", "LOCKED",
+    "LessonView", "PassedOver", "NextResult", "MapLesson", "MapView", "StageProgress",
+    "ProgressSummary", "SearchHit", "SearchResult", "ChangeResult",
+    "resolve_completions", "statuses", "lesson_view", "next_lesson", "map_view",
+    "progress_summary", "search", "hardware_gap", "mark_done", "mark_skipped", "undo",
+    "mermaid", "TrackView", "TrackList", "track_list",
+]
+
+DONE, SKIPPED, AVAILABLE, LOCKED = "done", "skipped", "available", "locked"
+
+
+@dataclass(frozen=True)
+class LessonView:
+    """A whole lesson with the learner's status (`dlpath show --json`)."""
+
+    id: str
+    title: str
+    stage: str
+    summary: str
+    objectives: list[str]
+    body: str | None
+    prerequisites: list[str]
+    resources: list[dict[str, str]]
+    hours: float
+    project: str | None
+    tracks: list[str]
+    requires: dict[str, Any]
+    status: str
+    aliases: list[str]
+    questions: int  # how many self-check questions `dlpath quiz` asks
+
+
+@dataclass(frozen=True)
+class PassedOver:
+    """A lesson `next` would have offered but the learner's hardware cannot run."""
+
+    id: str
+    why: str
+
+
+@dataclass(frozen=True)
+class NextResult:
+    """`dlpath next --json`."""
+
+    lesson: LessonView | None
+    reason: str
+    passed_over: list[PassedOver]
+    available: list[str]  # every lesson open now, in the order `next` would offer them
+
+
+@dataclass(frozen=True)
+class MapLesson:
+    id: str
+    title: str
+    stage: str
+    status: str
+    prerequisites: list[str]
+    project: str | None
+    tracks: list[str]
+
+
+@dataclass(frozen=True)
+class MapView:
+    """`dlpath map --json`."""
+
+    stages: list[str]
+    lessons: list[MapLesson]
+
+
+@dataclass(frozen=True)
+class StageProgress:
+    id: str
+    title: str
+    done: int  # done, passed or skipped
+    total: int
+    hours_done: float
+    hours_total: float
+
+
+@dataclass(frozen=True)
+class ProgressSummary:
+    """`dlpath progress --json`."""
+
+    stages: list[StageProgress]
+    done: list[str]
+    skipped: list[str]
+    attempts: list[dict[str, Any]]  # the most recent grading attempts, newest first
+    hours_done: float
+    hours_left: float
+    track: str | None
+    attempts_total: int
+    retired: list[str]  # completions of lessons no longer in the curriculum (kept, never dropped)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: str
+    title: str
+    stage: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """`dlpath search --json`."""
+
+    query: str
+    results: list[SearchHit]
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """What `done`, `skip` and `undo` did."""
+
+    id: str
+    title: str
+    status: str  # the lesson's status afterwards
+    changed: bool
+    message: str
+
+
+# ---------------------------------------------------------------- statuses
+
+
+def resolve_completions(curriculum: Curriculum, completions: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Map stored completions onto current lesson ids.
+
+    Returns ({lesson id: "done" | "skipped"}, [stored ids no longer in the curriculum]).
+    A completion stored under a former id (an alias) counts for the lesson.
+    """
+    finished: dict[str, str] = {}
+    retired: list[str] = []
+    for stored, completion in completions.items():
+        lesson_id = curriculum.canonical_id(stored)
+        if lesson_id is None:
+            retired.append(stored)
+            continue
+        how = getattr(completion, "how", completion)
+        kind = SKIPPED if how == "skipped" else DONE
+        if finished.get(lesson_id) != DONE:  # a real completion beats a skip under an old id
+            finished[lesson_id] = kind
+    return finished, sorted(retired)
+
+
+def statuses(curriculum: Curriculum, completions: Mapping[str, Any] | Any) -> dict[str, str]:
+    """Each lesson's status: done, skipped, available (prerequisites met) or locked.
+
+    `completions` is the store's `completions()` mapping, or a store itself.
+    """
+    if hasattr(completions, "completions"):
+        completions = completions.completions()
+    finished, _ = resolve_completions(curriculum, completions)
+    return _statuses(curriculum, finished)
+
+
+def _statuses(curriculum: Curriculum, finished: Mapping[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for lesson in curriculum.lessons:
+        if lesson.id in finished:
+            out[lesson.id] = finished[lesson.id]
+        elif all(curriculum.canonical_id(p) in finished for p in lesson.prerequisites):
+            out[lesson.id] = AVAILABLE
+        else:
+            out[lesson.id] = LOCKED
+    return out
+
+
+# ---------------------------------------------------------------- hardware
+
+
+def hardware_gap(requires: Requirements, profile: Any) -> str | None:
+    """Why `profile` cannot run a lesson needing `requires`, or None if it can."""
+    if not requires.any:
+        return None
+    has_gpu = bool(getattr(profile, "cuda_gpu", False))
+    vram = getattr(profile, "max_vram_gb", None)
+    if requires.cuda and not has_gpu:
+        return "it needs an NVIDIA GPU with CUDA, and none was found on this machine"
+    if requires.min_vram_gb is not None and (vram is None or vram < requires.min_vram_gb):
+        have = f"{vram:.0f} GB" if vram is not None else "an unknown amount"
+        return f"it needs a GPU with at least {requires.min_vram_gb:g} GB of memory, and this one has {have}"
+    return None
+
+
+# ---------------------------------------------------------------- views
+
+
+def lesson_view(curriculum: Curriculum, lesson: Lesson, status: str, with_body: bool = True) -> LessonView:
+    req: dict[str, Any] = {}
+    if lesson.requires.cuda:
+        req["cuda"] = True
+    if lesson.requires.min_vram_gb is not None:
+        req["min_vram_gb"] = lesson.requires.min_vram_gb
+    return LessonView(
+        id=lesson.id, title=lesson.title, stage=lesson.stage, summary=lesson.summary,
+        objectives=list(lesson.objectives), body=curriculum.body(lesson) if with_body else None,
+        prerequisites=list(lesson.prerequisites),
+        resources=[{"title": r.title, "kind": r.kind, "where": r.where} for r in lesson.resources],
+        hours=lesson.hours, project=lesson.project, tracks=list(lesson.tracks), requires=req,
+        status=status, aliases=list(lesson.aliases), questions=len(lesson.questions),
+    )
+
+
+def _offer_order(curriculum: Curriculum, track: str | None) -> list[Lesson]:
+    """Lessons in the order `next` considers them: stage, then track, then curriculum order."""
+    stage_pos = {s.id: i for i, s in enumerate(curriculum.stages)}
+    indexed = list(enumerate(curriculum.lessons))
+    indexed.sort(key=lambda il: (stage_pos[il[1].stage], track is None or track not in il[1].tracks, il[0]))
+    return [lesson for _, lesson in indexed]
+
+
+def next_lesson(
+    curriculum: Curriculum,
+    completions: Mapping[str, Any],
+    track: str | None = None,
+    profile: Any = None,
+) -> NextResult:
+    """The lesson to do now, why, and what was passed over for want of hardware."""
+    finished, _ = resolve_completions(curriculum, completions)
+    status = _statuses(curriculum, finished)
+    chosen: Lesson | None = None
+    passed_over: list[PassedOver] = []
+    available: list[str] = []
+    for lesson in _offer_order(curriculum, track):
+        if status[lesson.id] != AVAILABLE:
+            continue
+        gap = hardware_gap(lesson.requires, profile)
+        if gap is not None:
+            passed_over.append(PassedOver(lesson.id, _passed_over_why(lesson, gap)))
+            continue
+        available.append(lesson.id)
+        if chosen is None:
+            chosen = lesson
+    if chosen is None:
+        return NextResult(None, _nothing_left_reason(curriculum, status, passed_over), passed_over, available)
+    return NextResult(
+        lesson_view(curriculum, chosen, AVAILABLE),
+        _reason(curriculum, chosen, track),
+        passed_over,
+        available,
+    )
+
+
+def _passed_over_why(lesson: Lesson, gap: str) -> str:
+    return (
+        f"{gap}. Read it anyway with `dlpath show {lesson.id}` and work through it on a free cloud GPU "
+        f"(Google Colab or Kaggle Notebooks), then mark it with `dlpath done {lesson.id}`; "
+        f"or stay on the CPU path and test out with `dlpath skip {lesson.id}`. `dlpath gpu` explains your hardware."
+    )
+
+
+def _reason(curriculum: Curriculum, lesson: Lesson, track: str | None) -> str:
+    stage = curriculum.stages[curriculum.stage_index(lesson.stage)].title
+    if lesson.prerequisites:
+        base = f"Its prerequisites ({', '.join(lesson.prerequisites)}) are done"
+    else:
+        base = "It needs nothing you have not done"
+    where = f"it is the first open lesson of the {stage} stage"
+    if track and track in lesson.tracks:
+        where += f" on your track '{track}'"
+    elif track:
+        where += f" (no open lesson of your track '{track}' comes earlier)"
+    return f"{base}, and {where}."
+
+
+def _nothing_left_reason(curriculum: Curriculum, status: Mapping[str, str], passed_over: list[PassedOver]) -> str:
+    left = [lid for lid, s in status.items() if s in (AVAILABLE, LOCKED)]
+    if not left:
+        return f"You have finished every lesson of '{curriculum.title}'. Well done: `dlpath track` suggests where to specialize."
+    if passed_over:
+        return (
+            f"Everything your hardware can run is done. {len(passed_over)} open lesson(s) need a GPU "
+            f"({', '.join(p.id for p in passed_over)}), and {len(left) - len(passed_over)} more wait behind them."
+        )
+    return f"No lesson is open now, though {len(left)} are not done: check `dlpath map`."
+
+
+def map_view(curriculum: Curriculum, completions: Mapping[str, Any]) -> MapView:
+    status = statuses(curriculum, completions)
+    return MapView(
+        stages=[s.id for s in curriculum.stages],
+        lessons=[
+            MapLesson(l.id, l.title, l.stage, status[l.id], list(l.prerequisites), l.project, list(l.tracks))
+            for l in curriculum.lessons
+        ],
+    )
+
+
+def mermaid(view: MapView) -> str:
+    """The map as a Mermaid flowchart (GitHub renders it), with the same marks."""
+    def node(i: str) -> str:
+        return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", i)
+
+    marks = {DONE: "✓ ", SKIPPED: "↷ ", AVAILABLE: "→ ", LOCKED: ""}
+    lines = ["flowchart LR"]
+    for stage in view.stages:
+        lines.append(f'  subgraph {node("stage_" + stage)}["{stage}"]')
+        for l in view.lessons:
+            if l.stage == stage:
+                title = l.title.replace('"', "'")
+                lines.append(f'    {node(l.id)}["{marks[l.status]}{title}"]:::{l.status}')
+        lines.append("  end")
+    ids = {l.id for l in view.lessons}
+    for l in view.lessons:
+        for p in l.prerequisites:
+            if p in ids:
+                lines.append(f"  {node(p)} --> {node(l.id)}")
+    lines += [
+        "  classDef done fill:#c8e6c9,stroke:#2e7d32",
+        "  classDef skipped fill:#eeeeee,stroke:#9e9e9e,stroke-dasharray: 4",
+        "  classDef available fill:#fff9c4,stroke:#f9a825",
+        "  classDef locked fill:#ffffff,stroke:#bdbdbd,color:#9e9e9e",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def progress_summary(
+    curriculum: Curriculum,
+    completions: Mapping[str, Any],
+    attempts: Iterable[Any],
+    attempts_total: int,
+    track: str | None,
+) -> ProgressSummary:
+    finished, retired = resolve_completions(curriculum, completions)
+    stages = []
+    for stage in curriculum.stages:
+        lessons = [l for l in curriculum.lessons if l.stage == stage.id]
+        done = [l for l in lessons if l.id in finished]
+        stages.append(StageProgress(
+            stage.id, stage.title, len(done), len(lessons),
+            round(sum(l.hours for l in done), 1), round(sum(l.hours for l in lessons), 1),
+        ))
+    hours_done = round(sum(s.hours_done for s in stages), 1)
+    hours_total = round(sum(s.hours_total for s in stages), 1)
+    return ProgressSummary(
+        stages=stages,
+        done=[l.id for l in curriculum.lessons if finished.get(l.id) == DONE],
+        skipped=[l.id for l in curriculum.lessons if finished.get(l.id) == SKIPPED],
+        attempts=[
+            {"project": a.project, "lesson": a.lesson, "at": a.at, "passed": a.passed, "verdict": a.verdict,
+             "metrics": a.metrics, "duration_s": a.duration_s, "device": a.device}
+            for a in attempts
+        ],
+        hours_done=hours_done,
+        hours_left=round(hours_total - hours_done, 1),
+        track=track,
+        attempts_total=attempts_total,
+        retired=retired,
+    )
+
+
+# ---------------------------------------------------------------- search
+
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_FIELD_WEIGHTS = {"title": 4.0, "summary": 2.0, "objectives": 1.5, "body": 1.0}
+
+
+def _words(text: str) -> list[str]:
+    out = []
+    for token in _WORD.findall(text.lower()):
+        out.append(token)
+        if "-" in token:
+            out.extend(token.split("-"))
+    return out
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def search(curriculum: Curriculum, query: str, limit: int = 10) -> SearchResult:
+    """Lessons ranked by how well their title, summary and body match the words of `query`."""
+    terms = [_stem(w) for w in _words(query)]
+    if not terms:
+        return SearchResult(query, [])
+    docs = []
+    for lesson in curriculum.lessons:
+        fields = {
+            "title": lesson.title,
+            "summary": lesson.summary,
+            "objectives": " ".join(lesson.objectives),
+            "body": curriculum.body(lesson),
+        }
+        docs.append((lesson, {k: Counter(_stem(w) for w in _words(v)) for k, v in fields.items()},
+                     {k: v.lower() for k, v in fields.items()}))
+    n = len(docs)
+    df = {t: sum(1 for _, counts, _ in docs if any(t in c for c in counts.values())) for t in set(terms)}
+    phrase = " ".join(_words(query))
+    hits = []
+    for lesson, counts, texts in docs:
+        score = 0.0
+        matched = 0
+        for term in set(terms):
+            idf = math.log(1 + n / (1 + df[term]))
+            term_score = sum(
+                _FIELD_WEIGHTS[f] * (1 + math.log(c[term])) for f, c in counts.items() if c.get(term)
+            )
+            if term_score:
+                matched += 1
+                score += idf * term_score
+        if not matched:
+            continue
+        score *= matched / len(set(terms))  # lessons that match every word first
+        if len(terms) > 1 and any(phrase in t for t in texts.values()):
+            score *= 1.5
+        hits.append(SearchHit(lesson.id, lesson.title, lesson.stage, round(score, 3)))
+    hits.sort(key=lambda h: (-h.score, h.id))
+    return SearchResult(query, hits[:limit])
+
+
+# ---------------------------------------------------------------- changes
+
+
+def _unmet(curriculum: Curriculum, lesson: Lesson, finished: Mapping[str, str]) -> list[str]:
+    return [p for p in lesson.prerequisites if curriculum.canonical_id(p) not in finished]
+
+
+def mark_done(curriculum: Curriculum, store: Any, lesson_id: str, force: bool = False) -> ChangeResult:
+    """Mark a reading lesson done (`dlpath done`)."""
+    lesson = curriculum.lesson(lesson_id)
+    finished, _ = resolve_completions(curriculum, store.completions())
+    if finished.get(lesson.id) == DONE:
+        return ChangeResult(lesson.id, lesson.title, DONE, False, f"'{lesson.id}' is already done.")
+    if lesson.project:
+        raise NotYet(
+            f"'{lesson.id}' has a project: pass `dlpath check` to complete it.",
+            hint=f"Start it with `dlpath start {lesson.project}`, then run `dlpath check` in its folder. "
+            f"To test out of it instead: `dlpath skip {lesson.id}`.",
+        )
+    unmet = _unmet(curriculum, lesson, finished)
+    if unmet and not force:
+        raise NotYet(
+            f"'{lesson.id}' needs {', '.join(unmet)} first.",
+            hint=f"Do those lessons (or `dlpath skip` them if you know them), "
+            f"or mark it anyway with `dlpath done {lesson.id} --force`.",
+        )
+    store.complete(lesson.id, "done")
+    return ChangeResult(lesson.id, lesson.title, DONE, True, f"Marked '{lesson.id}' done.")
+
+
+def mark_skipped(curriculum: Curriculum, store: Any, lesson_id: str) -> ChangeResult:
+    """Test out of a lesson (`dlpath skip`): it counts as done for prerequisites."""
+    lesson = curriculum.lesson(lesson_id)
+    finished, _ = resolve_completions(curriculum, store.completions())
+    if lesson.id in finished:
+        return ChangeResult(lesson.id, lesson.title, finished[lesson.id], False,
+                            f"'{lesson.id}' is already {finished[lesson.id]}.")
+    store.complete(lesson.id, "skipped")
+    return ChangeResult(lesson.id, lesson.title, SKIPPED, True,
+                        f"Skipped '{lesson.id}': it counts as done for the lessons after it.")
+
+
+def undo(curriculum: Curriculum, store: Any, lesson_id: str) -> ChangeResult:
+    """Forget that a lesson was done or skipped (`dlpath undo`)."""
+    lesson = curriculum.lesson(lesson_id)
+    removed = store.uncomplete([lesson.id, *lesson.aliases])
+    status = statuses(curriculum, store.completions())[lesson.id]
+    if not removed:
+        return ChangeResult(lesson.id, lesson.title, status, False,
+                            f"'{lesson.id}' was not done or skipped; nothing changed.")
+    return ChangeResult(lesson.id, lesson.title, status, True, f"'{lesson.id}' is no longer done; it is {status} now.")
+
+
+# ---------------------------------------------------------------- tracks
+
+
+@dataclass(frozen=True)
+class TrackView:
+    id: str
+    title: str
+    summary: str
+    careers: list[str]
+    skills: list[str]
+    lessons: list[str]  # the lessons tagged with this track, in curriculum order
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class TrackList:
+    """`dlpath track --json`."""
+
+    chosen: str | None
+    tracks: list[TrackView]
+
+
+def track_list(curriculum: Curriculum, chosen: str | None) -> TrackList:
+    return TrackList(
+        chosen=chosen,
+        tracks=[
+            TrackView(t.id, t.title, t.summary, list(t.careers), list(t.skills),
+                      [l.id for l in curriculum.lessons if t.id in l.tracks], t.id == chosen)
+            for t in curriculum.tracks
+        ],
+    )

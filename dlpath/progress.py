@@ -1,0 +1,571 @@
+"""The progress store: what the learner has done, every grading attempt, settings.
+
+One SQLite file (`progress.sqlite3`) in the data home (`dlpath.paths.data_home`,
+or `DLPATH_HOME`). Its `meta` table says that dlpath manages it; its schema
+version is SQLite's `user_version`, and `MIGRATIONS` below bring an older store
+up to date in place, in order, each in its own transaction.
+
+Writes run in `BEGIN IMMEDIATE` transactions with a generous busy timeout, so
+commands running at once wait for each other instead of losing work. A file
+that is not a dlpath store, or that SQLite cannot read, raises `StoreDamaged`
+and is left exactly as it was.
+
+Progress is keyed on lesson ids as they were when recorded; mapping old ids
+(aliases) to current ones is the planner's job, so nothing is ever rewritten
+or dropped here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from dlpath.errors import EnvironmentProblem, UsageError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "MIGRATIONS",
+    "Completion",
+    "Attempt",
+    "Store",
+    "StoreDamaged",
+    "StoreTooNew",
+    "BadExport",
+    "open_store",
+    "store_path",
+    "read_export_file",
+    "write_export_file",
+]
+
+STORE_NAME = "progress.sqlite3"
+EXPORT_FORMAT = "dlpath-progress"
+EXPORT_VERSION = 1
+
+
+class StoreDamaged(EnvironmentProblem):
+    """The progress store cannot be read; it is left untouched."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"the progress store {path} is damaged or is not a dlpath store ({detail}). "
+            "dlpath has left it exactly as it was.",
+            hint=(
+                f"Keep a copy, then move it aside to start afresh (mv '{path}' '{path}.broken'), "
+                "or point DLPATH_HOME at another folder. If you have an export, "
+                "`dlpath progress import FILE` restores it into the new store."
+            ),
+        )
+        self.path = path
+
+
+class StoreTooNew(EnvironmentProblem):
+    """The store was written by a newer dlpath."""
+
+    def __init__(self, path: Path, version: int) -> None:
+        super().__init__(
+            f"the progress store {path} has schema version {version}, newer than this dlpath "
+            f"understands ({SCHEMA_VERSION}).",
+            hint="Upgrade dlpath (pip install --upgrade dlpath); the store was not changed.",
+        )
+
+
+class BadExport(UsageError):
+    """A progress export file that cannot be imported."""
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A lesson the learner finished or tested out of."""
+
+    lesson: str  # the lesson id as it was when recorded
+    how: str  # "done" (read), "passed" (its project passed), or "skipped" (tested out)
+    at: str  # ISO 8601, UTC
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One `dlpath check`."""
+
+    uid: str
+    project: str
+    lesson: str | None
+    at: str
+    passed: bool
+    verdict: str
+    metrics: dict[str, Any]
+    duration_s: float
+    device: str
+    seed: int | None
+
+
+# ---------------------------------------------------------------- schema
+
+
+def _run(db: sqlite3.Connection, script: str) -> None:
+    # Not executescript(): it commits first, and a migration must stay one transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE completions (
+            lesson TEXT PRIMARY KEY,
+            how TEXT NOT NULL CHECK (how IN ('done', 'passed', 'skipped')),
+            at TEXT NOT NULL
+        );
+        CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY,
+            project TEXT NOT NULL,
+            lesson TEXT,
+            at TEXT NOT NULL,
+            passed INTEGER NOT NULL,
+            verdict TEXT NOT NULL,
+            metrics TEXT NOT NULL DEFAULT '{}',
+            duration_s REAL NOT NULL DEFAULT 0,
+            device TEXT NOT NULL DEFAULT 'cpu'
+        );
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """
+    )
+
+
+def _v2(db: sqlite3.Connection) -> None:
+    # Attempts get a stable id (so imports can merge without duplicates) and the
+    # grade seed; settings remember when they changed (newest wins on import);
+    # counters hold things like how many hints were shown.
+    _run(
+        db,
+        """
+        ALTER TABLE attempts ADD COLUMN uid TEXT;
+        ALTER TABLE attempts ADD COLUMN seed INTEGER;
+        UPDATE attempts SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+        CREATE UNIQUE INDEX attempts_uid ON attempts (uid);
+        CREATE INDEX attempts_at ON attempts (at);
+        CREATE INDEX attempts_project ON attempts (project, at);
+        ALTER TABLE settings ADD COLUMN updated_at TEXT NOT NULL DEFAULT '1970-01-01T00:00:00+00:00';
+        CREATE TABLE counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        """
+    )
+
+
+# Named and ordered: MIGRATIONS[n] brings a store from version n to n + 1.
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+    ("create completions, attempts and settings", _v1),
+    ("attempt ids and seeds, setting times, counters", _v2),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def store_path(home: Path | None = None) -> Path:
+    from dlpath.paths import data_home
+
+    return (home if home is not None else data_home()) / STORE_NAME
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+# ---------------------------------------------------------------- the store
+
+
+class Store:
+    """An open progress store. Use `open_store()`; close it (or use `with`)."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection | None) -> None:
+        self.path = path
+        self._db = db  # None: the store does not exist yet and nothing was written
+
+    # -- life cycle
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        if self._db is None:
+            return []
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamaged(self.path, str(exc)) from None
+
+    def _write(self) -> _Transaction:
+        if self._db is None:
+            self._db = _connect(self.path, create=True)
+        return _Transaction(self._db, self.path)
+
+    # -- completions
+
+    def completions(self) -> dict[str, Completion]:
+        """Every completion, keyed by the lesson id it was recorded under."""
+        rows = self._query("SELECT lesson, how, at FROM completions")
+        return {r["lesson"]: Completion(r["lesson"], r["how"], r["at"]) for r in rows}
+
+    def complete(self, lesson_id: str, how: str = "done") -> None:
+        """Record that `lesson_id` is done ("done", "passed") or tested out of ("skipped")."""
+        if how not in ("done", "passed", "skipped"):
+            raise ValueError(how)
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO completions (lesson, how, at) VALUES (?, ?, ?) "
+                "ON CONFLICT (lesson) DO UPDATE SET how = excluded.how, at = excluded.at",
+                (lesson_id, how, _now()),
+            )
+
+    def uncomplete(self, lesson_ids: list[str]) -> int:
+        """Forget the completion of these ids; returns how many there were."""
+        with self._write() as db:
+            cur = db.executemany("DELETE FROM completions WHERE lesson = ?", [(i,) for i in lesson_ids])
+            return cur.rowcount
+
+    # -- attempts
+
+    def record_attempt(
+        self,
+        *,
+        project: str,
+        lesson: str | None,
+        passed: bool,
+        verdict: str,
+        metrics: dict[str, Any] | None = None,
+        duration_s: float = 0.0,
+        device: str = "cpu",
+        seed: int | None = None,
+    ) -> Attempt:
+        """Record one grading attempt and return it."""
+        attempt = Attempt(
+            uid=uuid.uuid4().hex, project=project, lesson=lesson, at=_now(), passed=bool(passed),
+            verdict=verdict, metrics=dict(metrics or {}), duration_s=float(duration_s), device=device,
+            seed=seed,
+        )
+        with self._write() as db:
+            _insert_attempt(db, attempt)
+        return attempt
+
+    def attempts(self, project: str | None = None, limit: int | None = 20) -> list[Attempt]:
+        """The newest attempts first (all of them with limit=None)."""
+        sql = "SELECT * FROM attempts"
+        params: tuple[Any, ...] = ()
+        if project is not None:
+            sql += " WHERE project = ?"
+            params = (project,)
+        sql += " ORDER BY at DESC, id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_attempt(r) for r in self._query(sql, params)]
+
+    def attempt_count(self) -> int:
+        rows = self._query("SELECT count(*) AS n FROM attempts")
+        return int(rows[0]["n"]) if rows else 0
+
+    # -- settings and counters
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        rows = self._query("SELECT value FROM settings WHERE key = ?", (key,))
+        return json.loads(rows[0]["value"]) if rows else default
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Set a setting; None removes it."""
+        with self._write() as db:
+            if value is None:
+                db.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                db.execute(
+                    "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) "
+                    "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                    (key, json.dumps(value), _now()),
+                )
+
+    def counter(self, key: str) -> int:
+        rows = self._query("SELECT value FROM counters WHERE key = ?", (key,))
+        return int(rows[0]["value"]) if rows else 0
+
+    def bump_counter(self, key: str) -> int:
+        """Add one to a counter and return its new value."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO counters (key, value) VALUES (?, 1) "
+                "ON CONFLICT (key) DO UPDATE SET value = value + 1",
+                (key,),
+            )
+            return int(db.execute("SELECT value FROM counters WHERE key = ?", (key,)).fetchone()[0])
+
+    # -- moving between machines
+
+    def export(self) -> dict[str, Any]:
+        """Everything in the store, as JSON-able data."""
+        return {
+            "format": EXPORT_FORMAT,
+            "version": EXPORT_VERSION,
+            "exported_at": _now(),
+            "completions": [vars(c) for c in sorted(self.completions().values(), key=lambda c: c.at)],
+            "attempts": [vars(a) for a in reversed(self.attempts(limit=None))],
+            "settings": [
+                {"key": r["key"], "value": json.loads(r["value"]), "updated_at": r["updated_at"]}
+                for r in self._query("SELECT key, value, updated_at FROM settings ORDER BY key")
+            ],
+            "counters": {r["key"]: r["value"] for r in self._query("SELECT key, value FROM counters")},
+        }
+
+    def merge(self, data: Any, source: str = "the import") -> dict[str, int]:
+        """Merge an export into this store; newer data always wins, nothing is lost.
+
+        Returns how many completions, attempts and settings were added or updated.
+        """
+        completions, attempts, settings, counters = _parse_export(data, source)
+        counts = {"completions": 0, "attempts": 0, "settings": 0}
+        with self._write() as db:
+            for c in completions:
+                cur = db.execute(
+                    "INSERT INTO completions (lesson, how, at) VALUES (?, ?, ?) ON CONFLICT (lesson) "
+                    "DO UPDATE SET how = excluded.how, at = excluded.at WHERE excluded.at > completions.at",
+                    (c.lesson, c.how, c.at),
+                )
+                counts["completions"] += cur.rowcount
+            for a in attempts:
+                counts["attempts"] += _insert_attempt(db, a, ignore_existing=True)
+            for key, value, updated_at in settings:
+                cur = db.execute(
+                    "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) "
+                    "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at "
+                    "WHERE excluded.updated_at > settings.updated_at",
+                    (key, json.dumps(value), updated_at),
+                )
+                counts["settings"] += cur.rowcount
+            for key, value in counters.items():
+                db.execute(
+                    "INSERT INTO counters (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                    "DO UPDATE SET value = max(value, excluded.value)",
+                    (key, value),
+                )
+        return counts
+
+
+class _Transaction:
+    """`with store._write() as db:` runs one BEGIN IMMEDIATE transaction."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    def __enter__(self) -> sqlite3.Connection:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _storage_error(self.path, exc) from None
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamaged(self.path, str(exc)) from None
+        return self.db
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            try:
+                self.db.execute("COMMIT")
+                return
+            except sqlite3.DatabaseError as err:
+                self.db.execute("ROLLBACK")
+                raise _storage_error(self.path, err) from None
+        self.db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError):
+            raise _storage_error(self.path, exc) from None
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise StoreDamaged(self.path, str(exc)) from None
+
+
+def _storage_error(path: Path, exc: sqlite3.DatabaseError) -> EnvironmentProblem:
+    text = str(exc)
+    if "full" in text:
+        return EnvironmentProblem(
+            f"the disk holding {path} is full: nothing was written, and your progress is as it was.",
+            hint="Free some space and run the command again.",
+        )
+    if "locked" in text or "busy" in text:
+        return EnvironmentProblem(
+            f"the progress store {path} stayed locked by another dlpath command for too long; "
+            "nothing was written.",
+            hint="Wait for the other command to finish and run this one again.",
+        )
+    if "readonly" in text or "read-only" in text:
+        return EnvironmentProblem(
+            f"the progress store {path} is read-only: nothing was written.",
+            hint="Check the permissions of the file and its folder, or set DLPATH_HOME to a writable folder.",
+        )
+    return EnvironmentProblem(f"the progress store {path} could not be written ({text}); nothing was changed.")
+
+
+def _insert_attempt(db: sqlite3.Connection, a: Attempt, ignore_existing: bool = False) -> int:
+    verb = "INSERT OR IGNORE" if ignore_existing else "INSERT"
+    cur = db.execute(
+        f"{verb} INTO attempts (uid, project, lesson, at, passed, verdict, metrics, duration_s, device, seed) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (a.uid, a.project, a.lesson, a.at, int(a.passed), a.verdict, json.dumps(a.metrics, default=str),
+         a.duration_s, a.device, a.seed),
+    )
+    return cur.rowcount
+
+
+def _attempt(r: sqlite3.Row) -> Attempt:
+    try:
+        metrics = json.loads(r["metrics"])
+    except ValueError:
+        metrics = {}
+    return Attempt(
+        uid=r["uid"], project=r["project"], lesson=r["lesson"], at=r["at"], passed=bool(r["passed"]),
+        verdict=r["verdict"], metrics=metrics, duration_s=r["duration_s"], device=r["device"], seed=r["seed"],
+    )
+
+
+def _parse_export(
+    data: Any, source: str
+) -> tuple[list[Completion], list[Attempt], list[tuple[str, Any, str]], dict[str, int]]:
+    def bad(why: str) -> BadExport:
+        return BadExport(f"{source} is not a dlpath progress export: {why}.",
+                         hint="Create one with `dlpath progress export FILE` on the other machine.")
+
+    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+        raise bad(f"it has no \"format\": \"{EXPORT_FORMAT}\"")
+    if not isinstance(data.get("version"), int) or data["version"] > EXPORT_VERSION:
+        raise BadExport(f"{source} was written by a newer dlpath (export version {data.get('version')}).",
+                        hint="Upgrade dlpath, then import again.")
+    try:
+        completions = [
+            Completion(str(c["lesson"]), str(c["how"]), str(c["at"])) for c in data.get("completions", [])
+        ]
+        for c in completions:
+            if c.how not in ("done", "passed", "skipped"):
+                raise bad(f"completion of '{c.lesson}' has the unknown kind '{c.how}'")
+        attempts = [
+            Attempt(
+                uid=str(a["uid"]), project=str(a["project"]), lesson=a.get("lesson"), at=str(a["at"]),
+                passed=bool(a["passed"]), verdict=str(a.get("verdict", "")), metrics=dict(a.get("metrics") or {}),
+                duration_s=float(a.get("duration_s") or 0), device=str(a.get("device") or "cpu"),
+                seed=a.get("seed"),
+            )
+            for a in data.get("attempts", [])
+        ]
+        settings = [(str(s["key"]), s["value"], str(s["updated_at"])) for s in data.get("settings", [])]
+        counters = {str(k): int(v) for k, v in dict(data.get("counters", {})).items()}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise bad(f"an entry is malformed ({type(exc).__name__}: {exc})") from None
+    return completions, attempts, settings, counters
+
+
+# ---------------------------------------------------------------- opening
+
+
+def _connect(path: Path, create: bool) -> sqlite3.Connection:
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db = sqlite3.connect(str(path), timeout=60, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA busy_timeout = 60000")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0 and _has_tables(db):
+            db.close()
+            raise StoreDamaged(path, "it holds tables that dlpath did not make")
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise StoreTooNew(path, version)
+        if version > 0:
+            _check_managed(db, path)
+        if version < SCHEMA_VERSION:
+            _migrate(db, path)
+    except sqlite3.OperationalError as exc:
+        raise _storage_error(path, exc) from None
+    except sqlite3.DatabaseError as exc:
+        raise StoreDamaged(path, str(exc)) from None
+    return db
+
+
+def _has_tables(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+
+
+def _check_managed(db: sqlite3.Connection, path: Path) -> None:
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'managed_by'").fetchone()
+    except sqlite3.OperationalError:
+        row = None
+    if row is None or row[0] != "dlpath":
+        db.close()
+        raise StoreDamaged(path, "it does not say that dlpath manages it")
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have migrated
+        for n in range(version, SCHEMA_VERSION):
+            name, step = MIGRATIONS[n]
+            step(db)
+            if n == 0:
+                db.execute("INSERT INTO meta (key, value) VALUES ('managed_by', 'dlpath')")
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('about', "
+                    "'dlpath progress store: lessons done, grading attempts, settings. "
+                    "Managed by dlpath; export with `dlpath progress export`.')"
+                )
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"migration_{n + 1}", name)
+            )
+            db.execute(f"PRAGMA user_version = {n + 1}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def open_store(home: Path | None = None) -> Store:
+    """Open the learner's store (created on the first write, never replaced)."""
+    path = store_path(home)
+    if not path.exists():
+        return Store(path, None)
+    if path.is_dir():
+        raise StoreDamaged(path, "it is a folder, not a file")
+    return Store(path, _connect(path, create=False))
+
+
+def read_export_file(path: Path) -> Any:
+    """The JSON in an export file, or `BadExport` saying why not."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadExport(f"cannot read {path}: {exc.strerror}.") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise BadExport(f"{path} is not valid JSON ({exc}).",
+                        hint="Create one with `dlpath progress export FILE`.") from None
+
+
+def write_export_file(path: Path, data: dict[str, Any]) -> None:
+    """Write an export atomically: a full disk never leaves half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{int(time.time())}.tmp")
+    try:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
