@@ -1,0 +1,50 @@
+"""`dlpath gpu`: what hardware you have, whether PyTorch can use it, and what that means."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from dlpath.cli import command, state
+
+__all__ = ["gpu"]
+
+
+def _curriculum() -> tuple[Any, str | None]:
+    """The curriculum for the lesson list, or None and why (a broken one must not stop the report)."""
+    try:
+        from dlpath.curriculum import load_curriculum
+    except ImportError:
+        return None, None
+    from dlpath.errors import DlpathError
+
+    try:
+        return load_curriculum(state.curriculum), None
+    except DlpathError as exc:
+        first = exc.message.splitlines()[0].rstrip(":")
+        return None, f"GPU-only lessons are not listed: {first} (`dlpath validate` shows every problem)."
+
+
+@command("gpu")
+def gpu(
+    json: bool = typer.Option(
+        False, "--json", help="Print JSON: nvml, gpus, torch, cpu, diagnoses, recommendations."
+    ),
+) -> None:
+    """What hardware you have, whether PyTorch can use it, and what that means for you.
+
+    Exits 0 whatever the hardware; problems are reported as diagnoses with a fix.
+    """
+    from dlpath.hardware import gpu_report
+
+    curriculum, note = _curriculum()
+    report = gpu_report(curriculum, lessons_note=note)
+    if json:
+        from dlpath.render.console import print_json
+
+        print_json(report)
+    else:
+        from dlpath.render import hardware as render
+
+        render.gpu_report(report)
