@@ -508,7 +508,8 @@ def _describe(value: Any) -> str:
         return f"{value!r} (a yes/no value)"
     if isinstance(value, str):
         return "an empty text" if not value.strip() else f"'{value}'"
-    return f"{value!r} (a {type(value).__name__})"
+    kind = {int: "whole number", float: "number"}.get(type(value), type(value).__name__)
+    return f"{value!r} (a {kind})"
 
 
 _LESSON_REQUIRED = ("id", "stage", "title", "summary", "objectives", "hours")

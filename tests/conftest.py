@@ -30,3 +30,11 @@ def runner():
     from typer.testing import CliRunner
 
     return CliRunner()
+
+
+@pytest.fixture
+def course(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Use the small fixture curriculum (tests/fixtures/course/curriculum) for every command."""
+    path = FIXTURES / "course" / "curriculum"
+    monkeypatch.setenv("DLPATH_CURRICULUM", str(path))
+    return path

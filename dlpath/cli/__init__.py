@@ -53,9 +53,9 @@ def _fail(message: str, status: int, hint: str | None = None) -> None:
     from dlpath.render.console import error_console
 
     err = error_console()
-    err.print(f"Error: {message}", style="bold red", markup=False, highlight=False)
+    err.print(f"Error: {message}", style="bold red", markup=False, highlight=False, soft_wrap=True)
     if hint:
-        err.print(hint, markup=False, highlight=False)
+        err.print(hint, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(int(status))
 
 

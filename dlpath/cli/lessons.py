@@ -164,7 +164,7 @@ def progress_export(file: Path = typer.Argument(..., help="The JSON file to writ
     write_export_file(file, data)
     console().print(
         f"Exported {len(data['completions'])} completion(s), {len(data['attempts'])} attempt(s) and "
-        f"{len(data['settings'])} setting(s) to {file}.", markup=False,
+        f"{len(data['settings'])} setting(s) to {file}.", markup=False, soft_wrap=True,
     )
 
 
@@ -180,7 +180,7 @@ def progress_import(file: Path = typer.Argument(..., help="A file written by `dl
         counts = store.merge(data, source=str(file))
     console().print(
         f"Imported from {file}: {counts['completions']} completion(s), {counts['attempts']} attempt(s) and "
-        f"{counts['settings']} setting(s) added or updated.", markup=False,
+        f"{counts['settings']} setting(s) added or updated.", markup=False, soft_wrap=True,
     )
 
 

@@ -110,7 +110,7 @@ def show(view: Any) -> None:
 
 
 def change(result: Any) -> None:
-    console().print(result.message, markup=False)
+    console().print(result.message, markup=False, soft_wrap=True)
 
 
 def _bar(done: int, total: int, width: int = 24) -> str:
