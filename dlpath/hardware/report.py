@@ -117,7 +117,8 @@ def gpu_report(
     working = [g for g in reading.gpus if g.ok]
     visibility = cuda_visibility([(g.index, g.uuid, [m.uuid for m in g.mig_devices]) for g in working], env)
     for gpu in reading.gpus:
-        gpu.visible_to_cuda = gpu.ok and gpu.index in visibility.visible
+        split_empty = bool(gpu.mig_enabled) and not gpu.mig_devices  # MIG on, no instance: CUDA sees nothing
+        gpu.visible_to_cuda = gpu.ok and gpu.index in visibility.visible and not split_empty
         if gpu.capability and (torch.is_cuda_build and not torch.is_rocm_build):
             gpu.arch_in_torch_build = arch_covers(torch.arch_list, gpu.capability)
 
