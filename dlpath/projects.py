@@ -36,6 +36,9 @@ __all__ = [
     "project_roots",
     "load_project",
     "list_projects",
+    "ProjectRow",
+    "ProjectList",
+    "project_overview",
 ]
 
 FORMAT_VERSION = 1
@@ -128,14 +131,28 @@ def check_project_id(project_id: str) -> str:
     return project_id
 
 
-def project_roots() -> list[Path]:
-    """Folders searched for projects, in order: $DLPATH_PROJECTS (if set), then the shipped ones."""
+def project_roots(curriculum: Path | None = None) -> list[Path]:
+    """Folders searched for projects, in order.
+
+    $DLPATH_PROJECTS (if set), then `projects/` beside the curriculum folder in
+    use (`curriculum`, else $DLPATH_CURRICULUM; an instructor's course keeps
+    its projects there), then the projects dlpath ships.
+    """
     roots: list[Path] = []
     extra = os.environ.get("DLPATH_PROJECTS")
     if extra:
         roots.extend(Path(p).expanduser() for p in extra.split(os.pathsep) if p)
+    course = curriculum or (Path(os.environ["DLPATH_CURRICULUM"]) if os.environ.get("DLPATH_CURRICULUM") else None)
+    if course is not None:
+        beside = Path(course).expanduser().resolve().parent / "projects"
+        if beside.is_dir():
+            roots.append(beside)
     roots.append(projects_dir())
-    return roots
+    unique: list[Path] = []
+    for root in roots:
+        if root not in unique:
+            unique.append(root)
+    return unique
 
 
 def _type_name(kind: Any) -> str:
@@ -234,29 +251,29 @@ def _load_folder(folder: Path) -> Project:
     return Project(path=folder.resolve(), **fields)
 
 
-def load_project(id_or_path: str | Path) -> Project:
-    """The project with this id (searched in `project_roots()`), or the one in this folder (a Path)."""
+def load_project(id_or_path: str | Path, *, curriculum: Path | None = None) -> Project:
+    """The project with this id (searched in `project_roots(curriculum)`), or the one in this folder (a Path)."""
     if isinstance(id_or_path, Path):
         return _load_folder(id_or_path)
     project_id = check_project_id(id_or_path)
-    for root in project_roots():
+    for root in project_roots(curriculum):
         folder = root / project_id
         if (folder / "project.yaml").is_file():
             return _load_folder(folder)
     import difflib
 
-    known = sorted({p.name for root in project_roots() if root.is_dir() for p in root.iterdir()
+    known = sorted({p.name for root in project_roots(curriculum) if root.is_dir() for p in root.iterdir()
                     if (p / "project.yaml").is_file()})
     close = difflib.get_close_matches(project_id, known, n=3)
     hint = f"Did you mean {' or '.join(repr(c) for c in close)}?" if close else "`dlpath projects` lists them."
     raise UnknownProject(f"there is no project '{project_id}'.", hint=hint)
 
 
-def list_projects() -> list[Project]:
-    """Every project, the ones in $DLPATH_PROJECTS first, each id once, sorted by id within a root."""
+def list_projects(*, curriculum: Path | None = None) -> list[Project]:
+    """Every project in `project_roots(curriculum)`, each id once (the first found), sorted by id within a root."""
     seen: set[str] = set()
     found: list[Project] = []
-    for root in project_roots():
+    for root in project_roots(curriculum):
         if not root.is_dir():
             continue
         for folder in sorted(root.iterdir()):
@@ -265,3 +282,49 @@ def list_projects() -> list[Project]:
             seen.add(folder.name)
             found.append(_load_folder(folder))
     return found
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    """One line of `dlpath projects`."""
+
+    id: str
+    title: str
+    lesson: str
+    stage: str | None  #: the lesson's stage in the curriculum in use (None if it has no such lesson)
+    status: str  #: "passed", "attempted", or the lesson's status: "available", "locked", "done", "skipped"
+
+
+@dataclass(frozen=True)
+class ProjectList:
+    """`dlpath projects` (the `--json` shape)."""
+
+    projects: list[ProjectRow]
+
+
+def project_overview(curriculum: Path | None = None) -> ProjectList:
+    """Every project with its lesson's stage and this learner's status."""
+    from dlpath.curriculum import load_curriculum
+    from dlpath.planner import statuses
+    from dlpath.progress import open_store
+
+    course = load_curriculum(curriculum)
+    rows = []
+    with open_store() as store:
+        lesson_status = statuses(course, store)
+        attempts = store.attempts(limit=None)
+    passed = {a.project for a in attempts if a.passed}
+    tried = {a.project for a in attempts}
+    for project in list_projects(curriculum=curriculum):
+        lesson_id = course.canonical_id(project.lesson)
+        stage = course.lesson(lesson_id).stage if lesson_id else None
+        if project.id in passed:
+            status = "passed"
+        elif project.id in tried:
+            status = "attempted"
+        else:
+            status = lesson_status.get(lesson_id, "not in the curriculum") if lesson_id else "not in the curriculum"
+        rows.append(ProjectRow(project.id, project.title, project.lesson, stage, status))
+    order = {s.id: i for i, s in enumerate(course.stages)}
+    rows.sort(key=lambda r: (order.get(r.stage, len(order)), r.id))
+    return ProjectList(rows)

@@ -61,9 +61,11 @@ def _backup_path(folder: Path) -> Path:
     return candidate
 
 
-def start_project(project_id: str, folder: Path | None = None, *, force: bool = False) -> StartResult:
+def start_project(
+    project_id: str, folder: Path | None = None, *, force: bool = False, curriculum: Path | None = None
+) -> StartResult:
     """Copy `project_id`'s starter into `folder` (default: ./<project_id>) with a marker file."""
-    project = load_project(check_project_id(project_id))
+    project = load_project(check_project_id(project_id), curriculum=curriculum)
     folder = Path(folder) if folder is not None else Path.cwd() / project.id
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder} is a file, not a folder: choose another place for the project.")
@@ -93,7 +95,7 @@ def start_project(project_id: str, folder: Path | None = None, *, force: bool = 
     return StartResult(project=project.id, folder=folder.resolve(), files=files, backup=backup)
 
 
-def find_project(folder: Path | None = None) -> tuple[Project, Path]:
+def find_project(folder: Path | None = None, *, curriculum: Path | None = None) -> tuple[Project, Path]:
     """The project whose marker is in `folder` (default: the current folder), and the folder."""
     folder = (Path(folder) if folder is not None else Path.cwd()).resolve()
     marker = folder / MARKER
@@ -113,4 +115,4 @@ def find_project(folder: Path | None = None) -> tuple[Project, Path]:
             f"{marker}: expected a line `project: PROJECT_ID`.",
             hint="Fix the file, or start afresh with `dlpath start PROJECT OTHER_FOLDER`.",
         )
-    return load_project(data["project"]), folder
+    return load_project(data["project"], curriculum=curriculum), folder

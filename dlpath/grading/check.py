@@ -108,13 +108,14 @@ def check_folder(
     seed: int | None = None,
     memory_mb: int | None = None,
     on_event: Callable[[str, dict], None] | None = None,
+    curriculum: Path | None = None,
 ) -> Check:
     """Grade the project folder `folder` (default: the current folder) and record the attempt.
 
     A pass also completes the project's lesson. Ctrl-C (KeyboardInterrupt)
     stops the child group and propagates; nothing is recorded then.
     """
-    project, where = find_project(folder)
+    project, where = find_project(folder, curriculum=curriculum)
     check = grade(project, where, timeout_s=timeout_s, device=device, seed=seed, memory_mb=memory_mb,
                   on_event=on_event)
     from dlpath.progress import open_store

@@ -88,10 +88,10 @@ def verdict(passed: bool, thresholds: list[ThresholdResult], failure: dict | Non
     if failure is not None:
         return _failure_verdict(failure)
     if passed:
-        return "passed: every threshold met"
+        return "every threshold met"
     missed = [t for t in thresholds if not t.passed]
     parts = []
     for t in missed:
-        value = "not measured" if t.value is None else f"{t.value:.4g}"
-        parts.append(f"{t.metric} {value} (target {t.target})")
-    return "not yet: " + "; ".join(parts)
+        value = "was not measured" if t.value is None else f"is {t.value:.4g}"
+        parts.append(f"{t.metric} {value}, which misses its target {t.target}")
+    return "; ".join(parts) if parts else "the evaluation did not finish"

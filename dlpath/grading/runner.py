@@ -126,6 +126,7 @@ class _Child:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         env["PYTHONUNBUFFERED"] = "1"
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  # leave no __pycache__ in the learner's folder
         env.setdefault("PYTHONFAULTHANDLER", "1")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dlpath.grading.harness", str(self.to_child_r), str(self.from_child_w)],

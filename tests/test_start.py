@@ -1,0 +1,125 @@
+"""`dlpath start`: copies the starter with a marker, never overwrites, rejects path tricks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dlpath.cli import app
+from dlpath.scaffold import MARKER, find_project
+
+FIXTURES = Path(__file__).parent / "fixtures" / "projects"
+
+
+@pytest.fixture(autouse=True)
+def fixture_projects(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DLPATH_PROJECTS", str(FIXTURES))
+
+
+def test_start_copies_starter_and_writes_marker(runner, tmp_path: Path) -> None:
+    target = tmp_path / "mine"
+    result = runner.invoke(app, ["start", "passes", str(target)])
+    assert result.exit_code == 0, result.output
+    assert (target / "train.py").read_text() == (FIXTURES / "passes" / "starter" / "train.py").read_text()
+    assert "project: passes" in (target / MARKER).read_text()
+    assert f"Started passes in {target.resolve()}" in result.output
+    project, folder = find_project(target)
+    assert project.id == "passes" and folder == target.resolve()
+
+
+def test_start_defaults_to_a_folder_named_after_the_project(runner, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["start", "passes", "--json"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "passes" / MARKER).is_file()
+    assert '"backup": null' in result.output
+
+
+def test_start_into_an_empty_existing_folder(runner, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert runner.invoke(app, ["start", "passes", str(tmp_path / "empty")]).exit_code == 0
+
+
+def test_start_refuses_a_non_empty_folder(runner, tmp_path: Path) -> None:
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "notes.txt").write_text("my work")
+    result = runner.invoke(app, ["start", "passes", str(target)])
+    assert result.exit_code == 2
+    assert f"Error: {target} is not empty; dlpath never overwrites your work." in result.output
+    assert (target / "notes.txt").read_text() == "my work"
+    assert not (target / "train.py").exists()
+
+
+def test_force_moves_old_files_to_a_backup_and_says_where(runner, tmp_path: Path) -> None:
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "train.py").write_text("my own attempt")
+    result = runner.invoke(app, ["start", "passes", str(target), "--force"])
+    assert result.exit_code == 0, result.output
+    backups = [p for p in tmp_path.iterdir() if p.name.startswith("mine.backup-")]
+    assert len(backups) == 1
+    assert (backups[0] / "train.py").read_text() == "my own attempt"
+    assert f"to {backups[0]}" in result.output.replace("\n", "")
+    assert "TODO" in (target / "train.py").read_text() or "def train" in (target / "train.py").read_text()
+
+
+@pytest.mark.parametrize("bad", ["../x", "/abs", "a/b", "..", "x/../../y"])
+def test_path_tricks_in_ids_are_rejected(runner, tmp_path: Path, bad: str) -> None:
+    result = runner.invoke(app, ["start", bad, str(tmp_path / "t")])
+    assert result.exit_code == 2
+    assert f"Error: '{bad}' is not a project id: ids are lowercase letters, digits" in result.output
+    assert not (tmp_path / "t").exists()
+
+
+def test_unknown_project(runner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["start", "passez", str(tmp_path / "t")])
+    assert result.exit_code == 2
+    assert "Error: there is no project 'passez'.\nDid you mean 'passes'?" in result.output
+
+
+def test_a_file_in_the_way(runner, tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    result = runner.invoke(app, ["start", "passes", str(tmp_path / "f")])
+    assert result.exit_code == 2
+    assert f"Error: {tmp_path / 'f'} is a file, not a folder" in result.output
+
+
+def test_commands_outside_a_project_folder_say_how_to_start(runner, tmp_path: Path) -> None:
+    for command in (["check"], ["hint"], ["solution"]):
+        result = runner.invoke(app, [*command, str(tmp_path)])
+        assert result.exit_code == 2
+        assert f"Error: {tmp_path} is not a dlpath project folder (no .dlpath-project file)." in result.output
+
+
+def test_hint_gives_one_more_each_time(runner, tmp_path: Path) -> None:
+    runner.invoke(app, ["start", "passes", str(tmp_path / "p")])
+    first = runner.invoke(app, ["hint", str(tmp_path / "p")])
+    assert first.exit_code == 0
+    assert "Hint 1 of 2: First hint." in first.output and "Hint 2" not in first.output
+    second = runner.invoke(app, ["hint", str(tmp_path / "p")])
+    assert "Hint 2 of 2: Second hint." in second.output
+    third = runner.invoke(app, ["hint", str(tmp_path / "p")])
+    assert "That was every hint." in third.output
+
+
+def test_solution_needs_a_pass_or_a_spoiler(runner, tmp_path: Path) -> None:
+    runner.invoke(app, ["start", "passes", str(tmp_path / "p")])
+    refused = runner.invoke(app, ["solution", str(tmp_path / "p")])
+    assert refused.exit_code == 1
+    assert "Error: the solution of 'passes' is shown once your own code passes `dlpath check`." in refused.output
+    spoiled = runner.invoke(app, ["solution", str(tmp_path / "p"), "--spoiler"])
+    assert spoiled.exit_code == 0
+    assert "Spoiler:" in spoiled.output and "def build_model" in spoiled.output
+
+
+def test_solution_after_a_recorded_pass(runner, tmp_path: Path) -> None:
+    from dlpath.progress import open_store
+
+    runner.invoke(app, ["start", "passes", str(tmp_path / "p")])
+    with open_store() as store:
+        store.record_attempt(project="passes", lesson="fixture-lesson", passed=True, verdict="every threshold met")
+    result = runner.invoke(app, ["solution", str(tmp_path / "p")])
+    assert result.exit_code == 0
+    assert "Spoiler" not in result.output and "def build_model" in result.output
