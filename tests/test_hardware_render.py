@@ -6,6 +6,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from dlpath.cli import app
@@ -50,6 +51,7 @@ def test_no_errors_no_problem_panel() -> None:
     assert "What this means for you" in text and "bf16" in text and "18 bytes per parameter" in text
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch's own "Failed to initialize NumPy"
 def test_the_real_report_on_this_machine(runner: Any) -> None:
     """Whatever the machine, `dlpath gpu` exits 0 and its JSON matches what torch itself says."""
     import torch

@@ -162,7 +162,7 @@ def machine(monkeypatch: pytest.MonkeyPatch) -> Callable[[Scenario], None]:
     def use(s: Scenario) -> None:
         nv = s.nv()
         monkeypatch.setattr(nvml, "load_bindings", lambda: nv)
-        monkeypatch.setattr(framework, "probe_torch", lambda import_torch=None: s.torch)
+        monkeypatch.setattr(framework, "probe_torch", lambda *a, **k: s.torch)
         monkeypatch.setattr(system, "read_system", lambda: s.cpu)
         versions = {"nvidia-ml-py": "12.560.30", "pynvml": s.deprecated}
         monkeypatch.setattr(nvml, "installed_version", lambda name: versions.get(name))

@@ -31,6 +31,10 @@ def gpu(
     json: bool = typer.Option(
         False, "--json", help="Print JSON: nvml, gpus, torch, cpu, diagnoses, recommendations."
     ),
+    check_import: bool = typer.Option(
+        False, "--check-import",
+        help="Also import torch on a CPU-only build, to prove it loads (slower; a GPU build is always imported).",
+    ),
 ) -> None:
     """What hardware you have, whether PyTorch can use it, and what that means for you.
 
@@ -39,7 +43,7 @@ def gpu(
     from dlpath.hardware import gpu_report
 
     curriculum, note = _curriculum()
-    report = gpu_report(curriculum, lessons_note=note)
+    report = gpu_report(curriculum, lessons_note=note, import_torch=check_import)
     if json:
         from dlpath.render.console import print_json
 

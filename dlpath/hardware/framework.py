@@ -1,15 +1,23 @@
 """What PyTorch can use: its build, whether CUDA works, which GPU architectures it carries.
 
-`probe_torch()` imports torch lazily (only `dlpath gpu` and the grader call
-it, never `dlpath next`) and never raises: torch missing, an import that
-fails, a CUDA build whose driver is too old all come back as values. Tests
-hand it a stand-in (`import_torch=lambda: fake_torch`), or skip it and give
-the report a `TorchInfo` directly.
+`probe_torch()` never raises: torch missing, an import that fails, a CUDA
+build whose driver is too old all come back as values. Tests hand it a
+stand-in (`import_torch=lambda: fake_torch`), or skip it and give the report
+a `TorchInfo` directly.
+
+Importing torch takes a second or more, so `probe_torch()` first reads the
+build from `torch/version.py` without importing it. It imports torch only
+where that tells more: a CUDA or ROCm build (is CUDA usable? which
+architectures? which devices?), macOS (MPS), or when asked (`full=True`,
+`dlpath gpu --check-import`, which also proves a CPU build loads). Only
+`dlpath gpu` and the grader call this, never `dlpath next`.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -47,6 +55,7 @@ class TorchInfo:
     mps_built: bool | None = None
     mps_available: bool | None = None
     devices: list[TorchDevice] = field(default_factory=list)
+    imported: bool = False  # False: the build was read from torch/version.py without importing torch
     error: str | None = None  # why torch could not be imported
     cuda_error: str | None = None  # what torch said when CUDA did not initialise
 
@@ -104,9 +113,41 @@ def arch_covers(arch_list: list[str], capability: tuple[int, int]) -> bool | Non
     return False
 
 
-def probe_torch(import_torch: Callable[[], Any] | None = None) -> TorchInfo:
-    """Everything dlpath reports about torch. Never raises."""
+def _version_file() -> dict[str, Any] | None:
+    """The constants of torch/version.py, read without importing torch; None if not found."""
+    try:
+        spec = importlib.util.find_spec("torch")
+        if spec is None or not spec.origin:
+            return None
+        from pathlib import Path
+
+        tree = ast.parse((Path(spec.origin).parent / "version.py").read_text())
+    except Exception:
+        return None
+    found: dict[str, Any] = {}
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else (
+            node.target if isinstance(node, ast.AnnAssign) else None)
+        value = getattr(node, "value", None)
+        if isinstance(target, ast.Name) and isinstance(value, ast.Constant):
+            found[target.id] = value.value
+    return found if isinstance(found.get("__version__"), str) else None
+
+
+def probe_torch(import_torch: Callable[[], Any] | None = None, *, full: bool = False) -> TorchInfo:
+    """Everything dlpath reports about torch. Never raises.
+
+    `import_torch` replaces the import (tests); `full` imports torch even for
+    a CPU-only build, to prove that it loads.
+    """
     info = TorchInfo()
+    if import_torch is None and not full and sys.platform != "darwin":
+        facts = _version_file()
+        if facts is not None and not facts.get("cuda") and not facts.get("hip"):
+            info.installed = True
+            info.version = facts["__version__"]
+            info.build = "cpu"
+            return info
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "Failed to initialize NumPy" on import
@@ -124,6 +165,7 @@ def probe_torch(import_torch: Callable[[], Any] | None = None) -> TorchInfo:
         info.error = f"importing torch failed: {type(exc).__name__}: {exc}"
         return info
     info.installed = True
+    info.imported = True
     _fill(info, torch)
     return info
 

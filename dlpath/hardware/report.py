@@ -101,15 +101,17 @@ def gpu_report(
     environ: Mapping[str, str] | None = None,
     deprecated_pynvml: Any = _UNSET,
     lessons_note: str | None = None,
+    import_torch: bool = False,
 ) -> GpuReport:
     """Read the driver, torch and the CPU, and explain what they mean. Never raises on hardware.
 
     `curriculum` (a `dlpath.curriculum.Curriculum`, or None to skip) gives the
-    GPU-only lessons to mark open or closed.
+    GPU-only lessons to mark open or closed. `import_torch` imports torch
+    even for a CPU-only build (see `dlpath.hardware.framework`).
     """
     env = dict(os.environ if environ is None else environ)
     reading = nvml_side.read_nvml(nvml)
-    torch = torch_info if torch_info is not None else framework.probe_torch()
+    torch = torch_info if torch_info is not None else framework.probe_torch(full=import_torch)
     cpu = cpu if cpu is not None else system.read_system()
     if deprecated_pynvml is _UNSET:
         deprecated_pynvml = nvml_side.installed_version("pynvml")

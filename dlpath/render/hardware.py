@@ -114,7 +114,8 @@ def _torch(t: Any) -> Panel:
     else:
         rows = [
             ("version", _na(t.version)),
-            ("build", t.build),
+            ("build", t.build if t.imported else f"{t.build} (read from torch/version.py; "
+                                                 "`dlpath gpu --check-import` also imports it)"),
             ("CUDA available", _na(t.cuda_available)),
             ("devices", str(t.device_count)),
         ]
