@@ -49,6 +49,7 @@ FORMAT_VERSION = 1
 RESOURCE_KINDS = ("book", "course", "docs", "video", "article", "paper", "tool", "community")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _INDEX = "curriculum.yaml"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 try:  # the C loader is many times faster; fall back to the pure-Python one
     from yaml import CSafeLoader as _Loader
@@ -437,6 +438,8 @@ class _Reader:
     def scalar(self, node: yaml.Node) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             return node  # the caller reports the wrong type
+        if node.tag == _STR_TAG:  # most values: no need for the constructor
+            return node.value
         try:
             return self._constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
