@@ -25,8 +25,8 @@ from torch import nn
 HIDDEN = 64  # units in each hidden layer (16 .. 128; more is slower and can overfit)
 LAYERS = 0  # no hidden layer: a linear model, which cannot separate spirals
 LEARNING_RATE = 0.01  # Adam step size (1e-4 .. 1e-1)
-EPOCHS = 100  # passes over the training set
-BATCH_SIZE = 128  # points per gradient step
+EPOCHS = 150  # passes over the training set
+BATCH_SIZE = 500  # points per gradient step
 SEED = 0  # fixes the initial weights and the shuffling
 
 
