@@ -193,17 +193,26 @@ def _statuses(curriculum: Curriculum, finished: Mapping[str, str]) -> dict[str, 
 
 
 def hardware_gap(requires: Requirements, profile: Any) -> str | None:
-    """Why `profile` cannot run a lesson needing `requires`, or None if it can."""
+    """Why `profile` cannot run a lesson needing `requires`, or None if it can.
+
+    The rule itself is `dlpath.hardware.unmet_requirements`, shared with `dlpath gpu`.
+    """
     if not requires.any:
         return None
-    has_gpu = bool(getattr(profile, "cuda_gpu", False))
-    vram = getattr(profile, "max_vram_gb", None)
-    if requires.cuda and not has_gpu:
-        return "it needs an NVIDIA GPU with CUDA, and none was found on this machine"
-    if requires.min_vram_gb is not None and (vram is None or vram < requires.min_vram_gb):
-        have = f"{vram:.0f} GB" if vram is not None else "an unknown amount"
-        return f"it needs a GPU with at least {requires.min_vram_gb:g} GB of memory, and this one has {have}"
-    return None
+    from dlpath.hardware import unmet_requirements
+
+    if profile is None:
+        profile = _NO_GPU
+    unmet = unmet_requirements(requires, profile)
+    return "it " + "; ".join(unmet) if unmet else None
+
+
+class _NoGpu:
+    cuda_gpu = False
+    max_vram_gb = None
+
+
+_NO_GPU = _NoGpu()
 
 
 # ---------------------------------------------------------------- views
