@@ -27,13 +27,13 @@ CASES = {
     "below_threshold": (1, "test_accuracy is 0.", None),
     "raises": (1, "your code raised ValueError at train.py:20: expected 3 features, got 2", None),
     "hangs": (1, "stopped after the 3 s budget", "budget-exhausted"),
-    "exits_early": (1, "your code called sys.exit(3) at train.py:", None),
-    "aborts": (1, "the process aborted (SIGABRT) before grading finished", None),
+    "exits_early": (1, "your code called sys.exit(3) at train.py:", "exited-early"),
+    "aborts": (1, "the process aborted (SIGABRT) before grading finished", "killed-by-signal"),
     "nan_loss": (1, "test_accuracy is ", "non-finite-loss"),
     "floods_stdout": (0, "every threshold met", None),
     "forks_and_lingers": (0, "every threshold met", None),
-    "memory_runaway": (1, "stopped: your code", None),
-    "wrong_output_shape": (1, "test_accuracy is 0", "wrong-output-shape"),
+    "memory_runaway": (1, "stopped: your code", "out-of-memory"),
+    "wrong_output_shape": (1, "test_accuracy is 0", "wrong-output"),
     "softmax_before_ce": (None, "", "softmax-before-cross-entropy"),
 }
 

@@ -7,9 +7,10 @@ reads enforces:
 
 - the wall-clock budget (it starts when the child reports "ready": torch
   imported and the training data built);
-- the memory cap: the proportional set size (PSS, or RSS where the kernel
-  gives no PSS) of every process of the group, read from /proc, summed;
-  on CPU the child also caps its own address space as a backstop;
+- the memory cap: the resident set size (RSS) of every process of the group,
+  read from /proc and summed (and, once that sum is over the cap, the
+  proportional set size, so pages a fork shares are counted once); on CPU
+  the child also caps its own address space as a backstop;
 - a bounded capture of stdout and stderr (only the tail is kept, so a flood
   of output cannot fill memory).
 
@@ -36,7 +37,8 @@ from dlpath.projects import Project
 __all__ = ["RunOutcome", "run_grade", "group_members", "STARTUP_LIMIT_S"]
 
 STARTUP_LIMIT_S = 180.0  # seconds the child may take to import torch and build the data
-_POLL_S = 0.2  # seconds between memory and budget checks
+_POLL_S = 0.25  # seconds between budget and memory checks
+_SCAN_S = 1.0  # seconds between scans of /proc for new members of the group
 _TAIL_BYTES = 32_000  # bytes of the learner's output kept
 _MAX_LINE = 1_000_000  # bytes of one channel message
 _MAX_CURVE_POINTS = 20_000  # logged points kept (the first ones)
@@ -102,14 +104,8 @@ def group_members(pgid: int, known: set[int] | None = None) -> set[int]:
     return members
 
 
-def _memory_bytes(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
-            for line in f:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
+def _rss_bytes(pid: int) -> int:
+    """Resident set size of `pid` (cheap: one small read, no page-table walk)."""
     try:
         with open(f"/proc/{pid}/statm", "rb") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -117,10 +113,25 @@ def _memory_bytes(pid: int) -> int:
         return 0
 
 
+def _pss_bytes(pid: int) -> int:
+    """Proportional set size of `pid` (pages shared after a fork counted once), else its RSS."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return _rss_bytes(pid)
+
+
 class _Child:
     """The running harness and everything it started."""
 
-    def __init__(self, config: dict[str, Any], cwd: Path) -> None:
+    def __init__(self, config: dict[str, Any], cwd: Path, cap: int) -> None:
+        self.cap = cap
+        self.current: set[int] = set()
+        self.scanned_at = 0.0
         self.to_child_r, self.to_child_w = os.pipe()
         self.from_child_r, self.from_child_w = os.pipe()
         env = dict(os.environ)
@@ -153,10 +164,23 @@ class _Child:
     def members(self) -> set[int]:
         found = group_members(self.pgid, self.seen)
         self.seen |= found
+        self.current = found
+        self.scanned_at = time.monotonic()
         return found
 
     def memory(self) -> int:
-        return sum(_memory_bytes(pid) for pid in self.members())
+        """Memory of the group: the sum of RSS; where that is over the cap, the sum of PSS.
+
+        All of /proc is scanned for new members at most once a second (the
+        scan costs CPU time that training would otherwise get); in between,
+        the members already known are measured.
+        """
+        if time.monotonic() - self.scanned_at >= _SCAN_S:
+            self.members()
+        rss = sum(_rss_bytes(pid) for pid in self.current)
+        if rss <= self.cap:
+            return rss
+        return sum(_pss_bytes(pid) for pid in self.members())
 
     def kill_all(self) -> None:
         """SIGKILL the group and every descendant seen; wait until none runs (at most ~5 s)."""
@@ -255,6 +279,7 @@ def run_grade(
             "task_module": task_module,
         },
         folder,
+        cap,
     )
     selector = selectors.DefaultSelector()
     assert child.proc.stdout is not None

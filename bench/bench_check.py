@@ -1,0 +1,105 @@
+"""Wall time of `dlpath check` on each reference solution, beside the same training in plain Python.
+
+    .venv/bin/python bench/bench_check.py [--repeat 3] [--device cpu] [PROJECT ...]
+
+For each project, two commands run as fresh processes, alternately, `--repeat`
+times each:
+
+- check: `dlpath check FOLDER --json --device DEVICE --seed 1`, in a folder
+  started from the project with its reference solution as train.py;
+- plain: one Python process that imports torch, builds the same training
+  data, imports the same train.py, trains it through the same task code and
+  evaluates it on the same test seed, with no grader around it (no child
+  process, no channel, no limits, no store).
+
+It prints the median wall time of each and their ratio (target: 1.10x or
+less). Figures, not assertions: timings never go in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PLAIN = r"""
+import sys, importlib.util
+from pathlib import Path
+import torch
+from dlpath.projects import load_project
+from dlpath.grading.tasks import get_task
+project = load_project(Path(sys.argv[1]))
+task = get_task(project.task)
+data = task.training_data(project, project.public_seed)
+torch.manual_seed(project.public_seed)
+spec = importlib.util.spec_from_file_location("train", sys.argv[2])
+module = importlib.util.module_from_spec(spec)
+sys.modules["train"] = module
+spec.loader.exec_module(module)
+trained = task.run_learner(module, data, sys.argv[3], lambda **values: None)
+print(task.evaluate(module, trained, project, 1, sys.argv[3])["metrics"])
+"""
+
+
+def _timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str, int]:
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
+    return time.perf_counter() - start, done.stdout, done.returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("projects", nargs="*", help="project ids (default: every shipped project)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT))
+    from dlpath.projects import list_projects, load_project
+
+    projects = [load_project(p) for p in args.projects] if args.projects else list_projects()
+    work = Path(tempfile.mkdtemp(prefix="dlpath-bench-"))
+    env = dict(os.environ, DLPATH_HOME=str(work / "home"), PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1")
+    device = args.device
+    if device == "auto":
+        device = "cuda" if subprocess.run([sys.executable, "-c", "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)"]).returncode == 0 else "cpu"
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, device {device}, {args.repeat} runs each (median)")
+    print(f"{'project':28s} {'check s':>9s} {'plain s':>9s} {'ratio':>7s}  result")
+    try:
+        for project in projects:
+            folder = work / project.id
+            subprocess.run([sys.executable, "-m", "dlpath", "start", project.id, str(folder)], env=env,
+                           check=True, capture_output=True)
+            shutil.copy(project.solution_dir / "train.py", folder / "train.py")
+            check_cmd = [sys.executable, "-m", "dlpath", "check", str(folder), "--json", "--device", device,
+                         "--seed", "1"]
+            plain_cmd = [sys.executable, "-c", PLAIN, str(project.path), str(folder / "train.py"), device]
+            checks, plains, verdict = [], [], ""
+            for _ in range(args.repeat):
+                seconds, out, code = _timed(check_cmd, env, folder)
+                checks.append(seconds)
+                try:
+                    verdict = json.loads(out)["verdict"]
+                except ValueError:
+                    verdict = f"exit {code}"
+                seconds, out, code = _timed(plain_cmd, env, folder)
+                plains.append(seconds)
+                if code != 0:
+                    verdict += f"; plain run exited {code}"
+            check_s, plain_s = statistics.median(checks), statistics.median(plains)
+            print(f"{project.id:28s} {check_s:9.2f} {plain_s:9.2f} {check_s / plain_s:6.2f}x  {verdict}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
