@@ -191,10 +191,17 @@ def _count_autograd(counter: dict) -> Iterator[None]:
         "grad": torch.autograd.grad,
     }
 
+    depth = [0]  # Tensor.backward calls torch.autograd.backward: count the outer call only
+
     def counted(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            counter[name] = counter.get(name, 0) + 1
-            return fn(*args, **kwargs)
+            if depth[0] == 0:
+                counter[name] = counter.get(name, 0) + 1
+            depth[0] += 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                depth[0] -= 1
 
         return wrapper
 
@@ -251,17 +258,28 @@ def _first_weight_layer(model: nn.Module) -> nn.Module | None:
     return None
 
 
-def _parameter_snapshot(model: nn.Module) -> list[torch.Tensor]:
-    return [p.detach().to("cpu", copy=True) for p in model.parameters()]
+def _initialized(p: torch.Tensor) -> bool:
+    return not isinstance(p, nn.parameter.UninitializedParameter)
 
 
-def _parameters_changed(before: list[torch.Tensor], model: nn.Module) -> bool:
+def _parameter_snapshot(model: nn.Module) -> list[torch.Tensor | None]:
+    """A CPU copy of every parameter (None for a lazy one not yet initialized)."""
+    return [p.detach().to("cpu", copy=True) if _initialized(p) else None for p in model.parameters()]
+
+
+def _parameters_changed(before: list[torch.Tensor | None], model: nn.Module) -> bool:
     after = list(model.parameters())
-    if len(after) != len(before):
+    if len(after) != len(before) or any(b is None for b in before):
         return True
     return any(
-        a.shape != b.shape or not torch.equal(a.detach().cpu(), b) for a, b in zip(after, before)
+        not _initialized(a) or a.shape != b.shape or not torch.equal(a.detach().cpu(), b)
+        for a, b in zip(after, before)
+        if b is not None
     )
+
+
+def _count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if _initialized(p))
 
 
 def _mode_facts(model: nn.Module) -> dict:
@@ -387,7 +405,7 @@ class ClassificationTask(Task):
         test = _draw(project, test_seed, ("test",))["test"]
         classes = int(test.info["num_classes"])
         facts.update(_mode_facts(model))
-        parameters = sum(p.numel() for p in model.parameters())
+        parameters = _count_parameters(model)
         metrics = {"test_accuracy": 0.0, "parameters": float(parameters)}
         expected = [len(test), classes]
         facts["expected_output"] = {"shape": expected, "dtype": "float"}
