@@ -327,7 +327,8 @@ def _overfitting(run: _Run) -> list[Diagnosis]:
         last = val[-1][1]
         later_train = [v for e, v in train if e >= best_epoch]
         train_falls = len(later_train) >= 2 and later_train[-1] < later_train[0]
-        if best_i <= len(val) - 3 and last > best * 1.2 + 1e-6 and train_falls:
+        early = best_i <= 0.75 * (len(val) - 1) and best_i <= len(val) - 3
+        if early and last > best * 1.3 and last - best > 0.02 and train_falls:
             return [_make("overfitting", f"""Your validation loss was lowest at epoch {_epoch(best_epoch)}
                 ({_fmt(best)}) and then rose to {_fmt(last)} while the training loss kept falling: past that
                 point the model learns the training examples, not the pattern. Stop near the best epoch (early
@@ -524,10 +525,10 @@ def _below_threshold(run: _Run, found: list[Diagnosis]) -> list[Diagnosis]:
 _RULES: tuple[Callable[[_Run], list[Diagnosis]], ...] = (
     _failure_diagnoses,
     _wrong_output,
+    _by_hand,
     _non_finite,
     _divergence,
     _no_learning,
-    _by_hand,
     _softmax,
     _learning_rate,
     _normalization,
