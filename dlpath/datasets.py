@@ -27,7 +27,9 @@ the column named ``label``) next to ``SOURCE.txt`` that gives its provenance and
 licence (public domain or a permissive licence only, noted in the file). The loader
 refuses a folder without ``SOURCE.txt``. Rows are split deterministically by a hash of
 the row index: the part ``heldback`` is kept for grading and never handed to the
-learner. No data set ships yet; the mechanism is tested with files the tests write.
+learner. A project uses one with ``dataset: {name: "shipped:<name>", params: {heldback: 0.3}}``
+(the grading task trains on the public rows and tests on the held-back ones). No data set
+ships yet; the mechanism is tested with files the tests write.
 """
 
 from __future__ import annotations

@@ -18,6 +18,15 @@ LINEAR = {"id": "t", "task": "regression_by_hand",
                       "train": 200, "val": 50, "test": 1000}}
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models train fastest on one thread (two spinning threads crawl on a busy CPU)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def learner(source: str) -> types.ModuleType:
     module = types.ModuleType("train")
     exec(textwrap.dedent(source), module.__dict__)  # noqa: S102 - the test's own learner code
@@ -180,8 +189,8 @@ def test_unnormalized_inputs_are_seen_at_the_first_layer():
 
 def test_training_on_the_validation_set_shows_in_the_facts():
     source = MLP.replace("model(data.x_train), data.y_train", "model(data.x_val), data.y_val").replace(
-        "range(150)", "range(400)").replace("nn.Linear(2, 32)", "nn.Linear(2, 256)").replace(
-        "nn.Linear(32,", "nn.Linear(256,").replace("nn.ReLU(),", "nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),")
+        "range(150)", "range(300)").replace("nn.Linear(2, 32)", "nn.Linear(2, 128)").replace(
+        "nn.Linear(32,", "nn.Linear(128,").replace("nn.ReLU(),", "nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),")
     project = {**SPIRALS, "dataset": {**SPIRALS["dataset"], "params": {"classes": 3, "noise": 0.4}, "val": 60}}
     evaluation, _ = grade(source, project=project)
     assert evaluation["facts"]["val_accuracy"] - evaluation["metrics"]["test_accuracy"] > 0.1
@@ -298,3 +307,26 @@ def test_trained_wraps_the_result():
     task = get_task("regression_by_hand")
     trained = task.run_learner(learner(BY_HAND), task.training_data(LINEAR, 1), "cpu", lambda **k: None)
     assert isinstance(trained, Trained) and len(trained.model) == 2
+
+
+def test_shipped_data_keeps_its_held_back_rows_for_the_test(tmp_path, monkeypatch):
+    from dlpath import datasets
+
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    rows = ["a,b,label"] + [f"{i},{(i * 7) % 5},{int(i % 2)}" for i in range(200)]
+    (folder / "data.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (folder / "SOURCE.txt").write_text("Written by this test. Licence: CC0-1.0.\n", encoding="utf-8")
+    monkeypatch.setattr(datasets, "shipped_dir", lambda: tmp_path)
+    project = {"id": "t", "task": "classification",
+               "dataset": {"name": "shipped:tiny", "params": {"heldback": 0.25}, "train": 1000, "val": 30}}
+    task = get_task("classification")
+    data = task.training_data(project, 5)
+    assert len(data.x_val) == 30 and len(data.x_train) + 30 + 0 <= 200
+    seen = set(data.x_train[:, 0].tolist()) | set(data.x_val[:, 0].tolist())
+    held = datasets.load_shipped("tiny", "heldback", heldback=0.25)
+    assert not seen & set(held.x[:, 0].tolist())
+    assert len(seen) + len(held) == 200
+    evaluation, _ = grade(MLP.replace("nn.Linear(2, 32)", "nn.Linear(2, 32)").replace(
+        'info["num_classes"]', "2"), project=project)
+    assert 0.0 <= evaluation["metrics"]["test_accuracy"] <= 1.0

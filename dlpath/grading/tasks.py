@@ -330,10 +330,42 @@ class Task:
         raise NotImplementedError
 
 
+SHIPPED_PREFIX = "shipped:"
+
+
 def _draw(project: Any, seed: int, parts: tuple[str, ...]) -> dict[str, Dataset]:
+    """The parts ("train", "val", "test") of the project's data set drawn from ``seed``.
+
+    A procedural set is generated afresh for each part. A shipped set (``name:
+    shipped:<folder>`` in project.yaml) is fixed: its public rows, shuffled by ``seed``,
+    give train then val (``train``/``val`` cap their sizes); the test part is always
+    its held-back rows, whatever the seed.
+    """
     name, params, n_train, n_val, n_test = _dataset_spec(project)
+    if isinstance(name, str) and name.startswith(SHIPPED_PREFIX):
+        return _draw_shipped(name[len(SHIPPED_PREFIX):], params, seed, parts, n_train, n_val)
     sizes = {"train": n_train, "val": n_val, "test": n_test}
     return {part: generate(name, sizes[part], _split_seed(seed, part), **params) for part in parts}
+
+
+def _draw_shipped(name: str, params: dict, seed: int, parts: tuple[str, ...], n_train: int,
+                  n_val: int) -> dict[str, Dataset]:
+    from dlpath.datasets import load_shipped
+
+    heldback = float(params.get("heldback", 0.3))
+    out: dict[str, Dataset] = {}
+    if "test" in parts:
+        out["test"] = load_shipped(name, "heldback", heldback=heldback)
+    if "train" in parts or "val" in parts:
+        public = load_shipped(name, "public", heldback=heldback)
+        order = torch.randperm(len(public), generator=torch.Generator().manual_seed(int(seed) % (2**62)))
+        n_val = min(n_val, len(public) // 2)
+        n_train = min(n_train, len(public) - n_val)
+        pieces = {"train": order[:n_train], "val": order[n_train : n_train + n_val]}
+        for part in ("train", "val"):
+            if part in parts:
+                out[part] = Dataset(public.x[pieces[part]], public.y[pieces[part]], dict(public.info))
+    return out
 
 
 class ClassificationTask(Task):
