@@ -77,6 +77,8 @@ def test_memory_failure():
     ("message", "exc_type", "code"),
     [
         ("mat1 and mat2 shapes cannot be multiplied (64x2 and 3x64)", "RuntimeError", "shape-mismatch"),
+        ("Expected floating point type for target with class probabilities, got Long", "RuntimeError",
+         "shape-mismatch"),
         ("Expected all tensors to be on the same device, but found cuda:0 and cpu", "RuntimeError",
          "device-mismatch"),
         ("expected scalar type Long but found Float", "RuntimeError", "dtype-mismatch"),

@@ -155,7 +155,8 @@ _CRASH_PATTERNS: list[tuple[str, re.Pattern[str], str]] = [
      "with x.to(device), y.to(device), using the device the grader passes to train(...)."),
     ("shape-mismatch", re.compile(r"mat1 and mat2 shapes|size mismatch|shape .* is invalid|must match the size|"
                                   r"Expected input batch_size|expected input\[.*\] to have|cannot be multiplied|"
-                                  r"Given groups=|shape mismatch", re.I),
+                                  r"Given groups=|shape mismatch|target with class probabilities|"
+                                  r"Expected target size|only batches of spatial targets", re.I),
      "Two shapes did not fit together: most often a layer's in_features (or in_channels) differs from what the "
      "layer before it produces, or the labels and the outputs have different batch sizes. Print x.shape after "
      "each layer once, and write the shapes as comments next to each line, (N, 2) -> (N, 64) -> ..."),
@@ -179,6 +180,7 @@ def _failure_diagnoses(run: _Run) -> list[Diagnosis]:
         return []
     kind = failure.get("kind")
     message = str(failure.get("message") or "").strip()
+    sentence = message if not message or message.endswith((".", "!", "?")) else message + "."
     where = ""
     if failure.get("file"):
         where = f" at {failure['file']}" + (f":{failure['line']}" if failure.get("line") else "")
@@ -202,15 +204,15 @@ def _failure_diagnoses(run: _Run) -> list[Diagnosis]:
         for code, pattern, advice in _CRASH_PATTERNS:
             if pattern.search(message) or pattern.search(str(exc_type)):
                 if code == "out-of-memory":
-                    return [_make(code, f"""Your code ran out of memory{where}: {message} Use a smaller batch or
+                    return [_make(code, f"""Your code ran out of memory{where}: {sentence} Use a smaller batch or
                         model, wrap evaluation in torch.no_grad(), and sum losses with loss.item().""")]
                 lesson = run.shapes_lesson() if code == "shape-mismatch" else None
-                return [_make(code, f"Your code raised {exc_type}{where}: {message} {advice}", lesson)]
-        return [_make("crashed", f"""Your code raised {exc_type}{where}: {message} Read the last lines of your
+                return [_make(code, f"Your code raised {exc_type}{where}: {sentence} {advice}", lesson)]
+        return [_make("crashed", f"""Your code raised {exc_type}{where}: {sentence} Read the last lines of your
             output in the report; the line named there is where to look first. Running `python train.py` on its
             own, or adding a print of the shapes just before that line, usually shows the cause.""")]
     if kind == "contract":
-        return [_make("contract-broken", f"""{message} The grader calls the functions named in the contract at
+        return [_make("contract-broken", f"""{sentence} The grader calls the functions named in the contract at
             the top of the starter's train.py, with exactly those arguments; `dlpath start` gives you a fresh copy
             to compare with.""")]
     if kind == "exit":
@@ -353,8 +355,8 @@ def _underfitting(run: _Run) -> list[Diagnosis]:
         return [_make("underfitting", f"""Even on its training data your model is right only
             {_fmt(100 * train_acc)}% of the time, below the {_fmt(100 * bad[0]['min'])}% the grade asks on fresh
             data: it is not able (yet) to fit the pattern. Give it more capacity where it matters (hidden layers
-            with a non-linearity between them, more units or channels), train for more epochs, or raise a
-            learning rate that is too timid.""")]
+            with a non-linearity between them, more units or channels), train for more epochs, and check the
+            learning rate (too small and training crawls, too large and it bounces without settling).""")]
     return []
 
 
