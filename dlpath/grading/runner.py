@@ -139,6 +139,9 @@ class _Child:
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONDONTWRITEBYTECODE"] = "1"  # leave no __pycache__ in the learner's folder
         env.setdefault("PYTHONFAULTHANDLER", "1")
+        # OpenMP threads that spin while waiting make small models crawl when other
+        # programs share the cores (a laptop, a class server): wait passively instead.
+        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dlpath.grading.harness", str(self.to_child_r), str(self.from_child_w)],
             cwd=str(cwd),
