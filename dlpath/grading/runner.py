@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import selectors
 import signal
 import subprocess
@@ -76,8 +77,27 @@ def _read_stat(pid: int) -> tuple[int, int, int, str] | None:
         return None
 
 
-def group_members(pgid: int, known: set[int] | None = None) -> set[int]:
-    """Live (not zombie) pids in process group/session `pgid`, plus descendants of `known`."""
+_TOKEN_VARIABLE = "DLPATH_GRADE_TOKEN"
+
+
+def _has_token(pid: int, token: bytes) -> bool:
+    """Whether `pid` inherited this grade's token in its environment."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return token in f.read()
+    except OSError:
+        return False
+
+
+def group_members(pgid: int, known: set[int] | None = None, token: str | None = None) -> set[int]:
+    """Live (not zombie) pids in process group/session `pgid`, plus descendants of `known`.
+
+    With `token`, every process whose environment carries it counts too: that
+    finds a child that started its own session and whose parent has already
+    exited (it was handed to init, so neither its group nor its parent says
+    where it came from).
+    """
+    marker = f"{_TOKEN_VARIABLE}={token}".encode() if token else None
     members: set[int] = set()
     parents: dict[int, int] = {}
     try:
@@ -92,7 +112,7 @@ def group_members(pgid: int, known: set[int] | None = None) -> set[int]:
             continue
         ppid, group, sid, _ = stat
         parents[int(name)] = ppid
-        if group == pgid or sid == pgid:
+        if group == pgid or sid == pgid or (marker is not None and _has_token(int(name), marker)):
             members.add(int(name))
     if known:
         members |= {pid for pid in known if pid in parents}
@@ -142,6 +162,8 @@ class _Child:
         # OpenMP threads that spin while waiting make small models crawl when other
         # programs share the cores (a laptop, a class server): wait passively instead.
         env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        self.token = secrets.token_hex(16)
+        env[_TOKEN_VARIABLE] = self.token  # inherited by everything the learner's code starts
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dlpath.grading.harness", str(self.to_child_r), str(self.from_child_w)],
             cwd=str(cwd),
@@ -165,7 +187,7 @@ class _Child:
             pass  # the child is gone; its exit is noticed elsewhere
 
     def members(self) -> set[int]:
-        found = group_members(self.pgid, self.seen)
+        found = group_members(self.pgid, self.seen, self.token)
         self.seen |= found
         self.current = found
         self.scanned_at = time.monotonic()
