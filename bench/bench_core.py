@@ -37,6 +37,19 @@ def timed(cmd: list[str], env: dict[str, str], runs: int) -> float:
     return statistics.median(times)
 
 
+def paired(a: list[str], b: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+    """Median wall times of `a` and `b`, run alternately so that drift hits both alike."""
+    for cmd in (a, b):
+        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for cmd, out in ((a, times[0]), (b, times[1])):
+            start = time.perf_counter()
+            subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            out.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
 def once(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
@@ -93,15 +106,18 @@ def fill_store(home: Path, n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=31)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         env = {**os.environ, "DLPATH_HOME": str(tmp_path / "home"), "NO_COLOR": "1"}
         env.pop("DLPATH_CURRICULUM", None)
+        # As on a learner's machine: modules are compiled once and their bytecode kept
+        # (pip does it at install time); without this, every run compiles dlpath anew.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
 
-        floor = timed([PY, "-c", "import typer, rich.console, yaml, sqlite3"], env, args.runs)
-        nxt = timed([PY, "-m", "dlpath", "next"], env, args.runs)
+        floor, nxt = paired([PY, "-c", "import typer, rich.console, yaml, sqlite3"],
+                            [PY, "-m", "dlpath", "next"], env, args.runs)
         print(f"dlpath next (shipped curriculum):   median {nxt * 1000:6.0f} ms")
         print(f"floor (import typer, rich, yaml):   median {floor * 1000:6.0f} ms")
         print(f"ratio: {nxt / floor:.2f}x   (target: at most 1.3x)")

@@ -6,6 +6,10 @@ bodies (docs/curriculum-format.md). Loading uses YAML safe loading only (the C
 loader when present) and keeps the line of every node, so that `validate`
 reports every problem at once with its file and line.
 
+The objects are frozen dataclasses compared by identity (`eq=False`): nothing
+compares two lessons by value, and skipping the generated `__eq__`/`__hash__`
+takes milliseconds off every command's start.
+
 Loading for everyday commands is cached (a pickle under the data home keyed by
 the files' sizes and modification times), so `dlpath next` stays fast on a
 curriculum of thousands of lessons.
@@ -13,7 +17,6 @@ curriculum of thousands of lessons.
 
 from __future__ import annotations
 
-import difflib
 import os
 import pickle
 import re
@@ -88,7 +91,7 @@ class UnknownTrack(UsageError):
     """No track has this id."""
 
     def __init__(self, track_id: str, known: list[str]) -> None:
-        close = difflib.get_close_matches(track_id, known, n=3, cutoff=0.5)
+        close = _close(track_id, known, n=3, cutoff=0.5)
         tail = f" Did you mean {_or_list(close)}?" if close else ""
         super().__init__(
             f"there is no track '{track_id}'.{tail}",
@@ -96,12 +99,18 @@ class UnknownTrack(UsageError):
         )
 
 
+def _close(word: str, candidates: list[str], n: int = 1, cutoff: float = 0.6) -> list[str]:
+    import difflib  # only when something is wrong: keep it off the start-up path
+
+    return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)
+
+
 def _or_list(items: list[str]) -> str:
     quoted = [f"'{i}'" for i in items]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Resource:
     """Somewhere to go deeper."""
 
@@ -110,7 +119,7 @@ class Resource:
     where: str  # a URL, or where to find it (book, chapter, publisher)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Choice:
     """One answer of a self-check question."""
 
@@ -119,7 +128,7 @@ class Choice:
     why: str | None = None  # why this answer is wrong (required for wrong answers)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Question:
     """A multiple-choice self-check question (`dlpath quiz`)."""
 
@@ -132,7 +141,7 @@ class Question:
         return next(i for i, c in enumerate(self.choices, 1) if c.correct)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Requirements:
     """Hardware a lesson needs; a learner without it is not offered the lesson."""
 
@@ -144,7 +153,7 @@ class Requirements:
         return self.cuda or self.min_vram_gb is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Lesson:
     """One lesson of the graph."""
 
@@ -166,7 +175,7 @@ class Lesson:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Stage:
     """A stage of the road, in order."""
 
@@ -175,7 +184,7 @@ class Stage:
     summary: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Track:
     """A specialization or career path a learner may choose."""
 
@@ -186,7 +195,7 @@ class Track:
     skills: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Problem:
     """One thing wrong with a curriculum, where it is."""
 
@@ -199,7 +208,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Curriculum:
     """A loaded, valid curriculum."""
 
@@ -238,7 +247,7 @@ class Curriculum:
         canonical = self.canonical_id(lesson_id)
         if canonical is None:
             known = list(self.by_id) + list(self._aliases)  # type: ignore[attr-defined]
-            close = difflib.get_close_matches(lesson_id, known, n=3, cutoff=0.6)
+            close = _close(lesson_id, known, n=3, cutoff=0.6)
             # a word inside an id is a good hint too ("backprop" -> "forward-and-backprop")
             close += [i for i in self.by_id if lesson_id and lesson_id in i and i not in close][: 3 - len(close)]
             raise UnknownLesson(lesson_id, [self.canonical_id(c) or c for c in close])
@@ -454,7 +463,7 @@ class _Reader:
         allowed = set(required) | set(optional)
         for key, (key_node, _) in keys.items():
             if key not in allowed:
-                close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+                close = _close(key, sorted(allowed), n=1, cutoff=0.6)
                 tail = f" (did you mean '{close[0]}'?)" if close else ""
                 self.problem(key_node, f"{what} has an unknown key '{key}'{tail}")
         for key in required:
@@ -846,7 +855,7 @@ def _check_graph(
             line = lines[n] if n < len(lines) else at(lesson, "prerequisites")[1]
             target = names.get(pre)
             if target is None:
-                close = difflib.get_close_matches(pre, known, n=1, cutoff=0.6)
+                close = _close(pre, known, n=1, cutoff=0.6)
                 tail = f" (did you mean '{close[0]}'?)" if close else ""
                 problems.append(Problem(lesson.file, line,
                                         f"lesson '{lesson.id}' needs '{pre}', which does not exist{tail}"))

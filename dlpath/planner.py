@@ -1,4 +1,4 @@
-"""What the learner should do: lesson statuses, `next`, progress, the map, search.
+"""What the learner should do: lesson statuses, `next`, and `done` / `skip` / `undo`.
 
 Everything here is plain data in, plain data out: a `Curriculum`, the
 completions from the store, the chosen track and a hardware profile go in;
@@ -12,22 +12,18 @@ what to do instead.
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
+import functools
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from dlpath.curriculum import Curriculum, Lesson, Requirements
 from dlpath.errors import NotYet
 
 __all__ = [
     "DONE", "SKIPPED", "AVAILABLE", "LOCKED",
-    "LessonView", "PassedOver", "NextResult", "MapLesson", "MapView", "StageProgress",
-    "ProgressSummary", "SearchHit", "SearchResult", "ChangeResult",
-    "resolve_completions", "statuses", "lesson_view", "next_lesson", "map_view",
-    "progress_summary", "search", "hardware_gap", "mark_done", "mark_skipped", "undo",
-    "mermaid", "TrackView", "TrackList", "track_list",
+    "LessonView", "PassedOver", "NextResult", "ChangeResult",
+    "resolve_completions", "statuses", "lesson_view", "next_lesson",
+    "hardware_gap", "mark_done", "mark_skipped", "undo",
 ]
 
 DONE, SKIPPED, AVAILABLE, LOCKED = "done", "skipped", "available", "locked"
@@ -70,66 +66,6 @@ class NextResult:
     reason: str
     passed_over: list[PassedOver]
     available: list[str]  # every lesson open now, in the order `next` would offer them
-
-
-@dataclass(frozen=True)
-class MapLesson:
-    id: str
-    title: str
-    stage: str
-    status: str
-    prerequisites: list[str]
-    project: str | None
-    tracks: list[str]
-
-
-@dataclass(frozen=True)
-class MapView:
-    """`dlpath map --json`."""
-
-    stages: list[str]
-    lessons: list[MapLesson]
-
-
-@dataclass(frozen=True)
-class StageProgress:
-    id: str
-    title: str
-    done: int  # done, passed or skipped
-    total: int
-    hours_done: float
-    hours_total: float
-
-
-@dataclass(frozen=True)
-class ProgressSummary:
-    """`dlpath progress --json`."""
-
-    stages: list[StageProgress]
-    done: list[str]
-    skipped: list[str]
-    attempts: list[dict[str, Any]]  # the most recent grading attempts, newest first
-    hours_done: float
-    hours_left: float
-    track: str | None
-    attempts_total: int
-    retired: list[str]  # completions of lessons no longer in the curriculum (kept, never dropped)
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    id: str
-    title: str
-    stage: str
-    score: float
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """`dlpath search --json`."""
-
-    query: str
-    results: list[SearchHit]
 
 
 @dataclass(frozen=True)
@@ -195,12 +131,17 @@ def _statuses(curriculum: Curriculum, finished: Mapping[str, str]) -> dict[str, 
 def hardware_gap(requires: Requirements, profile: Any) -> str | None:
     """Why `profile` cannot run a lesson needing `requires`, or None if it can.
 
+    `profile` may be a function that returns the profile: it is then called only
+    when a lesson needs hardware, so most `next` calls never detect any.
+
     The rule itself is `dlpath.hardware.unmet_requirements`, shared with `dlpath gpu`.
     """
     if not requires.any:
         return None
     from dlpath.hardware import unmet_requirements
 
+    if callable(profile):
+        profile = profile()
     if profile is None:
         profile = _NO_GPU
     unmet = unmet_requirements(requires, profile)
@@ -248,7 +189,13 @@ def next_lesson(
     track: str | None = None,
     profile: Any = None,
 ) -> NextResult:
-    """The lesson to do now, why, and what was passed over for want of hardware."""
+    """The lesson to do now, why, and what was passed over for want of hardware.
+
+    `profile` is the hardware profile, or a function returning it (called at most
+    once, and only if an open lesson needs hardware).
+    """
+    if callable(profile):
+        profile = functools.cache(profile)
     finished, _ = resolve_completions(curriculum, completions)
     status = _statuses(curriculum, finished)
     chosen: Lesson | None = None
@@ -308,142 +255,6 @@ def _nothing_left_reason(curriculum: Curriculum, status: Mapping[str, str], pass
     return f"No lesson is open now, though {len(left)} are not done: check `dlpath map`."
 
 
-def map_view(curriculum: Curriculum, completions: Mapping[str, Any]) -> MapView:
-    status = statuses(curriculum, completions)
-    return MapView(
-        stages=[s.id for s in curriculum.stages],
-        lessons=[
-            MapLesson(l.id, l.title, l.stage, status[l.id], list(l.prerequisites), l.project, list(l.tracks))
-            for l in curriculum.lessons
-        ],
-    )
-
-
-def mermaid(view: MapView) -> str:
-    """The map as a Mermaid flowchart (GitHub renders it), with the same marks."""
-    def node(i: str) -> str:
-        return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", i)
-
-    marks = {DONE: "✓ ", SKIPPED: "↷ ", AVAILABLE: "→ ", LOCKED: ""}
-    lines = ["flowchart LR"]
-    for stage in view.stages:
-        lines.append(f'  subgraph {node("stage_" + stage)}["{stage}"]')
-        for l in view.lessons:
-            if l.stage == stage:
-                title = l.title.replace('"', "'")
-                lines.append(f'    {node(l.id)}["{marks[l.status]}{title}"]:::{l.status}')
-        lines.append("  end")
-    ids = {l.id for l in view.lessons}
-    for l in view.lessons:
-        for p in l.prerequisites:
-            if p in ids:
-                lines.append(f"  {node(p)} --> {node(l.id)}")
-    lines += [
-        "  classDef done fill:#c8e6c9,stroke:#2e7d32",
-        "  classDef skipped fill:#eeeeee,stroke:#9e9e9e,stroke-dasharray: 4",
-        "  classDef available fill:#fff9c4,stroke:#f9a825",
-        "  classDef locked fill:#ffffff,stroke:#bdbdbd,color:#9e9e9e",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def progress_summary(
-    curriculum: Curriculum,
-    completions: Mapping[str, Any],
-    attempts: Iterable[Any],
-    attempts_total: int,
-    track: str | None,
-) -> ProgressSummary:
-    finished, retired = resolve_completions(curriculum, completions)
-    stages = []
-    for stage in curriculum.stages:
-        lessons = [l for l in curriculum.lessons if l.stage == stage.id]
-        done = [l for l in lessons if l.id in finished]
-        stages.append(StageProgress(
-            stage.id, stage.title, len(done), len(lessons),
-            round(sum(l.hours for l in done), 1), round(sum(l.hours for l in lessons), 1),
-        ))
-    hours_done = round(sum(s.hours_done for s in stages), 1)
-    hours_total = round(sum(s.hours_total for s in stages), 1)
-    return ProgressSummary(
-        stages=stages,
-        done=[l.id for l in curriculum.lessons if finished.get(l.id) == DONE],
-        skipped=[l.id for l in curriculum.lessons if finished.get(l.id) == SKIPPED],
-        attempts=[
-            {"project": a.project, "lesson": a.lesson, "at": a.at, "passed": a.passed, "verdict": a.verdict,
-             "metrics": a.metrics, "duration_s": a.duration_s, "device": a.device}
-            for a in attempts
-        ],
-        hours_done=hours_done,
-        hours_left=round(hours_total - hours_done, 1),
-        track=track,
-        attempts_total=attempts_total,
-        retired=retired,
-    )
-
-
-# ---------------------------------------------------------------- search
-
-_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_FIELD_WEIGHTS = {"title": 4.0, "summary": 2.0, "objectives": 1.5, "body": 1.0}
-
-
-def _words(text: str) -> list[str]:
-    out = []
-    for token in _WORD.findall(text.lower()):
-        out.append(token)
-        if "-" in token:
-            out.extend(token.split("-"))
-    return out
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
-def search(curriculum: Curriculum, query: str, limit: int = 10) -> SearchResult:
-    """Lessons ranked by how well their title, summary and body match the words of `query`."""
-    terms = [_stem(w) for w in _words(query)]
-    if not terms:
-        return SearchResult(query, [])
-    docs = []
-    for lesson in curriculum.lessons:
-        fields = {
-            "title": lesson.title,
-            "summary": lesson.summary,
-            "objectives": " ".join(lesson.objectives),
-            "body": curriculum.body(lesson),
-        }
-        docs.append((lesson, {k: Counter(_stem(w) for w in _words(v)) for k, v in fields.items()},
-                     {k: v.lower() for k, v in fields.items()}))
-    n = len(docs)
-    df = {t: sum(1 for _, counts, _ in docs if any(t in c for c in counts.values())) for t in set(terms)}
-    phrase = " ".join(_words(query))
-    hits = []
-    for lesson, counts, texts in docs:
-        score = 0.0
-        matched = 0
-        for term in set(terms):
-            idf = math.log(1 + n / (1 + df[term]))
-            term_score = sum(
-                _FIELD_WEIGHTS[f] * (1 + math.log(c[term])) for f, c in counts.items() if c.get(term)
-            )
-            if term_score:
-                matched += 1
-                score += idf * term_score
-        if not matched:
-            continue
-        score *= matched / len(set(terms))  # lessons that match every word first
-        if len(terms) > 1 and any(phrase in t for t in texts.values()):
-            score *= 1.5
-        hits.append(SearchHit(lesson.id, lesson.title, lesson.stage, round(score, 3)))
-    hits.sort(key=lambda h: (-h.score, h.id))
-    return SearchResult(query, hits[:limit])
-
-
 # ---------------------------------------------------------------- changes
 
 
@@ -495,36 +306,3 @@ def undo(curriculum: Curriculum, store: Any, lesson_id: str) -> ChangeResult:
         return ChangeResult(lesson.id, lesson.title, status, False,
                             f"'{lesson.id}' was not done or skipped; nothing changed.")
     return ChangeResult(lesson.id, lesson.title, status, True, f"'{lesson.id}' is no longer done; it is {status} now.")
-
-
-# ---------------------------------------------------------------- tracks
-
-
-@dataclass(frozen=True)
-class TrackView:
-    id: str
-    title: str
-    summary: str
-    careers: list[str]
-    skills: list[str]
-    lessons: list[str]  # the lessons tagged with this track, in curriculum order
-    chosen: bool
-
-
-@dataclass(frozen=True)
-class TrackList:
-    """`dlpath track --json`."""
-
-    chosen: str | None
-    tracks: list[TrackView]
-
-
-def track_list(curriculum: Curriculum, chosen: str | None) -> TrackList:
-    return TrackList(
-        chosen=chosen,
-        tracks=[
-            TrackView(t.id, t.title, t.summary, list(t.careers), list(t.skills),
-                      [l.id for l in curriculum.lessons if t.id in l.tracks], t.id == chosen)
-            for t in curriculum.tracks
-        ],
-    )

@@ -21,7 +21,6 @@ import json
 import os
 import sqlite3
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -254,7 +253,7 @@ class Store:
     ) -> Attempt:
         """Record one grading attempt and return it."""
         attempt = Attempt(
-            uid=uuid.uuid4().hex, project=project, lesson=lesson, at=_now(), passed=bool(passed),
+            uid=os.urandom(16).hex(), project=project, lesson=lesson, at=_now(), passed=bool(passed),
             verdict=verdict, metrics=dict(metrics or {}), duration_s=float(duration_s), device=device,
             seed=seed,
         )

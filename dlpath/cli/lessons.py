@@ -45,7 +45,7 @@ def next_(
 
     curriculum = _curriculum()
     with _store() as store:
-        result = planner.next_lesson(curriculum, store.completions(), store.get_setting("track"), _profile())
+        result = planner.next_lesson(curriculum, store.completions(), store.get_setting("track"), _profile)
     if json:
         from dlpath.render.console import print_json
 
@@ -135,12 +135,12 @@ def _progress_command(fn: Any) -> Any:
 
 @_progress_command
 def _progress(json: bool) -> None:
-    from dlpath import planner
+    from dlpath import roadmap
     from dlpath.render import lessons as render
 
     curriculum = _curriculum()
     with _store() as store:
-        summary = planner.progress_summary(
+        summary = roadmap.progress_summary(
             curriculum, store.completions(), store.attempts(limit=5), store.attempt_count(),
             store.get_setting("track"),
         )
@@ -190,20 +190,20 @@ def map_(
     json: bool = JSON,
 ) -> None:
     """The whole road, grouped by stage: each lesson done, available, locked or skipped."""
-    from dlpath import planner
+    from dlpath import roadmap
     from dlpath.render import lessons as render
 
     if format_ not in ("text", "mermaid"):
         raise UsageError(f"unknown format '{format_}'.", hint="Use --format text or --format mermaid.")
     curriculum = _curriculum()
     with _store() as store:
-        view = planner.map_view(curriculum, store.completions())
+        view = roadmap.map_view(curriculum, store.completions())
     if json:
         from dlpath.render.console import print_json
 
         print_json(view)
     elif format_ == "mermaid":
-        typer.echo(planner.mermaid(view), nl=False)
+        typer.echo(roadmap.mermaid(view), nl=False)
     else:
         render.map_(view, curriculum)
 
@@ -215,10 +215,10 @@ def search(
     json: bool = JSON,
 ) -> None:
     """Find lessons by the words in their title, summary and body."""
-    from dlpath import planner
     from dlpath.render import lessons as render
+    from dlpath.search import search as find
 
-    result = planner.search(_curriculum(), " ".join(text), limit=limit)
+    result = find(_curriculum(), " ".join(text), limit=limit)
     if json:
         from dlpath.render.console import print_json
 
@@ -243,7 +243,7 @@ def track(
             else:
                 store.set_setting("track", curriculum.track(name).id)
         chosen = store.get_setting("track")
-    from dlpath.planner import track_list
+    from dlpath.roadmap import track_list
 
     result = track_list(curriculum, chosen)
     if json:
