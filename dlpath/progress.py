@@ -22,7 +22,6 @@ import os
 import sqlite3
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -174,6 +173,8 @@ def store_path(home: Path | None = None) -> Path:
 
 
 def _now() -> str:
+    from datetime import datetime, timezone  # only writes need it
+
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,5 +49,6 @@ def jsonable(value: Any) -> Any:
 
 def print_json(value: Any) -> None:
     """Write `value` as indented JSON on standard output."""
+    import json
     sys.stdout.write(json.dumps(jsonable(value), indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()

@@ -27,50 +27,66 @@ def _lesson_head(view: Any) -> Text:
 
 
 def _resources(out: Any, resources: list[dict[str, str]]) -> None:
-    if not resources:
-        return
-    out.print(Text("Resources", style="bold"))
+    if resources:
+        out.print(_resources_text(resources))
+
+
+def _resources_text(resources: list[dict[str, str]]) -> Text:
+    text = Text("Resources", style="bold")
     for r in resources:
-        out.print(Text.assemble("  • ", (r["title"], ""), (f" ({r['kind']})", "dim"), f" — {r['where']}"))
+        text.append("\n  • ")
+        text.append(r["title"])
+        text.append(f" ({r['kind']})", style="dim")
+        text.append(f" — {r['where']}")
+    return text
 
 
 def next_lesson(result: Any, curriculum: Any, show_all: bool = False) -> None:
-    out = console()
+    # One Text printed once: `dlpath next` is the command people run most, and each
+    # separate print costs rich a layout pass.
+    text = Text()
     lesson = result.lesson
     if lesson is None:
-        out.print(Text(result.reason, style="bold"))
+        text.append(result.reason, style="bold")
     else:
-        out.print(Text("Next: ", style="bold green") + _lesson_head(lesson))
-        out.print(Text(f"Why now: {result.reason}", style="dim"))
-        out.print()
-        out.print(lesson.summary, markup=False)
+        text.append("Next: ", style="bold green")
+        text.append_text(_lesson_head(lesson))
+        text.append(f"\nWhy now: {result.reason}\n\n", style="dim")
+        text.append(lesson.summary)
         if lesson.objectives:
-            out.print()
-            out.print(Text("You will be able to", style="bold"))
+            text.append("\n\nYou will be able to", style="bold")
             for o in lesson.objectives:
-                out.print(f"  • {o}", markup=False)
-        out.print()
-        _resources(out, lesson.resources)
-        out.print()
-        out.print(Text("Read it:   ", style="bold") + Text(f"dlpath show {lesson.id}"))
+                text.append(f"\n  • {o}")
+        if lesson.resources:
+            text.append("\n\n")
+            text.append_text(_resources_text(lesson.resources))
+        text.append("\n\nRead it:   ", style="bold")
+        text.append(f"dlpath show {lesson.id}")
         if lesson.project:
-            out.print(Text("Project:   ", style="bold") + Text(f"dlpath start {lesson.project}") +
-                      Text("   then `dlpath check` in its folder", style="dim"))
+            text.append("\nProject:   ", style="bold")
+            text.append(f"dlpath start {lesson.project}")
+            text.append("   then `dlpath check` in its folder", style="dim")
         else:
             if lesson.questions:
-                out.print(Text("Check:     ", style="bold") + Text(f"dlpath quiz {lesson.id}"))
-            out.print(Text("Finished:  ", style="bold") + Text(f"dlpath done {lesson.id}"))
+                text.append("\nCheck:     ", style="bold")
+                text.append(f"dlpath quiz {lesson.id}")
+            text.append("\nFinished:  ", style="bold")
+            text.append(f"dlpath done {lesson.id}")
     if result.passed_over:
-        out.print()
-        out.print(Text("Passed over for your hardware", style="bold yellow"))
+        text.append("\n\nPassed over for your hardware", style="bold yellow")
         for p in result.passed_over:
-            out.print(Text.assemble("  • ", (p.id, "cyan"), f": {p.why}"))
+            text.append("\n  • ")
+            text.append(p.id, style="cyan")
+            text.append(f": {p.why}")
     if show_all and result.available:
-        out.print()
-        out.print(Text(f"Open now ({len(result.available)})", style="bold"))
+        text.append(f"\n\nOpen now ({len(result.available)})", style="bold")
         for lesson_id in result.available:
             l = curriculum.by_id[lesson_id]
-            out.print(Text.assemble("  → ", (l.id, "cyan"), f"  {l.title}", (f"  {l.stage}", "dim")))
+            text.append("\n  → ")
+            text.append(l.id, style="cyan")
+            text.append(f"  {l.title}")
+            text.append(f"  {l.stage}", style="dim")
+    console().print(text)
 
 
 def show(view: Any) -> None:
