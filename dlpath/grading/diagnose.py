@@ -33,7 +33,7 @@ class Diagnosis:
 
 #: Every code ``diagnose`` can return, with the lesson each one points to.
 CODES: dict[str, str | None] = {
-    "budget-exhausted": "mixed-precision-gpus",
+    "budget-exhausted": "hyperparameter-tuning",  # batch size and epochs; the GPU is named in the message
     "out-of-memory": "mixed-precision-gpus",
     "shape-mismatch": "multilayer-perceptron",
     "device-mismatch": "mixed-precision-gpus",

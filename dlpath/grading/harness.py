@@ -96,13 +96,28 @@ def _learner_frame(tb: Any, folder: Path) -> tuple[str | None, int | None]:
     return found
 
 
+def _from_learner(tb: Any, folder: Path) -> Any:
+    """The traceback from the first frame in the learner's folder on: the grader's
+    own frames above it say nothing to the learner. All of it if none is theirs."""
+    start = tb
+    while start is not None:
+        try:
+            path = Path(start.tb_frame.f_code.co_filename).resolve()
+        except (OSError, ValueError):
+            path = None
+        if path is not None and (folder == path.parent or folder in path.parents):
+            return start
+        start = start.tb_next
+    return tb
+
+
 def _error(kind: str, exc: BaseException | None, folder: Path, message: str | None = None,
            stage: str = "setup") -> dict[str, Any]:
     file, line = _learner_frame(exc.__traceback__, folder) if exc is not None else (None, None)
     text = message if message is not None else str(exc)
     trace = ""
     if exc is not None:
-        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-4000:]
+        trace = "".join(traceback.format_exception(type(exc), exc, _from_learner(exc.__traceback__, folder)))[-4000:]
     return {
         "t": "error",
         "kind": kind,
