@@ -9,6 +9,7 @@ import typer
 
 from dlpath.cli import app, command, state
 from dlpath.errors import ExitStatus, UsageError
+from dlpath.render.console import print_json
 
 JSON = typer.Option(False, "--json", help="Print JSON (shape documented in docs/json.md).")
 
@@ -47,8 +48,6 @@ def next_(
     with _store() as store:
         result = planner.next_lesson(curriculum, store.completions(), store.get_setting("track"), _profile)
     if json:
-        from dlpath.render.console import print_json
-
         print_json(result)
     else:
         render.next_lesson(result, curriculum, show_all=all_)
@@ -66,8 +65,6 @@ def show(lesson_id: str = typer.Argument(..., help="The lesson's id (see `dlpath
         status = planner.statuses(curriculum, store.completions())[lesson.id]
     view = planner.lesson_view(curriculum, lesson, status)
     if json:
-        from dlpath.render.console import print_json
-
         print_json(view)
     else:
         render.show(view)
@@ -145,8 +142,6 @@ def _progress(json: bool) -> None:
             store.get_setting("track"),
         )
     if json:
-        from dlpath.render.console import print_json
-
         print_json(summary)
     else:
         render.progress(summary)
@@ -199,8 +194,6 @@ def map_(
     with _store() as store:
         view = roadmap.map_view(curriculum, store.completions())
     if json:
-        from dlpath.render.console import print_json
-
         print_json(view)
     elif format_ == "mermaid":
         typer.echo(roadmap.mermaid(view), nl=False)
@@ -220,8 +213,6 @@ def search(
 
     result = find(_curriculum(), " ".join(text), limit=limit)
     if json:
-        from dlpath.render.console import print_json
-
         print_json(result)
     else:
         render.search(result)
@@ -247,8 +238,6 @@ def track(
 
     result = track_list(curriculum, chosen)
     if json:
-        from dlpath.render.console import print_json
-
         print_json(result)
     else:
         render.tracks(result, changed=name is not None)
@@ -265,8 +254,6 @@ def validate(
 
     root, problems = validate_curriculum(path if path is not None else state.curriculum)
     if json:
-        from dlpath.render.console import print_json
-
         print_json({"ok": not problems, "path": str(root), "problems": problems})
     else:
         render.validation(root, problems)
