@@ -361,10 +361,12 @@ def validate_curriculum(path: Path | None = None) -> tuple[Path, list[Problem]]:
 
 
 def _cache_file(root: Path) -> Path:
-    from dlpath.paths import data_home
-    import hashlib
+    import zlib  # already loaded with the standard library; hashlib would cost a few ms
 
-    digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
+    from dlpath.paths import data_home
+
+    where = str(root.resolve())
+    digest = f"{zlib.crc32(where.encode()):08x}{zlib.adler32(where.encode()):08x}"
     return data_home() / "cache" / f"curriculum-{digest}.pickle"
 
 
