@@ -282,9 +282,6 @@ class Curriculum:
                 hint=f"Run `dlpath validate {self.root}`.",
             ) from None
 
-    def project_exists(self, project_id: str) -> bool:
-        return any((d / project_id / "project.yaml").is_file() for d in self.projects_dirs)
-
 
 # ---------------------------------------------------------------- locating
 
@@ -315,16 +312,9 @@ def _resolve_root(path: Path | None) -> Path:
 
 
 def _projects_dirs(root: Path) -> tuple[Path, ...]:
-    from dlpath.paths import projects_dir
+    from dlpath.paths import project_roots  # the same search `dlpath start` and `check` use
 
-    dirs = []
-    beside = root.parent / "projects"
-    if beside.is_dir():
-        dirs.append(beside.resolve())
-    shipped = projects_dir().resolve()
-    if shipped not in dirs:
-        dirs.append(shipped)
-    return tuple(dirs)
+    return tuple(project_roots(root))
 
 
 # ---------------------------------------------------------------- loading

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["data_home", "content_dir", "curriculum_dir", "projects_dir"]
+__all__ = ["data_home", "content_dir", "curriculum_dir", "projects_dir", "project_roots"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -33,6 +33,30 @@ def curriculum_dir() -> Path:
 def projects_dir() -> Path:
     """The projects that ship with dlpath."""
     return content_dir("projects")
+
+
+def project_roots(curriculum: Path | None = None) -> list[Path]:
+    """Folders searched for projects, in order, each once.
+
+    $DLPATH_PROJECTS (if set; several joined with os.pathsep), then `projects/`
+    beside the curriculum folder in use (`curriculum`, else $DLPATH_CURRICULUM;
+    an instructor's course keeps its projects there), then the projects dlpath ships.
+    """
+    roots: list[Path] = []
+    extra = os.environ.get("DLPATH_PROJECTS")
+    if extra:
+        roots.extend(Path(p).expanduser() for p in extra.split(os.pathsep) if p)
+    course = curriculum or (Path(os.environ["DLPATH_CURRICULUM"]) if os.environ.get("DLPATH_CURRICULUM") else None)
+    if course is not None:
+        beside = Path(course).expanduser().resolve().parent / "projects"
+        if beside.is_dir():
+            roots.append(beside)
+    roots.append(projects_dir())
+    unique: list[Path] = []
+    for root in roots:
+        if root not in unique:
+            unique.append(root)
+    return unique
 
 
 def data_home() -> Path:

@@ -23,7 +23,7 @@ from typing import Any, Mapping
 import yaml
 
 from dlpath.errors import UsageError
-from dlpath.paths import projects_dir
+from dlpath.paths import project_roots
 
 __all__ = [
     "FORMAT_VERSION",
@@ -129,30 +129,6 @@ def check_project_id(project_id: str) -> str:
             hint="`dlpath projects` lists the projects.",
         )
     return project_id
-
-
-def project_roots(curriculum: Path | None = None) -> list[Path]:
-    """Folders searched for projects, in order.
-
-    $DLPATH_PROJECTS (if set), then `projects/` beside the curriculum folder in
-    use (`curriculum`, else $DLPATH_CURRICULUM; an instructor's course keeps
-    its projects there), then the projects dlpath ships.
-    """
-    roots: list[Path] = []
-    extra = os.environ.get("DLPATH_PROJECTS")
-    if extra:
-        roots.extend(Path(p).expanduser() for p in extra.split(os.pathsep) if p)
-    course = curriculum or (Path(os.environ["DLPATH_CURRICULUM"]) if os.environ.get("DLPATH_CURRICULUM") else None)
-    if course is not None:
-        beside = Path(course).expanduser().resolve().parent / "projects"
-        if beside.is_dir():
-            roots.append(beside)
-    roots.append(projects_dir())
-    unique: list[Path] = []
-    for root in roots:
-        if root not in unique:
-            unique.append(root)
-    return unique
 
 
 def _type_name(kind: Any) -> str:

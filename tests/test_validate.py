@@ -209,3 +209,13 @@ def test_other_commands_refuse_a_broken_curriculum_with_a_pointer(tmp_path: Path
     assert "has 1 problem(s)" in result.output
     assert f"Run `dlpath validate {root}`" in result.output
     assert "Traceback" not in result.output
+
+
+def test_validate_finds_projects_where_start_and_check_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make(tmp_path, GOOD.replace("    hours: 2\n", "    hours: 2\n    project: own-project\n"))
+    assert "names the project 'own-project', which does not exist" in problems(root)[0][2]
+    extra = tmp_path / "instructor-projects"
+    (extra / "own-project").mkdir(parents=True)
+    (extra / "own-project" / "project.yaml").write_text("format_version: 1\nid: own-project\n")
+    monkeypatch.setenv("DLPATH_PROJECTS", str(extra))
+    assert problems(root) == []
