@@ -2,18 +2,22 @@
 
     .venv/bin/python bench/bench_check.py [--repeat 3] [--device cpu] [PROJECT ...]
 
-For each project, two commands run as fresh processes, alternately, `--repeat`
+For each project, three commands run as fresh processes, alternately, `--repeat`
 times each:
 
 - check: `dlpath check FOLDER --json --device DEVICE --seed 1`, in a folder
-  started from the project with its reference solution as train.py;
+  started from the project with its reference solution as train.py: the
+  learner process in its sandbox, the judge, the mentor's watch, the store;
+- unwatched: the same grade with the mentor's watch switched off
+  (`grade(..., observe=False)`), to price the watch: the ratio of the two
+  training times (target: 1.05x or less);
 - plain: one Python process that imports torch, builds the same training
-  data, imports the same train.py, trains it through the same task code and
-  evaluates it on the same test seed, with no grader around it (no child
-  process, no channel, no limits, no store).
+  data, imports the same train.py, trains it and measures it on the same
+  test seed through the same task code, with no grader around it (no child
+  process, no judge, no sandbox, no watch, no limits, no store).
 
-It prints the median wall time of each and their ratio (target: 1.10x or
-less). Figures, not assertions: timings never go in tests.
+It prints the median wall time of each and the ratio check / plain (target:
+1.10x or less). Figures, not assertions: timings never go in tests.
 """
 
 from __future__ import annotations
@@ -35,20 +39,33 @@ PLAIN = r"""
 import sys, importlib.util
 from pathlib import Path
 import torch
+from dlpath.grading.observe import Watch
+from dlpath.grading.tasks import JudgeContext, LearnerSide, get_task
 from dlpath.projects import load_project
-from dlpath.grading.tasks import get_task
 project = load_project(Path(sys.argv[1]))
 task = get_task(project.task)
-data = task.training_data(project, project.public_seed)
+data = task.public_data(project, project.public_seed)
 torch.manual_seed(project.public_seed)
 spec = importlib.util.spec_from_file_location("train", sys.argv[2])
 module = importlib.util.module_from_spec(spec)
 sys.modules["train"] = module
 spec.loader.exec_module(module)
-trained = task.run_learner(module, data, sys.argv[3], lambda **values: None)
-print(task.evaluate(module, trained, project, 1, sys.argv[3])["metrics"])
+side = LearnerSide(module=module, device=sys.argv[3], log=lambda **values: None, watch=Watch(enabled=False))
+side.state = task.train(side, data)
+ask = lambda name, values=None, tensors=None: task.answer(name, dict(values or {}), dict(tensors or {}), side)
+ctx = JudgeContext(project=project, public=data, test=task.test_data(project, 1), ask=ask, folder=Path(sys.argv[2]).parent,
+                   test_seed=1)
+print(task.judge(ctx).metrics)
 """
 
+UNWATCHED = r"""
+import json, sys
+from pathlib import Path
+from dlpath.grading.check import grade
+from dlpath.projects import load_project
+report = grade(load_project(Path(sys.argv[1])), Path(sys.argv[2]), device=sys.argv[3], seed=1, observe=False)
+print(json.dumps({"verdict": report.verdict, "training_s": report.training_s}))
+"""
 
 def _timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str, int]:
     start = time.perf_counter()
@@ -74,7 +91,8 @@ def main() -> None:
     if device == "auto":
         device = "cuda" if subprocess.run([sys.executable, "-c", "import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)"]).returncode == 0 else "cpu"
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, device {device}, {args.repeat} runs each (median)")
-    print(f"{'project':28s} {'check s':>9s} {'plain s':>9s} {'ratio':>7s}  result")
+    print(f"{'project':26s} {'check s':>8s} {'plain s':>8s} {'ratio':>6s} {'train s':>8s} {'unwatched':>9s} "
+          f"{'watch':>6s}  result")
     try:
         for project in projects:
             folder = work / project.id
@@ -84,20 +102,31 @@ def main() -> None:
             check_cmd = [sys.executable, "-m", "dlpath", "check", str(folder), "--json", "--device", device,
                          "--seed", "1"]
             plain_cmd = [sys.executable, "-c", PLAIN, str(project.path), str(folder / "train.py"), device]
-            checks, plains, verdict = [], [], ""
+            unwatched_cmd = [sys.executable, "-c", UNWATCHED, str(project.path), str(folder), device]
+            checks, plains, trains, unwatched, verdict = [], [], [], [], ""
             for _ in range(args.repeat):
                 seconds, out, code = _timed(check_cmd, env, folder)
                 checks.append(seconds)
                 try:
-                    verdict = json.loads(out)["verdict"]
-                except ValueError:
+                    report = json.loads(out)
+                    verdict = report["verdict"]
+                    trains.append(report["training_s"])
+                except (ValueError, KeyError):
                     verdict = f"exit {code}"
+                _, out, code = _timed(unwatched_cmd, env, folder)
+                try:
+                    unwatched.append(json.loads(out.strip().splitlines()[-1])["training_s"])
+                except (ValueError, IndexError, KeyError):
+                    verdict += f"; unwatched run exited {code}"
                 seconds, out, code = _timed(plain_cmd, env, folder)
                 plains.append(seconds)
                 if code != 0:
                     verdict += f"; plain run exited {code}"
             check_s, plain_s = statistics.median(checks), statistics.median(plains)
-            print(f"{project.id:28s} {check_s:9.2f} {plain_s:9.2f} {check_s / plain_s:6.2f}x  {verdict}")
+            train_s = statistics.median(trains) if trains else float("nan")
+            bare_s = statistics.median(unwatched) if unwatched else float("nan")
+            print(f"{project.id:26s} {check_s:8.2f} {plain_s:8.2f} {check_s / plain_s:5.2f}x {train_s:8.2f} "
+                  f"{bare_s:9.2f} {train_s / bare_s:5.2f}x  {verdict}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -340,10 +340,44 @@ def load_curriculum(path: Path | None = None, *, use_cache: bool = True) -> Curr
 
 
 def validate_curriculum(path: Path | None = None) -> tuple[Path, list[Problem]]:
-    """Every problem of the curriculum at `path`, in file and line order."""
+    """Every problem of the curriculum at `path` and of its projects, in file and line order."""
     root = _resolve_root(path)
-    _, problems = _build(root)
-    return root, problems
+    course, problems = _build(root)
+    return root, problems + _project_problems(root, course)
+
+
+def _project_problems(root: Path, course: Curriculum | None) -> list[Problem]:
+    """Every problem of the projects the course can use; for the course's own projects, also a
+    `lesson:` that names no lesson of the course."""
+    from dlpath.paths import projects_dir
+    from dlpath.projects import _quick_lesson, project_folders, validate_project
+
+    shipped = projects_dir().resolve()
+    own_shipped = root.resolve() == default_shipped_root()
+    problems: list[Problem] = []
+    known = {l.id for l in course.lessons} | {a for l in course.lessons for a in l.aliases} if course else None
+    for folder in project_folders(root):
+        found = validate_project(folder)
+        problems.extend(found)
+        is_own = own_shipped or folder.resolve().parent != shipped
+        if found or known is None or not is_own:
+            continue
+        lesson = _quick_lesson(folder / "project.yaml")
+        if lesson is not None and lesson not in known:
+            close = _close(lesson, sorted(known), n=1, cutoff=0.6)
+            tail = f" (did you mean '{close[0]}'?)" if close else ""
+            line = next((n for n, text in enumerate((folder / "project.yaml").read_text(encoding="utf-8").splitlines(), 1)
+                         if text.startswith("lesson:")), None)
+            problems.append(Problem(str(folder / "project.yaml"), line,
+                                    f"project '{folder.name}' completes the lesson '{lesson}', which the curriculum "
+                                    f"does not have{tail}"))
+    return problems
+
+
+def default_shipped_root() -> Path:
+    from dlpath.paths import curriculum_dir
+
+    return curriculum_dir().resolve()
 
 
 # The cache: one pickle per curriculum folder, keyed by the YAML files' stats
@@ -371,6 +405,12 @@ def _cache_key(root: Path) -> tuple[Any, ...] | None:
     except OSError:
         return None
     dirs = tuple((str(d), d.stat().st_mtime_ns if d.is_dir() else 0) for d in _projects_dirs(root))
+    try:  # each project names its lesson: a change there changes the curriculum's links
+        yamls = tuple(sorted((str(p), p.stat().st_mtime_ns) for d in _projects_dirs(root) if d.is_dir()
+                             for p in d.glob("*/project.yaml")))
+    except OSError:
+        return None
+    dirs = dirs + yamls
     return (__version__, str(root.resolve()), stats, lessons_stat, dirs)
 
 
@@ -596,6 +636,7 @@ def _build_unguarded(root: Path) -> tuple[Curriculum | None, list[Problem]]:
     stage_pos = {s: i for i, s in enumerate(stage_ids)}
     track_ids = {t.id for t in tracks}
     projects_dirs = _projects_dirs(root)
+    _link_projects(root, lessons, lesson_nodes, problems)
     _check_graph(root, lessons, lesson_nodes, stage_pos, track_ids, projects_dirs, problems)
 
     problems.sort(key=lambda p: (p.file != index_name, p.file, p.line or 0))
@@ -609,6 +650,32 @@ def _build_unguarded(root: Path) -> tuple[Curriculum | None, list[Problem]]:
         ),
         problems,
     )
+
+
+def _link_projects(root: Path, lessons: list[Lesson], where: dict[int, dict[str, Any]], problems: list[Problem]) -> None:
+    """Each lesson's project, from the projects that name it (`lesson:` in project.yaml): the link is
+    stated once, there. A lesson's own `project:` is optional and must agree."""
+    from dlpath.projects import lesson_links
+
+    links = lesson_links(root)
+    for lesson in lessons:
+        found = [pid for pid, _ in links.get(lesson.id, [])]
+        file, line = (where.get(id(lesson), {}).get("project") or where.get(id(lesson), {}).get("")
+                      or (lesson.file, lesson.line))
+        if len(found) > 1:
+            problems.append(Problem(file, line, f"lesson '{lesson.id}' is named by several projects "
+                                    f"({', '.join(found)}); a lesson is completed by one project"))
+        if lesson.project is None:
+            if found:
+                object.__setattr__(lesson, "project", found[0])  # frozen: set once, while loading
+        elif found and lesson.project not in found:
+            problems.append(Problem(file, line, f"lesson '{lesson.id}' names the project '{lesson.project}', but "
+                                    f"the project that names this lesson is '{found[0]}': state the link once, "
+                                    "in project.yaml's `lesson:`"))
+        elif not found and any(lesson.project == pid for entries in links.values() for pid, _ in entries):
+            other = next(lid for lid, entries in links.items() for pid, _ in entries if pid == lesson.project)
+            problems.append(Problem(file, line, f"lesson '{lesson.id}' names the project '{lesson.project}', which "
+                                    f"names the lesson '{other}' instead"))
 
 
 def _read_stages(reader: _Reader, keys: dict) -> list[Stage]:

@@ -1,22 +1,25 @@
-"""Mini-projects: `project.yaml` read into typed, frozen objects.
+"""Mini-projects: `project.yaml` read into typed, frozen objects, with every problem at once.
 
 A project is a folder (`projects/<id>/` in the shipped content) holding
 `project.yaml`, `starter/` (what the learner edits), `solution/` (a reference
-that passes) and `naive/` (a baseline that must fail). This module only reads
-the metadata; grading lives in `dlpath.grading`, scaffolding in
+that passes) and `naive/` (a plausible baseline that must fail). The format is
+documented field by field in docs/project-format.md. `project.yaml` is read by
+the same kind of reader as the curriculum: YAML safe loading, unknown keys are
+errors, a `format_version`, and every problem reported with its file and line
+(`validate_project`). Grading lives in `dlpath.grading`, scaffolding in
 `dlpath.scaffold`.
 
-Projects are looked up by id in the shipped projects folder and, first, in
-the folder named by `DLPATH_PROJECTS` (an instructor's own projects, or the
-test fixtures).
+Projects are looked up by id in `dlpath.paths.project_roots()`: the folder
+named by `DLPATH_PROJECTS` first (an instructor's own projects, the test
+fixtures), the `projects/` folder beside the curriculum in use, then the
+shipped projects. A project names the lesson it completes (`lesson:`); the
+curriculum derives each lesson's project from that (`dlpath.curriculum`).
 """
 
 from __future__ import annotations
 
-import math
-import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -28,6 +31,10 @@ from dlpath.paths import project_roots
 __all__ = [
     "FORMAT_VERSION",
     "Threshold",
+    "DatasetSpec",
+    "Requires",
+    "Expectations",
+    "Calibration",
     "Project",
     "ProjectError",
     "UnknownProject",
@@ -35,19 +42,22 @@ __all__ = [
     "check_project_id",
     "project_roots",
     "load_project",
+    "validate_project",
     "list_projects",
     "ProjectRow",
     "ProjectList",
     "project_overview",
+    "VARIANTS",
 ]
 
 FORMAT_VERSION = 1
+VARIANTS = ("starter", "solution", "naive")
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 class ProjectError(UsageError):
-    """A project.yaml that cannot be used (names the file and the problem)."""
+    """A project.yaml that cannot be used; the message lists its problems with file and line."""
 
 
 class UnknownProject(UsageError):
@@ -60,11 +70,51 @@ class BadProjectId(UsageError):
 
 @dataclass(frozen=True)
 class Threshold:
-    """One pass condition: `metric` must be at least `min` and/or at most `max`."""
+    """One pass condition: `metric` must be at least `min` and/or at most `max`; `weight` counts in the score."""
 
     metric: str
     min: float | None = None
     max: float | None = None
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """The data a project trains and tests on: a generator (or `shipped:<name>`), its params, the sizes."""
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    train: int = 1000
+    val: int = 0
+    test: int = 1000
+
+
+@dataclass(frozen=True)
+class Requires:
+    """What grading the project needs from the machine."""
+
+    cuda: bool = False
+    processes: int = 1
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What `dlpath dev check` expects of the starter and the naive baseline: diagnosis codes among theirs."""
+
+    starter: tuple[str, ...] = ()
+    naive: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The figures behind the thresholds, as `dlpath dev check` measured them."""
+
+    machine: str = ""  #: where they were measured ("2-core CPU, torch 2.13")
+    date: str = ""
+    seeds: tuple[int, ...] = ()  #: the grade seeds used
+    figures: Mapping[str, Mapping[str, tuple[float, float]]] = field(default_factory=dict)
+    #: variant ("solution", "naive", "starter") -> figure (a metric, or "train_s") -> (lowest, highest)
+    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,14 +125,17 @@ class Project:
     title: str  #: one line
     lesson: str  #: the curriculum lesson this project completes
     summary: str  #: what to build, two or three sentences
-    task: str  #: a task kind in `dlpath.grading.tasks`
-    dataset: Mapping[str, Any]  #: given to the task as is
+    task: str  #: a task kind (`dlpath.grading.tasks`)
+    dataset: DatasetSpec
     thresholds: tuple[Threshold, ...]  #: every one must hold to pass
-    budget_s: float  #: wall-clock budget of a check, in seconds
-    memory_mb: int  #: memory cap of the learner's process, in MB
+    budget_s: float  #: wall-clock budget of training, in seconds
+    memory_mb: int  #: memory cap of the learner's processes, in MB
     hardware: str  #: what the project needs, in words
     hints: tuple[str, ...]  #: shown one more at a time by `dlpath hint`
     path: Path  #: the project folder
+    requires: Requires = field(default_factory=Requires)
+    expect: Expectations = field(default_factory=Expectations)
+    calibration: Calibration | None = None
     format_version: int = FORMAT_VERSION
 
     @property
@@ -105,21 +158,6 @@ class Project:
         return int.from_bytes(hashlib.sha256(self.id.encode()).digest()[:4], "big") & 0x7FFFFFFF
 
 
-_REQUIRED = {
-    "format_version": int,
-    "id": str,
-    "title": str,
-    "lesson": str,
-    "summary": str,
-    "task": str,
-    "dataset": dict,
-    "thresholds": list,
-    "budget_s": (int, float),
-    "memory_mb": int,
-}
-_OPTIONAL = {"hardware": str, "hints": list}
-
-
 def check_project_id(project_id: str) -> str:
     """`project_id` if it is a plain slug; `BadProjectId` otherwise."""
     if not isinstance(project_id, str) or not _ID.match(project_id):
@@ -131,100 +169,323 @@ def check_project_id(project_id: str) -> str:
     return project_id
 
 
-def _type_name(kind: Any) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {int: "a whole number", float: "a number", str: "a string", dict: "a mapping", list: "a list"}
-    return " or ".join(dict.fromkeys(names[k] for k in kinds))
+# ------------------------------------------------------------------ reading
 
 
-def _parse(data: Any, where: Path) -> dict[str, Any]:
-    def bad(message: str) -> ProjectError:
-        return ProjectError(f"{where}: {message}")
+_TOP_REQUIRED = ("format_version", "id", "title", "lesson", "summary", "task", "dataset", "thresholds",
+                 "budget_s", "memory_mb")
+_TOP_OPTIONAL = ("hardware", "hints", "requires", "expect", "calibration")
 
-    if not isinstance(data, dict):
-        raise bad("expected a mapping of keys (format_version, id, title, ...).")
-    version = data.get("format_version")
+
+def _read(folder: Path) -> tuple[Project | None, list[Any]]:
+    """(the project, or None when it has problems; every problem with file and line)."""
+    from dlpath.curriculum import Problem, _Reader
+
+    where = folder / "project.yaml"
+    label = str(where)
+    reader = _Reader(label)
+    if not where.is_file():
+        return None, [Problem(str(folder), None, "no project.yaml here; this is not a project folder")]
+    doc = reader.parse(where)
+    if doc is None:
+        if not reader.problems:
+            reader.problems.append(Problem(label, None, "the file is empty"))
+        return None, reader.problems
+    keys = reader.mapping(doc, "project.yaml")
+    if keys is None:
+        return None, reader.problems
+    reader.check_keys(keys, doc, "project.yaml", _TOP_REQUIRED, _TOP_OPTIONAL)
+
+    version = reader.scalar(keys["format_version"][1]) if "format_version" in keys else FORMAT_VERSION
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
-        raise ProjectError(
-            f"{where}: format_version {version} is newer than this dlpath understands ({FORMAT_VERSION}).",
-            hint="Upgrade dlpath (`pip install -U dlpath`).",
-        )
-    unknown = sorted(set(data) - set(_REQUIRED) - set(_OPTIONAL))
-    if unknown:
-        raise bad(f"unknown key(s) {', '.join(map(repr, unknown))}; allowed: "
-                  f"{', '.join(list(_REQUIRED) + list(_OPTIONAL))}.")
-    for key, kind in {**_REQUIRED, **_OPTIONAL}.items():
-        if key not in data:
-            if key in _REQUIRED:
-                raise bad(f"missing key '{key}'.")
+        reader.problem(keys["format_version"][1], f"format_version {version} is newer than this dlpath reads "
+                       f"({FORMAT_VERSION}): upgrade dlpath (pip install --upgrade dlpath)")
+        return None, reader.problems
+    if "format_version" in keys and version != FORMAT_VERSION:
+        reader.problem(keys["format_version"][1], f"format_version must be {FORMAT_VERSION}, not {version!r}")
+
+    pid = reader.string(keys, "id", "project.yaml")
+    if pid is not None and not _ID.match(pid):
+        reader.problem(keys["id"][1], f"id '{pid}' must be a slug: lowercase letters, digits, '-' and '_'")
+    elif pid is not None and pid != folder.name:
+        reader.problem(keys["id"][1], f"id '{pid}' differs from the folder name '{folder.name}'")
+    title = reader.string(keys, "title", "project.yaml")
+    lesson = reader.string(keys, "lesson", "project.yaml")
+    summary = reader.string(keys, "summary", "project.yaml")
+    task_kind = reader.string(keys, "task", "project.yaml")
+    task = _task_class(reader, keys, task_kind)
+    dataset = _read_dataset(reader, keys, task)
+    thresholds = _read_thresholds(reader, keys, task)
+    budget = reader.number(keys, "budget_s", "project.yaml")
+    memory = _positive_int(reader, keys, "memory_mb", "project.yaml")
+    hardware = reader.string(keys, "hardware", "project.yaml", default="") or ""
+    hints = reader.strings(keys, "hints", "project.yaml")
+    requires = _read_requires(reader, keys, task)
+    expect = _read_expect(reader, keys, task)
+    calibration = _read_calibration(reader, keys)
+    for variant in VARIANTS:
+        if not (folder / variant / "train.py").is_file():
+            line_node = keys["id"][1] if "id" in keys else doc
+            reader.problems.append(Problem(label, line_node.start_mark.line + 1,
+                                           f"the project has no {variant}/train.py (every project needs a starter, "
+                                           "a solution that passes and a naive baseline that fails)"))
+    if reader.problems:
+        return None, reader.problems
+    assert pid and title and lesson and summary and task_kind and dataset and budget and memory
+    return Project(
+        id=pid, title=title, lesson=lesson, summary=summary.strip(), task=task_kind, dataset=dataset,
+        thresholds=tuple(thresholds), budget_s=float(budget), memory_mb=int(memory), hardware=hardware.strip(),
+        hints=tuple(h.strip() for h in hints), path=folder.resolve(), requires=requires, expect=expect,
+        calibration=calibration, format_version=FORMAT_VERSION,
+    ), []
+
+
+def _task_class(reader: Any, keys: dict, kind: str | None) -> Any:
+    if kind is None:
+        return None
+    from dlpath.grading.tasks import TASKS
+
+    task = TASKS.get(kind)
+    if task is None:
+        from dlpath.curriculum import _close
+
+        close = _close(kind, sorted(TASKS), n=1, cutoff=0.6)
+        tail = f" (did you mean '{close[0]}'?)" if close else f"; dlpath knows: {', '.join(sorted(TASKS))}"
+        reader.problem(keys["task"][1], f"unknown task kind '{kind}'{tail}")
+    return task
+
+
+def _positive_int(reader: Any, keys: dict, key: str, what: str) -> int | None:
+    if key not in keys:
+        return None
+    node = keys[key][1]
+    value = reader.scalar(node)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        reader.problem(node, f"{what}: '{key}' must be a whole number above 0, not {value!r}")
+        return None
+    return value
+
+
+def _read_dataset(reader: Any, keys: dict, task: Any) -> DatasetSpec | None:
+    from dlpath.datasets import GENERATORS, SHIPPED_PREFIX
+
+    if "dataset" not in keys:
+        return None
+    node = keys["dataset"][1]
+    entry = reader.mapping(node, "dataset")
+    if entry is None:
+        return None
+    reader.check_keys(entry, node, "dataset", ("name",), ("params", "train", "val", "test"))
+    name = reader.string(entry, "name", "dataset")
+    sizes = {}
+    for part in ("train", "val", "test"):
+        if part in entry:
+            value = reader.scalar(entry[part][1])
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                reader.problem(entry[part][1], f"dataset: '{part}' must be a whole number of samples, not {value!r}")
+            else:
+                sizes[part] = value
+    params: dict[str, Any] = {}
+    params_node = entry["params"][1] if "params" in entry else None
+    if params_node is not None:
+        raw = reader.mapping(params_node, "dataset: params")
+        for key, (key_node, value_node) in (raw or {}).items():
+            params[key] = (key_node, value_node, reader.scalar(value_node))
+    if name is None:
+        return None
+    if name.startswith(SHIPPED_PREFIX):
+        from dlpath.datasets import shipped_dir
+
+        folder = shipped_dir() / name[len(SHIPPED_PREFIX):]
+        if not (folder / "data.csv").is_file():
+            reader.problem(entry["name"][1], f"dataset: no shipped data set '{name[len(SHIPPED_PREFIX):]}' "
+                           f"(looked for {folder / 'data.csv'})")
+        for key, (key_node, _, _) in params.items():
+            if key != "heldback":
+                reader.problem(key_node, f"dataset: a shipped data set has only the parameter 'heldback', not '{key}'")
+        kind = "classification"
+    else:
+        spec = GENERATORS.get(name)
+        if spec is None:
+            from dlpath.curriculum import _close
+
+            close = _close(name, sorted(GENERATORS), n=1, cutoff=0.6)
+            tail = f" (did you mean '{close[0]}'?)" if close else f"; dlpath generates: {', '.join(sorted(GENERATORS))}"
+            reader.problem(entry["name"][1], f"dataset: unknown data set '{name}'{tail}")
+            return None
+        kind = spec.kind
+        known = {p.name: p for p in spec.params}
+        for key, (key_node, value_node, value) in params.items():
+            param = known.get(key)
+            if param is None:
+                reader.problem(key_node, f"dataset: data set '{name}' has no parameter '{key}' "
+                               f"(its parameters: {', '.join(known) or 'none'})")
+            elif not _type_fits(param.type, value):
+                reader.problem(value_node, f"dataset: parameter '{key}' of '{name}' must be {_type_words(param.type)}, "
+                               f"not {value!r}")
+    if task is not None and kind not in task.dataset_kinds:
+        reader.problem(entry["name"][1], f"dataset: '{name}' is a {kind} data set; task '{task.kind}' takes "
+                       f"{' or '.join(task.dataset_kinds)} data")
+    return DatasetSpec(name=name, params={k: v[2] for k, v in params.items()}, **sizes)
+
+
+def _type_fits(kind: str, value: Any) -> bool:
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "str":
+        return isinstance(value, str)
+    return True
+
+
+def _type_words(kind: str) -> str:
+    return {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "a text"}.get(kind, kind)
+
+
+def _read_thresholds(reader: Any, keys: dict, task: Any) -> list[Threshold]:
+    out: list[Threshold] = []
+    if "thresholds" not in keys:
+        return out
+    node = keys["thresholds"][1]
+    if not hasattr(node, "value") or not isinstance(node.value, list) or not node.value:
+        reader.problem(node, "'thresholds' must be a non-empty list of {metric, min and/or max}")
+        return out
+    known = {m.name: m for m in task.metrics} if task is not None else None
+    for i, item in enumerate(node.value, 1):
+        entry = reader.mapping(item, f"threshold {i}")
+        if entry is None:
             continue
-        value = data[key]
-        if isinstance(value, bool) or not isinstance(value, kind):
-            raise bad(f"'{key}' must be {_type_name(kind)}, not {value!r}.")
-    if data["format_version"] != FORMAT_VERSION:
-        raise bad(f"format_version must be {FORMAT_VERSION}.")
-    check_project_id(data["id"])
-    if data["budget_s"] <= 0 or not math.isfinite(data["budget_s"]):
-        raise bad("'budget_s' must be a positive number of seconds.")
-    if data["memory_mb"] <= 0:
-        raise bad("'memory_mb' must be a positive number of MB.")
-
-    thresholds = []
-    for i, item in enumerate(data["thresholds"], 1):
-        if not isinstance(item, dict) or not isinstance(item.get("metric"), str):
-            raise bad(f"threshold {i} must be a mapping with 'metric' and 'min' and/or 'max'.")
-        extra = sorted(set(item) - {"metric", "min", "max"})
-        if extra:
-            raise bad(f"threshold {i} ({item['metric']}): unknown key(s) {', '.join(map(repr, extra))}.")
-        bounds = {}
+        reader.check_keys(entry, item, f"threshold {i}", ("metric",), ("min", "max", "weight"))
+        metric = reader.string(entry, "metric", f"threshold {i}")
+        if metric is None:
+            continue
+        what = f"threshold {i} ({metric})"
+        if known is not None and metric not in known:
+            reader.problem(entry["metric"][1], f"{what}: task '{task.kind}' has no metric '{metric}' "
+                           f"(its metrics: {', '.join(known)})")
+        bounds: dict[str, float] = {}
         for side in ("min", "max"):
-            if side in item:
-                value = item[side]
+            if side in entry:
+                value = reader.scalar(entry[side][1])
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise bad(f"threshold {i} ({item['metric']}): '{side}' must be a number.")
-                bounds[side] = float(value)
-        if not bounds:
-            raise bad(f"threshold {i} ({item['metric']}) needs 'min' or 'max'.")
-        thresholds.append(Threshold(item["metric"], bounds.get("min"), bounds.get("max")))
-    if not thresholds:
-        raise bad("'thresholds' must list at least one threshold.")
+                    reader.problem(entry[side][1], f"{what}: '{side}' must be a number, not {value!r}")
+                else:
+                    bounds[side] = float(value)
+        if "min" not in entry and "max" not in entry:
+            reader.problem(item, f"{what} needs 'min' or 'max' (the direction of the target)")
+        weight = 1.0
+        if "weight" in entry:
+            value = reader.scalar(entry["weight"][1])
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                reader.problem(entry["weight"][1], f"{what}: 'weight' must be a number above 0, not {value!r}")
+            else:
+                weight = float(value)
+        out.append(Threshold(metric, bounds.get("min"), bounds.get("max"), weight))
+    return out
 
-    hints = data.get("hints", [])
-    for i, hint in enumerate(hints, 1):
-        if not isinstance(hint, str) or not hint.strip():
-            raise bad(f"hint {i} must be a non-empty string.")
-    return {
-        "id": data["id"],
-        "title": data["title"],
-        "lesson": data["lesson"],
-        "summary": data["summary"].strip(),
-        "task": data["task"],
-        "dataset": data["dataset"],
-        "thresholds": tuple(thresholds),
-        "budget_s": float(data["budget_s"]),
-        "memory_mb": data["memory_mb"],
-        "hardware": data.get("hardware", "").strip(),
-        "hints": tuple(h.strip() for h in hints),
-        "format_version": data["format_version"],
-    }
+
+def _read_requires(reader: Any, keys: dict, task: Any) -> Requires:
+    base = task.requires if task is not None else None
+    cuda, processes = (base.cuda, base.processes) if base is not None else (False, 1)
+    if "requires" not in keys:
+        return Requires(cuda, processes)
+    node = keys["requires"][1]
+    entry = reader.mapping(node, "requires")
+    if entry is None:
+        return Requires(cuda, processes)
+    reader.check_keys(entry, node, "requires", (), ("cuda", "processes"))
+    if "cuda" in entry:
+        value = reader.scalar(entry["cuda"][1])
+        if not isinstance(value, bool):
+            reader.problem(entry["cuda"][1], f"requires: 'cuda' must be true or false, not {value!r}")
+        else:
+            cuda = cuda or value
+    if "processes" in entry:
+        value = _positive_int(reader, entry, "processes", "requires")
+        if value is not None:
+            processes = max(processes, value)
+    return Requires(cuda, processes)
+
+
+def _read_expect(reader: Any, keys: dict, task: Any) -> Expectations:
+    if "expect" not in keys:
+        return Expectations()
+    node = keys["expect"][1]
+    entry = reader.mapping(node, "expect")
+    if entry is None:
+        return Expectations()
+    reader.check_keys(entry, node, "expect", (), ("starter", "naive"))
+    from dlpath.grading.diagnose import known_codes
+
+    codes = known_codes(task)
+    out = {}
+    for variant in ("starter", "naive"):
+        found = reader.strings(entry, variant, f"expect: {variant}")
+        if variant in entry and hasattr(entry[variant][1], "value") and isinstance(entry[variant][1].value, list):
+            for item, code in zip(entry[variant][1].value, found):
+                if code not in codes:
+                    from dlpath.curriculum import _close
+
+                    close = _close(code, sorted(codes), n=1, cutoff=0.6)
+                    tail = f" (did you mean '{close[0]}'?)" if close else ""
+                    reader.problem(item, f"expect: {variant}: unknown diagnosis code '{code}'{tail}")
+        out[variant] = found
+    return Expectations(**out)
+
+
+def _read_calibration(reader: Any, keys: dict) -> Calibration | None:
+    if "calibration" not in keys:
+        return None
+    node = keys["calibration"][1]
+    entry = reader.mapping(node, "calibration")
+    if entry is None:
+        return None
+    reader.check_keys(entry, node, "calibration", (), ("machine", "date", "seeds", "notes", *VARIANTS))
+    seeds: list[int] = []
+    if "seeds" in entry:
+        seeds_node = entry["seeds"][1]
+        for item in getattr(seeds_node, "value", []) if isinstance(getattr(seeds_node, "value", None), list) else []:
+            value = reader.scalar(item)
+            if isinstance(value, int) and not isinstance(value, bool):
+                seeds.append(value)
+            else:
+                reader.problem(item, f"calibration: seeds must be whole numbers, not {value!r}")
+    figures: dict[str, dict[str, tuple[float, float]]] = {}
+    for variant in VARIANTS:
+        if variant not in entry:
+            continue
+        raw = reader.mapping(entry[variant][1], f"calibration: {variant}")
+        for name, (key_node, value_node) in (raw or {}).items():
+            pair = getattr(value_node, "value", None)
+            values = [reader.scalar(v) for v in pair] if isinstance(pair, list) else []
+            if len(values) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                reader.problem(value_node, f"calibration: {variant}: '{name}' must be [lowest, highest]")
+                continue
+            figures.setdefault(variant, {})[name] = (float(values[0]), float(values[1]))
+    date = reader.scalar(entry["date"][1]) if "date" in entry else ""
+    return Calibration(
+        machine=reader.string(entry, "machine", "calibration", default="") or "",
+        date=str(date or ""), seeds=tuple(seeds), figures=figures,
+        notes=(reader.string(entry, "notes", "calibration", default="") or "").strip(),
+    )
+
+
+def validate_project(folder: Path) -> list[Any]:
+    """Every problem of the project in `folder` (empty when it is valid)."""
+    return _read(folder)[1]
 
 
 def _load_folder(folder: Path) -> Project:
-    where = folder / "project.yaml"
-    try:
-        text = where.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProjectError(f"{folder}: no project.yaml here; this is not a project folder.") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ProjectError(f"{where}{line}: not valid YAML ({getattr(exc, 'problem', None) or exc}).") from None
-    fields = _parse(data, where)
-    if fields["id"] != folder.name:
-        raise ProjectError(f"{where}: id '{fields['id']}' differs from the folder name '{folder.name}'.")
-    return Project(path=folder.resolve(), **fields)
+    project, problems = _read(folder)
+    if project is None:
+        shown = "\n".join(f"  {p}" for p in problems[:8])
+        more = f"\n  ... and {len(problems) - 8} more" if len(problems) > 8 else ""
+        raise ProjectError(f"the project in {folder} has {len(problems)} problem(s):\n{shown}{more}",
+                           hint="Run `dlpath validate` to see every problem of the course's projects.")
+    return project
 
 
 def load_project(id_or_path: str | Path, *, curriculum: Path | None = None) -> Project:
@@ -245,10 +506,10 @@ def load_project(id_or_path: str | Path, *, curriculum: Path | None = None) -> P
     raise UnknownProject(f"there is no project '{project_id}'.", hint=hint)
 
 
-def list_projects(*, curriculum: Path | None = None) -> list[Project]:
-    """Every project in `project_roots(curriculum)`, each id once (the first found), sorted by id within a root."""
+def project_folders(curriculum: Path | None = None) -> list[Path]:
+    """Every project folder in `project_roots(curriculum)`, each id once (the first found), sorted by id within a root."""
     seen: set[str] = set()
-    found: list[Project] = []
+    found: list[Path] = []
     for root in project_roots(curriculum):
         if not root.is_dir():
             continue
@@ -256,8 +517,32 @@ def list_projects(*, curriculum: Path | None = None) -> list[Project]:
             if folder.name in seen or not (folder / "project.yaml").is_file():
                 continue
             seen.add(folder.name)
-            found.append(_load_folder(folder))
+            found.append(folder)
     return found
+
+
+def list_projects(*, curriculum: Path | None = None) -> list[Project]:
+    """Every project in `project_roots(curriculum)`, each id once (the first found)."""
+    return [_load_folder(folder) for folder in project_folders(curriculum)]
+
+
+def lesson_links(curriculum: Path | None = None) -> dict[str, list[tuple[str, Path]]]:
+    """{lesson id: [(project id, project.yaml)]} read cheaply from every project folder (`lesson:` only)."""
+    links: dict[str, list[tuple[str, Path]]] = {}
+    for folder in project_folders(curriculum):
+        lesson = _quick_lesson(folder / "project.yaml")
+        if lesson:
+            links.setdefault(lesson, []).append((folder.name, folder / "project.yaml"))
+    return links
+
+
+def _quick_lesson(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    match = re.search(r"^lesson:\s*['\"]?([a-z0-9][a-z0-9-]*)['\"]?\s*(#.*)?$", text, re.M)
+    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)

@@ -38,3 +38,54 @@ def course(monkeypatch: pytest.MonkeyPatch) -> Path:
     path = FIXTURES / "course" / "curriculum"
     monkeypatch.setenv("DLPATH_CURRICULUM", str(path))
     return path
+
+
+FIXTURE_PROJECTS = FIXTURES / "projects"
+VARIANTS = FIXTURES / "variants"
+
+
+@pytest.fixture
+def fixture_projects(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Look for projects in tests/fixtures/projects first (`rings`, `wave`)."""
+    monkeypatch.setenv("DLPATH_PROJECTS", str(FIXTURE_PROJECTS))
+    return FIXTURE_PROJECTS
+
+
+def learner_folder(tmp_path: Path, variant: str, project: str = "rings") -> Path:
+    """A learner's folder for `project` whose train.py is tests/fixtures/variants/<variant>.py
+    (or the project's own starter/solution/naive when `variant` names one)."""
+    import shutil
+
+    folder = (tmp_path / f"{project}-{variant}").resolve()
+    folder.mkdir(parents=True)
+    own = FIXTURE_PROJECTS / project / variant / "train.py"
+    shutil.copyfile(own if own.is_file() else VARIANTS / f"{variant}.py", folder / "train.py")
+    (folder / ".dlpath-project").write_text(f"project: {project}\n", encoding="utf-8")
+    return folder
+
+
+def processes_in(folder: Path) -> list[int]:
+    """Live (not zombie) processes whose working folder is `folder` (a learner process and its children)."""
+    import os
+
+    found = []
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{name}/cwd") == str(folder):
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    if f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X"):
+                        found.append(int(name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny models train fastest on one thread (two spinning threads crawl on a busy CPU)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from dlpath import datasets
 from dlpath.datasets import GENERATORS, SHAPE_NAMES, BadDataset, UnknownDataset, generate, load_shipped
+from dlpath.datasets.images import shapes
+from dlpath.datasets.points import linear
 
 SHAPES = {
     "spirals": ([2], torch.int64),
@@ -16,6 +17,7 @@ SHAPES = {
     "linear": ([3], torch.float32),
     "shapes": ([1, 16, 16], torch.int64),
     "sequences": ([32, 1], torch.int64),
+    "wave": ([1], torch.float32),
 }
 
 
@@ -26,7 +28,7 @@ def test_same_seed_same_data_other_seed_other_data(name):
     assert not torch.equal(a.x, c.x)
 
 
-@pytest.mark.parametrize("name", sorted(GENERATORS))
+@pytest.mark.parametrize("name", sorted(SHAPES))
 def test_shapes_dtypes_and_info(name):
     shape, label_dtype = SHAPES[name]
     data = generate(name, 123, 0)
@@ -34,6 +36,15 @@ def test_shapes_dtypes_and_info(name):
     assert list(data.y.shape) == [123] and data.y.dtype == label_dtype
     assert data.info["input_shape"] == shape and len(data) == 123
     assert torch.isfinite(data.x).all()
+
+
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+def test_every_generator_says_what_it_makes(name):
+    spec = GENERATORS[name]
+    data = generate(name, 17, 0)
+    assert len(data) == 17 and data.info["kind"] == spec.kind
+    assert list(data.x.shape[1:]) == list(data.info["input_shape"])
+    assert spec.summary and all(p.type in ("int", "float", "bool", "str") for p in spec.params)
 
 
 @pytest.mark.parametrize("name", sorted(GENERATORS))
@@ -63,17 +74,17 @@ def test_the_world_stays_fixed_across_seeds():
     """Train and test drawn with different seeds come from the same line: its least-squares fit agrees."""
 
     def fit(seed):
-        data = datasets.linear(4000, seed, features=3, noise=0.1, world_seed=7)
+        data = linear(4000, seed, features=3, noise=0.1, world_seed=7)
         design = torch.cat([data.x, torch.ones(len(data), 1)], dim=1)
         return torch.linalg.lstsq(design, data.y.unsqueeze(1)).solution.squeeze(1)
 
     assert torch.allclose(fit(1), fit(2), atol=0.02)
-    other = datasets.linear(4000, 1, features=3, noise=0.1, world_seed=8)
-    assert not torch.allclose(datasets.linear(4000, 1, features=3, noise=0.1, world_seed=7).y, other.y)
+    other = linear(4000, 1, features=3, noise=0.1, world_seed=8)
+    assert not torch.allclose(linear(4000, 1, features=3, noise=0.1, world_seed=7).y, other.y)
 
 
 def test_linear_noise_sets_the_error_floor():
-    data = datasets.linear(20000, 0, features=2, noise=0.5, world_seed=3)
+    data = linear(20000, 0, features=2, noise=0.5, world_seed=3)
     design = torch.cat([data.x, torch.ones(len(data), 1)], dim=1)
     solution = torch.linalg.lstsq(design, data.y.unsqueeze(1)).solution
     mse = float(((design @ solution).squeeze(1) - data.y).pow(2).mean())
@@ -82,14 +93,14 @@ def test_linear_noise_sets_the_error_floor():
 
 def test_shape_classes_do_not_differ_by_pixel_count():
     """The class must depend on the shape: bright-pixel counts are about the same for every class."""
-    data = datasets.shapes(4000, 0, classes=4, size=20, noise=0.0)
+    data = shapes(4000, 0, classes=4, size=20, noise=0.0)
     counts = (data.x > 0.3).flatten(1).sum(dim=1).float()
     means = torch.stack([counts[data.y == k].mean() for k in range(4)])
     assert float(means.max() / means.min()) < 1.15
 
 
 def test_shapes_move_around():
-    data = datasets.shapes(2000, 1, classes=4, size=20, noise=0.0)
+    data = shapes(2000, 1, classes=4, size=20, noise=0.0)
     mass = data.x.clamp_min(0).squeeze(1)
     cols = torch.arange(20.0)
     centre_x = (mass.sum(dim=1) * cols).sum(dim=1) / mass.sum(dim=(1, 2))
@@ -97,7 +108,7 @@ def test_shapes_move_around():
 
 
 def test_every_shape_can_be_drawn():
-    data = datasets.shapes(60, 2, classes=len(SHAPE_NAMES), size=24)
+    data = shapes(60, 2, classes=len(SHAPE_NAMES), size=24)
     assert data.info["class_names"] == list(SHAPE_NAMES)
     for k in range(len(SHAPE_NAMES)):
         assert float(data.x[data.y == k].amax()) > 0.5
@@ -106,7 +117,7 @@ def test_every_shape_can_be_drawn():
 def test_bad_parameters_say_what_is_wrong():
     with pytest.raises(UnknownDataset, match="unknown data set 'mnist'; dlpath generates: linear, rings"):
         generate("mnist", 10, 0)
-    with pytest.raises(BadDataset, match="data set 'spirals': .*colours"):
+    with pytest.raises(BadDataset, match="data set 'spirals' has no parameter 'colours'"):
         generate("spirals", 10, 0, colours=3)
     with pytest.raises(BadDataset, match="at least 2 classes"):
         generate("spirals", 10, 0, classes=1)

@@ -19,33 +19,33 @@ def fixture_projects(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_start_copies_starter_and_writes_marker(runner, tmp_path: Path) -> None:
     target = tmp_path / "mine"
-    result = runner.invoke(app, ["start", "passes", str(target)])
+    result = runner.invoke(app, ["start", "rings", str(target)])
     assert result.exit_code == 0, result.output
-    assert (target / "train.py").read_text() == (FIXTURES / "passes" / "starter" / "train.py").read_text()
-    assert "project: passes" in (target / MARKER).read_text()
-    assert f"Started passes in {target.resolve()}" in result.output
+    assert (target / "train.py").read_text() == (FIXTURES / "rings" / "starter" / "train.py").read_text()
+    assert "project: rings" in (target / MARKER).read_text()
+    assert f"Started rings in {target.resolve()}" in result.output
     project, folder = find_project(target)
-    assert project.id == "passes" and folder == target.resolve()
+    assert project.id == "rings" and folder == target.resolve()
 
 
 def test_start_defaults_to_a_folder_named_after_the_project(runner, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["start", "passes", "--json"])
+    result = runner.invoke(app, ["start", "rings", "--json"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "passes" / MARKER).is_file()
+    assert (tmp_path / "rings" / MARKER).is_file()
     assert '"backup": null' in result.output
 
 
 def test_start_into_an_empty_existing_folder(runner, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    assert runner.invoke(app, ["start", "passes", str(tmp_path / "empty")]).exit_code == 0
+    assert runner.invoke(app, ["start", "rings", str(tmp_path / "empty")]).exit_code == 0
 
 
 def test_start_refuses_a_non_empty_folder(runner, tmp_path: Path) -> None:
     target = tmp_path / "mine"
     target.mkdir()
     (target / "notes.txt").write_text("my work")
-    result = runner.invoke(app, ["start", "passes", str(target)])
+    result = runner.invoke(app, ["start", "rings", str(target)])
     assert result.exit_code == 2
     assert f"Error: {target} is not empty; dlpath never overwrites your work." in result.output
     assert (target / "notes.txt").read_text() == "my work"
@@ -56,7 +56,7 @@ def test_force_moves_old_files_to_a_backup_and_says_where(runner, tmp_path: Path
     target = tmp_path / "mine"
     target.mkdir()
     (target / "train.py").write_text("my own attempt")
-    result = runner.invoke(app, ["start", "passes", str(target), "--force"])
+    result = runner.invoke(app, ["start", "rings", str(target), "--force"])
     assert result.exit_code == 0, result.output
     backups = [p for p in tmp_path.iterdir() if p.name.startswith("mine.backup-")]
     assert len(backups) == 1
@@ -74,14 +74,14 @@ def test_path_tricks_in_ids_are_rejected(runner, tmp_path: Path, bad: str) -> No
 
 
 def test_unknown_project(runner, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["start", "passez", str(tmp_path / "t")])
+    result = runner.invoke(app, ["start", "ringz", str(tmp_path / "t")])
     assert result.exit_code == 2
-    assert "Error: there is no project 'passez'.\nDid you mean 'passes'?" in result.output
+    assert "Error: there is no project 'ringz'.\nDid you mean 'rings'?" in result.output
 
 
 def test_a_file_in_the_way(runner, tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
-    result = runner.invoke(app, ["start", "passes", str(tmp_path / "f")])
+    result = runner.invoke(app, ["start", "rings", str(tmp_path / "f")])
     assert result.exit_code == 2
     assert f"Error: {tmp_path / 'f'} is a file, not a folder" in result.output
 
@@ -94,7 +94,7 @@ def test_commands_outside_a_project_folder_say_how_to_start(runner, tmp_path: Pa
 
 
 def test_hint_gives_one_more_each_time(runner, tmp_path: Path) -> None:
-    runner.invoke(app, ["start", "passes", str(tmp_path / "p")])
+    runner.invoke(app, ["start", "rings", str(tmp_path / "p")])
     first = runner.invoke(app, ["hint", str(tmp_path / "p")])
     assert first.exit_code == 0
     assert "Hint 1 of 2: First hint." in first.output and "Hint 2" not in first.output
@@ -105,10 +105,10 @@ def test_hint_gives_one_more_each_time(runner, tmp_path: Path) -> None:
 
 
 def test_solution_needs_a_pass_or_a_spoiler(runner, tmp_path: Path) -> None:
-    runner.invoke(app, ["start", "passes", str(tmp_path / "p")])
+    runner.invoke(app, ["start", "rings", str(tmp_path / "p")])
     refused = runner.invoke(app, ["solution", str(tmp_path / "p")])
     assert refused.exit_code == 1
-    assert "Error: the solution of 'passes' is shown once your own code passes `dlpath check`." in refused.output
+    assert "Error: the solution of 'rings' is shown once your own code passes `dlpath check`." in refused.output
     spoiled = runner.invoke(app, ["solution", str(tmp_path / "p"), "--spoiler"])
     assert spoiled.exit_code == 0
     assert "Spoiler:" in spoiled.output and "def build_model" in spoiled.output
@@ -117,9 +117,32 @@ def test_solution_needs_a_pass_or_a_spoiler(runner, tmp_path: Path) -> None:
 def test_solution_after_a_recorded_pass(runner, tmp_path: Path) -> None:
     from dlpath.progress import open_store
 
-    runner.invoke(app, ["start", "passes", str(tmp_path / "p")])
+    runner.invoke(app, ["start", "rings", str(tmp_path / "p")])
     with open_store() as store:
-        store.record_attempt(project="passes", lesson="fixture-lesson", passed=True, verdict="every threshold met")
+        store.record_attempt(project="rings", lesson="fixture-lesson", passed=True, verdict="every threshold met")
     result = runner.invoke(app, ["solution", str(tmp_path / "p")])
     assert result.exit_code == 0
     assert "Spoiler" not in result.output and "def build_model" in result.output
+
+
+def test_solution_of_a_project_without_one_says_so(runner, tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    root = tmp_path / "projects"
+    shutil.copytree(FIXTURES / "rings", root / "rings")
+    for item in (root / "rings" / "solution").iterdir():
+        item.unlink()
+    monkeypatch.setenv("DLPATH_PROJECTS", str(root))
+    folder = tmp_path / "mine"
+    (folder).mkdir()
+    (folder / MARKER).write_text("project: rings\n")
+    result = runner.invoke(app, ["solution", str(folder), "--spoiler"])
+    assert result.exit_code == 2
+    assert "Error: the project in" in result.output and "solution/train.py" in result.output
+
+
+def test_projects_never_cut_an_id_in_narrow_or_piped_output(runner, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "50")
+    result = runner.invoke(app, ["projects"])
+    assert result.exit_code == 0
+    assert "gradient-descent-by-hand" in result.output and "…" not in result.output

@@ -1,4 +1,8 @@
-"""Task kinds: the learner's contract, the facts observed while training, the grader's own evaluation."""
+"""Task kinds, in one process: the learner side (train, answer) and the judge side (ask, measure).
+
+`tests.taskrun.run_task` wires `Task.judge`'s `ask` straight to `Task.answer`, so
+each task's logic is tested without starting processes (the end-to-end tests do that).
+"""
 
 from __future__ import annotations
 
@@ -9,28 +13,29 @@ import types
 import pytest
 import torch
 
-from dlpath.grading.tasks import ContractError, Trained, UnknownTask, get_task
+from dlpath.grading.facts import Facts
+from dlpath.grading.observe import Watch
+from dlpath.grading.tasks import TASKS, ContractError, LearnerError, LearnerSide, UnknownTask, get_task
+from dlpath.projects import DatasetSpec, Threshold
+from tests.taskrun import run_task as _run_task
 
-SPIRALS = {"id": "t", "task": "classification",
-           "dataset": {"name": "spirals", "params": {"classes": 3}, "train": 300, "val": 100, "test": 400}}
-LINEAR = {"id": "t", "task": "regression_by_hand",
-          "dataset": {"name": "linear", "params": {"features": 3, "noise": 0.5, "world_seed": 7},
-                      "train": 200, "val": 50, "test": 1000}}
+SPIRALS = dict(id="t", task="classification", thresholds=(Threshold("test_accuracy", 0.85),),
+               dataset=DatasetSpec("spirals", {"classes": 3}, 300, 100, 400))
+COUNTED = dict(SPIRALS, thresholds=(Threshold("test_accuracy", 0.85), Threshold("parameters", max=10_000)))
+LINEAR = dict(id="t", task="regression_by_hand", thresholds=(Threshold("test_mse", max=0.32),),
+              dataset=DatasetSpec("linear", {"features": 3, "noise": 0.5, "world_seed": 7}, 200, 50, 1000))
+
+
+def run_task(source: str, project: dict = SPIRALS, test_seed: int = 99, folder=None) -> dict:
+    got = _run_task(source, project, test_seed, folder)
+    if got["failure"] is not None:
+        raise AssertionError(got["failure"])
+    return got
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models train fastest on one thread (two spinning threads crawl on a busy CPU)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def learner(source: str) -> types.ModuleType:
-    module = types.ModuleType("train")
-    exec(textwrap.dedent(source), module.__dict__)  # noqa: S102 - the test's own learner code
-    return module
+def _one_thread(one_thread):
+    """Every test here trains on one thread (see conftest)."""
 
 
 MLP = """
@@ -49,86 +54,73 @@ def train(model, data, device, log):
 """
 
 
-def grade(source: str, project=SPIRALS, train_seed: int = 1, test_seed: int = 99) -> tuple[dict, list[dict]]:
-    task = get_task(project["task"])
-    curves: list[dict] = []
-    module = learner(source)
-    trained = task.run_learner(module, task.training_data(project, train_seed), "cpu", lambda **k: curves.append(k))
-    return task.evaluate(module, trained, project, test_seed, "cpu"), curves
+def test_the_registry_finds_every_task_module_and_their_declarations():
+    assert {"classification", "regression", "regression_by_hand"} <= set(TASKS)
+    for task in TASKS.values():
+        assert task.summary and task.contract and task.contract_lines and task.dataset_kinds
+        assert task.primary in [m.name for m in task.metrics]
+        assert all(m.direction in ("max", "min") and m.unit and m.description for m in task.metrics)
+    with pytest.raises(UnknownTask, match="unknown task kind 'nope'; dlpath knows: classification, "):
+        get_task("nope")
 
 
-def test_unknown_task_kind_names_the_known_ones():
-    with pytest.raises(UnknownTask, match="unknown task kind 'clasification'; dlpath knows: classification, "
-                                          "regression_by_hand"):
-        get_task("clasification")
-
-
-def test_training_data_is_deterministic_and_sized_by_the_project():
-    task = get_task("classification")
-    a, b = task.training_data(SPIRALS, 4), task.training_data(SPIRALS, 4)
+def test_public_data_is_deterministic_and_sized_by_the_project():
+    task, spec = get_task("classification"), types.SimpleNamespace(**SPIRALS)
+    a, b = task.public_data(spec, 1), task.public_data(spec, 1)
     assert torch.equal(a.x_train, b.x_train) and torch.equal(a.y_val, b.y_val)
     assert a.x_train.shape == (300, 2) and a.x_val.shape == (100, 2)
-    assert not torch.equal(a.x_train[:100], a.x_val)
     assert a.info == {"kind": "classification", "input_shape": [2], "num_classes": 3}
 
 
-def test_a_working_learner_passes_and_reports_facts():
-    evaluation, curves = grade(MLP)
-    metrics, facts = evaluation["metrics"], evaluation["facts"]
-    assert metrics["test_accuracy"] > 0.8
-    assert metrics["parameters"] == 2 * 32 + 32 + 32 * 3 + 3
-    assert facts["optimizers"] == [{"type": "Adam", "lr": 0.02}] and facts["learning_rate"] == 0.02
-    assert facts["parameters_changed"] is True and facts["inputs_normalized"] is True
-    assert facts["left_in_training_mode"] is False and facts["wrong_output"] is False
-    assert facts["outputs_look_like_probabilities"] is False
-    assert facts["train_accuracy"] > 0.7 and facts["val_accuracy"] > 0.7
-    assert facts["expected_output"]["shape"] == [400, 3] and facts["got_output"]["shape"] == [400, 3]
-    assert len(curves) == 150 and curves[0]["epoch"] == 0
-    json.dumps(evaluation)  # plain data only
+def test_a_working_learner_passes_and_the_judge_measures_it():
+    got = run_task(MLP)
+    facts, obs = got["facts"], got["observation"]
+    assert got["metrics"]["test_accuracy"] > 0.8 and "parameters" not in got["metrics"]
+    assert got["asked"] == ["outputs"]  # no size budget: the learner process's outputs are enough
+    assert facts.outputs_finite is True and facts.outputs_look_like_probabilities is False
+    assert facts.train_score > 0.7 and facts.val_score > 0.7 and facts.expected_output == "(400, 3) float"
+    assert obs.optimizer == "Adam" and obs.learning_rate == 0.02 and obs.parameters_changed is True
+    assert obs.inputs_normalized is True and obs.left_in_training_mode is False
+    assert obs.recipe.loss == "cross_entropy" and obs.recipe.steps == 150 and obs.recipe.zero_grad_per_step == 1.0
+    assert len(got["curves"]) == 150 and got["curves"][0]["epoch"] == 0
+    json.dumps(facts.to_json())
+    json.dumps(obs.to_json())
 
 
-def test_the_evaluation_reveals_no_test_data():
-    evaluation, _ = grade(MLP)
-    assert len(json.dumps(evaluation)) < 1500  # aggregates, never per-example values
+def test_with_a_size_budget_the_judge_replays_and_counts_the_model():
+    got = run_task(MLP, COUNTED)
+    assert got["asked"] == ["artifact", "outputs"]
+    assert got["metrics"]["parameters"] == 2 * 32 + 32 + 32 * 3 + 3 and got["facts"].replay == "exact"
+    assert got["metrics"]["test_accuracy"] == run_task(MLP)["metrics"]["test_accuracy"]
 
 
 def test_the_test_set_comes_from_the_test_seed():
-    a, _ = grade(MLP, test_seed=1)
-    b, _ = grade(MLP, test_seed=2)
-    c, _ = grade(MLP, test_seed=1)
+    a, b, c = run_task(MLP, test_seed=1), run_task(MLP, test_seed=2), run_task(MLP, test_seed=1)
     assert a["metrics"]["test_accuracy"] == c["metrics"]["test_accuracy"]
     assert a["metrics"]["test_accuracy"] != b["metrics"]["test_accuracy"]
-
-
-def test_optimizer_init_is_restored_after_training():
-    original = torch.optim.Optimizer.__init__
-    grade(MLP)
-    assert torch.optim.Optimizer.__init__ is original
 
 
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("def train(model, data, device, log): pass", r"train.py has no function build_model\(info\)"),
-        ("def build_model(info): pass\ndef train(model, data): pass", r"train\(model, data\) cannot be called as "
-                                                                     r"train\(model, data, device, log\)"),
-        ("build_model = 3\ndef train(model, data, device, log): pass", "build_model is a int"),
-        ("def build_model(info): return [1]\ndef train(model, data, device, log): pass",
-         "returned a list; it must return a torch.nn.Module"),
-        ("from torch import nn\ndef build_model(info): return nn.Linear(2, 3)\n"
-         "def train(model, data, device, log): return 0.5", "returned a float"),
+        ("def train(model, data, device, log): pass", "train.py has no function build_model(info)"),
+        ("build_model = 3\ndef train(model, data, device, log): pass", "train.py: build_model is a int"),
+        ("def build_model(): pass\ndef train(model, data, device, log): pass",
+         "train.py: build_model() cannot be called as build_model(info)"),
+        ("def build_model(info): return 'model'\ndef train(model, data, device, log): pass",
+         "build_model(info) returned a str; it must return a torch.nn.Module"),
+        ("import torch\ndef build_model(info): return torch.nn.Linear(2, 3)\ndef train(model, data, device, log): return 5",
+         "train(model, data, device, log) returned a int"),
     ],
 )
 def test_contract_errors_say_what_is_wrong(source, message):
-    task = get_task("classification")
-    with pytest.raises(ContractError, match=message):
-        task.run_learner(learner(source), task.training_data(SPIRALS, 1), "cpu", lambda **k: None)
+    with pytest.raises(ContractError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        run_task(source)
 
 
 def test_extra_arguments_with_defaults_are_allowed():
     source = MLP.replace("def train(model, data, device, log):", "def train(model, data, device, log, extra=1):")
-    evaluation, _ = grade(source)
-    assert evaluation["metrics"]["test_accuracy"] > 0.8
+    assert run_task(source)["metrics"]["test_accuracy"] > 0.8
 
 
 def test_wrong_output_shape_is_reported_not_raised():
@@ -138,88 +130,79 @@ def test_wrong_output_shape_is_reported_not_raised():
     def build_model(info):
         return nn.Sequential(nn.Linear(2, 1), nn.Flatten(0))
     def train(model, data, device, log):
-        pass
+        model.eval()
     """
-    evaluation, _ = grade(source)
-    assert evaluation["metrics"]["test_accuracy"] == 0.0
-    assert evaluation["facts"]["wrong_output"] is True
-    assert evaluation["facts"]["got_output"] == {"shape": [400], "dtype": "float32"}
-    assert evaluation["facts"]["parameters_changed"] is False
+    got = run_task(source)
+    assert got["metrics"]["test_accuracy"] == 0.0
+    assert got["facts"].output_problem.startswith("your model's output has shape (400,) float32; the grader expected "
+                                                  "(400, 3) float")
+    assert got["observation"].parameters_changed is False
 
 
-def test_a_forward_pass_that_fails_at_test_time_is_reported():
+def test_a_forward_pass_that_fails_on_fresh_inputs_is_reported():
     source = """
+    import torch
     from torch import nn
-    class Picky(nn.Module):
+    class Fussy(nn.Module):
         def __init__(self):
-            super().__init__()
-            self.layer = nn.Linear(2, 3)
+            super().__init__(); self.lin = nn.Linear(2, 3)
         def forward(self, x):
-            if len(x) != 300:
-                raise ValueError("I only know batches of 300")
-            return self.layer(x)
+            if x.shape[0] == 300:
+                return self.lin(x)
+            raise ValueError("I only know batches of 300")
     def build_model(info):
-        return Picky()
+        return Fussy()
     def train(model, data, device, log):
         model(data.x_train)
     """
-    evaluation, _ = grade(source)
-    assert evaluation["facts"]["forward_error"] == "ValueError: I only know batches of 300"
-    assert evaluation["metrics"]["test_accuracy"] == 0.0
+    got = run_task(source)
+    assert got["facts"].forward_error == "ValueError: I only know batches of 300"
+    assert got["metrics"]["test_accuracy"] == 0.0
 
 
 def test_softmax_dropout_and_training_mode_are_seen():
-    source = MLP.replace(
-        'nn.Linear(32, info["num_classes"]))',
-        'nn.Dropout(0.7), nn.Linear(32, info["num_classes"]), nn.Softmax(dim=1))',
-    ).replace("    model.eval()\n", "")
-    evaluation, _ = grade(source)
-    facts = evaluation["facts"]
-    assert facts["outputs_look_like_probabilities"] is True
-    assert facts["dropout_rates"] == [0.7] and facts["mode_dependent_layers"] == 1
-    assert facts["left_in_training_mode"] is True
+    source = MLP.replace("nn.Linear(32, info[\"num_classes\"]))",
+                         "nn.Dropout(0.7), nn.Linear(32, info[\"num_classes\"]), nn.Softmax(dim=1))").replace(
+        "    model.eval()\n", "")
+    got = run_task(source)
+    assert got["facts"].outputs_look_like_probabilities is True
+    obs = got["observation"]
+    assert obs.dropout_rates == [0.7] and obs.mode_dependent_layers == 1 and obs.left_in_training_mode is True
+    assert obs.output_activation == "Softmax" and obs.recipe.loss_input_probabilities is True
 
 
 def test_unnormalized_inputs_are_seen_at_the_first_layer():
-    source = MLP.replace("model(data.x_train)", "model(data.x_train * 500 + 200)")
-    evaluation, _ = grade(source)
-    assert evaluation["facts"]["inputs_normalized"] is False
-    assert evaluation["facts"]["first_layer_input"]["mean"] > 100
+    got = run_task(MLP.replace("model(data.x_train)", "model(data.x_train * 500 + 200)"))
+    assert got["observation"].inputs_normalized is False and got["observation"].first_layer_input["mean"] > 100
 
 
 def test_training_on_the_validation_set_shows_in_the_facts():
     source = MLP.replace("model(data.x_train), data.y_train", "model(data.x_val), data.y_val").replace(
-        "range(150)", "range(300)").replace("nn.Linear(2, 32)", "nn.Linear(2, 128)").replace(
-        "nn.Linear(32,", "nn.Linear(128,").replace("nn.ReLU(),", "nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),")
-    project = {**SPIRALS, "dataset": {**SPIRALS["dataset"], "params": {"classes": 3, "noise": 0.4}, "val": 60}}
-    evaluation, _ = grade(source, project=project)
-    assert evaluation["facts"]["val_accuracy"] - evaluation["metrics"]["test_accuracy"] > 0.1
+        "nn.Linear(2, 32), nn.ReLU(), nn.Linear(32,", "nn.Linear(2, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), "
+        "nn.Linear(256,").replace("range(150)", "range(300)")
+    got = run_task(source, dict(SPIRALS, dataset=DatasetSpec("spirals", {"classes": 3, "noise": 0.4}, 300, 60, 400)))
+    assert got["facts"].val_score - got["metrics"]["test_accuracy"] > 0.1
 
 
-def test_the_learner_cannot_spoil_the_graders_copy_of_the_data():
-    source = MLP.replace("opt = torch", "data.y_train.zero_(); data.y_val.zero_()\n    opt = torch")
-    evaluation, _ = grade(source)
-    assert evaluation["facts"]["val_accuracy"] < 0.5  # measured against the true labels
+def test_the_learner_cannot_spoil_the_judges_copy_of_the_data():
+    got = run_task(MLP.replace("opt = torch", "data.y_train.zero_(); data.y_val.zero_()\n    opt = torch"))
+    assert got["facts"].val_score < 0.5  # measured against the true labels, which the judge keeps
 
 
 def test_images_work_too():
-    project = {"id": "t", "task": "classification",
-               "dataset": {"name": "shapes", "params": {"classes": 4, "size": 16}, "train": 64, "val": 16,
-                           "test": 32}}
+    project = dict(SPIRALS, dataset=DatasetSpec("shapes", {"classes": 4, "size": 12}, 64, 16, 32))
     source = """
+    import torch
     from torch import nn
     def build_model(info):
-        return nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.LazyLinear(info["num_classes"]))
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveMaxPool2d(1), nn.Flatten(),
+                             nn.Linear(4, info["num_classes"]))
     def train(model, data, device, log):
-        model(data.x_train[:2])
         model.eval()
     """
-    evaluation, _ = grade(source, project=project)
-    assert evaluation["facts"]["expected_output"]["shape"] == [32, 4]
-    assert evaluation["facts"]["wrong_output"] is False
+    got = run_task(source, project)
+    assert got["facts"].expected_output == "(32, 4) float" and got["facts"].output_problem is None
 
-
-# --- regression by hand ---------------------------------------------------------------------
 
 BY_HAND = """
 import torch
@@ -237,15 +220,15 @@ def train(data, log):
 """
 
 
-def test_by_hand_solution_passes_the_oracle():
-    evaluation, curves = grade(BY_HAND, project=LINEAR)
-    metrics, facts = evaluation["metrics"], evaluation["facts"]
-    assert metrics["gradient_error"] < 1e-5
-    assert metrics["autograd_uses"] == 0.0
+def test_by_hand_solution_passes_the_oracle(tmp_path):
+    (tmp_path / "train.py").write_text(textwrap.dedent(BY_HAND))
+    got = run_task(BY_HAND, LINEAR, folder=tmp_path)
+    metrics, facts = got["metrics"], got["facts"]
+    assert metrics["gradient_error"] < 1e-5 and metrics["autograd_uses"] == 0.0
     assert 0.2 < metrics["test_mse"] < 0.32
-    assert facts["learning_rate"] == 0.1 and facts["best_possible_mse"] == 0.25
-    assert len(curves) == 200
-    json.dumps(evaluation)
+    assert got["observation"].learning_rate == 0.1 and facts.extra["best_possible_mse"] == 0.25
+    assert len(got["curves"]) == 200
+    assert got["asked"] == ["gradients"] * 5 + ["usage", "weights"]
 
 
 @pytest.mark.parametrize(
@@ -255,78 +238,99 @@ def test_by_hand_solution_passes_the_oracle():
      ("return torch.zeros_like(w), torch.zeros_like(b)", 1.0)],
 )
 def test_gradient_error_measures_how_far_from_autograd(change, expected):
-    source = BY_HAND.replace("return 2 * x.T @ error / len(y), 2 * error.mean()", change)
-    evaluation, _ = grade(source, project=LINEAR)
-    assert evaluation["metrics"]["gradient_error"] == pytest.approx(expected, abs=1e-5)
+    got = run_task(BY_HAND.replace("return 2 * x.T @ error / len(y), 2 * error.mean()", change), LINEAR)
+    assert got["metrics"]["gradient_error"] == pytest.approx(expected, abs=1e-5)
 
 
 def test_a_gradient_of_the_wrong_shape_is_reported():
     source = BY_HAND.replace("return 2 * x.T @ error / len(y), 2 * error.mean()",
                              "return 2 * x.T @ error / len(y), 2 * error")
-    evaluation, _ = grade(source, project=LINEAR)
-    assert evaluation["metrics"]["gradient_error"] == 1.0
-    assert "must return (grad_w with 3 values, grad_b with one); got 3 and 32" in evaluation["facts"][
-        "gradient_problem"]
-    assert evaluation["facts"]["output_problem"] == "w must have 3 values and b one value; got 3 and 200"
+    got = run_task(source, LINEAR)
+    assert got["metrics"]["gradient_error"] == 1.0
+    assert "must return (grad_w with 3 values, grad_b with one); got 3 and 32" in got["facts"].extra["gradient_problem"]
+    assert got["facts"].output_problem.startswith("w must have 3 values and b one value; got 3 and 200")
 
 
-def test_autograd_and_optimizers_are_counted_and_restored():
-    source = """
-    import torch
-    def gradients(w, b, x, y):
-        w, b = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
-        ((x @ w + b - y) ** 2).mean().backward()
-        return w.grad, b.grad
-    def train(data, log):
-        w = torch.zeros(3, requires_grad=True)
-        b = torch.zeros((), requires_grad=True)
-        opt = torch.optim.SGD([w, b], lr=0.1)
-        for _ in range(100):
-            opt.zero_grad()
-            loss = ((data.x_train @ w + b - data.y_train) ** 2).mean()
-            torch.autograd.backward(loss)
-            opt.step()
-        return w, b
-    """
+AUTOGRAD = """
+import torch
+def gradients(w, b, x, y):
+    w, b = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    ((x @ w + b - y) ** 2).mean().backward()
+    return w.grad, b.grad
+def train(data, log):
+    w = torch.zeros(3, requires_grad=True)
+    b = torch.zeros((), requires_grad=True)
+    opt = torch.optim.SGD([w, b], lr=0.1)
+    for _ in range(100):
+        opt.zero_grad()
+        loss = ((data.x_train @ w + b - data.y_train) ** 2).mean()
+        torch.autograd.backward(loss)
+        opt.step()
+    return w, b
+"""
+
+
+def test_autograd_is_counted_at_run_time_and_in_the_source(tmp_path):
+    (tmp_path / "train.py").write_text(textwrap.dedent(AUTOGRAD))
     backward, grad = torch.Tensor.backward, torch.autograd.grad
-    evaluation, _ = grade(source, project=LINEAR)
-    assert evaluation["metrics"]["autograd_uses"] == 100 + 5 + 1  # training, the oracle's 5 checks, one optimizer
-    assert evaluation["metrics"]["gradient_error"] < 1e-5
+    got = run_task(AUTOGRAD, LINEAR, folder=tmp_path)
+    assert got["metrics"]["autograd_uses"] == 100 + 5  # training, and the oracle's 5 checks
+    assert got["facts"].extra["autograd_in_source"] == 3  # .backward(), torch.optim, torch.autograd
+    assert got["metrics"]["gradient_error"] < 1e-5
     assert torch.Tensor.backward is backward and torch.autograd.grad is grad
 
 
+def test_a_learner_that_hides_its_autograd_count_is_still_counted_from_the_source(tmp_path):
+    hidden = AUTOGRAD + "\nimport dlpath.grading.observe as _o\n_o.Watch.counting_autograd = lambda self: __import__('contextlib').nullcontext()\n"
+    (tmp_path / "train.py").write_text(textwrap.dedent(hidden))
+    got = run_task(hidden, LINEAR, folder=tmp_path)
+    assert got["metrics"]["autograd_uses"] >= 3
+
+
 def test_a_wrong_result_from_train_is_reported():
-    source = BY_HAND.replace("    return w, b\n", "    return w\n")
-    evaluation, _ = grade(source, project=LINEAR)
-    assert evaluation["facts"]["wrong_output"] is True
-    assert "must return a pair (w, b)" in evaluation["facts"]["output_problem"]
-    assert evaluation["metrics"]["test_mse"] > 1.0
-
-
-def test_trained_wraps_the_result():
-    task = get_task("regression_by_hand")
-    trained = task.run_learner(learner(BY_HAND), task.training_data(LINEAR, 1), "cpu", lambda **k: None)
-    assert isinstance(trained, Trained) and len(trained.model) == 2
+    got = run_task(BY_HAND.replace("    return w, b\n", "    return w\n"), LINEAR)
+    assert "must return a pair (w, b)" in got["facts"].output_problem
+    assert got["metrics"]["test_mse"] > 1.0
 
 
 def test_shipped_data_keeps_its_held_back_rows_for_the_test(tmp_path, monkeypatch):
-    from dlpath import datasets
+    from dlpath.datasets import shipped
 
     folder = tmp_path / "tiny"
     folder.mkdir()
     rows = ["a,b,label"] + [f"{i},{(i * 7) % 5},{int(i % 2)}" for i in range(200)]
     (folder / "data.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     (folder / "SOURCE.txt").write_text("Written by this test. Licence: CC0-1.0.\n", encoding="utf-8")
-    monkeypatch.setattr(datasets, "shipped_dir", lambda: tmp_path)
-    project = {"id": "t", "task": "classification",
-               "dataset": {"name": "shipped:tiny", "params": {"heldback": 0.25}, "train": 1000, "val": 30}}
-    task = get_task("classification")
-    data = task.training_data(project, 5)
-    assert len(data.x_val) == 30 and len(data.x_train) + 30 + 0 <= 200
+    monkeypatch.setattr(shipped, "shipped_dir", lambda: tmp_path)
+    project = dict(SPIRALS, dataset=DatasetSpec("shipped:tiny", {"heldback": 0.25}, 1000, 30, 0))
+    task, spec = get_task("classification"), types.SimpleNamespace(**project)
+    data = task.public_data(spec, 5)
+    assert len(data.x_val) == 30 and len(data.x_train) + 30 <= 200
     seen = set(data.x_train[:, 0].tolist()) | set(data.x_val[:, 0].tolist())
-    held = datasets.load_shipped("tiny", "heldback", heldback=0.25)
+    held = task.test_data(spec, 123)
     assert not seen & set(held.x[:, 0].tolist())
     assert len(seen) + len(held) == 200
-    evaluation, _ = grade(MLP.replace("nn.Linear(2, 32)", "nn.Linear(2, 32)").replace(
-        'info["num_classes"]', "2"), project=project)
-    assert 0.0 <= evaluation["metrics"]["test_accuracy"] <= 1.0
+
+
+def test_the_regression_task_measures_mse_and_r2():
+    project = dict(id="t", task="regression", thresholds=(Threshold("test_mse", max=0.1),),
+                   dataset=DatasetSpec("wave", {"noise": 0.1}, 300, 50, 300))
+    source = """
+    import torch
+    from torch import nn
+    def build_model(info):
+        return nn.Sequential(nn.Linear(1, 1), nn.Flatten(0))
+    def train(model, data, device, log):
+        model.eval()
+    """
+    got = run_task(source, project)
+    assert set(got["metrics"]) == {"test_mse", "test_r2"} and got["metrics"]["test_r2"] < 0.5
+    assert got["facts"].expected_output == "(300,) float" and got["facts"].output_problem is None
+
+
+def test_a_learner_error_while_answering_is_a_message_not_a_crash():
+    task = get_task("classification")
+    side = LearnerSide(module=None, device="cpu", log=lambda **k: None, watch=Watch(), state=torch.nn.Linear(2, 3))
+    with pytest.raises(LearnerError, match="unknown request 'steal'"):
+        task.answer("steal", {}, {"x": torch.zeros(2, 2)}, side)
+    assert isinstance(Facts(), Facts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -181,7 +182,7 @@ def test_validate_command_exit_codes_and_json(tmp_path: Path, runner) -> None:
     good = make(tmp_path)
     result = runner.invoke(app, ["validate", str(good)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip().endswith("the curriculum is valid.")
+    assert " ".join(result.output.split()).endswith("the curriculum is valid.")  # a long tmp path may wrap
 
     (good / "lessons" / "beta.md").unlink()
     result = runner.invoke(app, ["validate", str(good), "--json"])
@@ -215,7 +216,33 @@ def test_validate_finds_projects_where_start_and_check_do(tmp_path: Path, monkey
     root = make(tmp_path, GOOD.replace("    hours: 2\n", "    hours: 2\n    project: own-project\n"))
     assert "names the project 'own-project', which does not exist" in problems(root)[0][2]
     extra = tmp_path / "instructor-projects"
-    (extra / "own-project").mkdir(parents=True)
-    (extra / "own-project" / "project.yaml").write_text("format_version: 1\nid: own-project\n")
+    shutil.copytree(Path(__file__).parent / "fixtures" / "projects" / "rings", extra / "own-project")
+    yaml_file = extra / "own-project" / "project.yaml"
+    yaml_file.write_text(yaml_file.read_text().replace("id: rings", "id: own-project").replace(
+        "lesson: fixture-lesson", "lesson: beta"))
     monkeypatch.setenv("DLPATH_PROJECTS", str(extra))
     assert problems(root) == []
+
+
+def test_validate_checks_the_course_projects_with_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 runner) -> None:
+    root = make(tmp_path)
+    extra = tmp_path / "instructor-projects"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "projects" / "rings", extra / "mine")
+    yaml_file = extra / "mine" / "project.yaml"
+    yaml_file.write_text(yaml_file.read_text().replace("id: rings", "id: mine").replace(
+        "metric: parameters", "metric: paramters").replace("hardware:", "hardwre:").replace(
+        "noise: 0.05", "noize: 0.05"))
+    shutil.rmtree(extra / "mine" / "solution")
+    monkeypatch.setenv("DLPATH_PROJECTS", str(extra))
+    result = runner.invoke(app, ["validate", str(root), "--json"])
+    assert result.exit_code == 2
+    found = {(Path(p["file"]).name, p["line"], p["message"]) for p in json.loads(result.output)["problems"]}
+    assert found >= {
+        ("project.yaml", 9, "dataset: data set 'rings' has no parameter 'noize' (its parameters: classes, noise)"),
+        ("project.yaml", 16, "threshold 2 (paramters): task 'classification' has no metric 'paramters' "
+                             "(its metrics: test_accuracy, parameters)"),
+        ("project.yaml", 20, "project.yaml has an unknown key 'hardwre' (did you mean 'hardware'?)"),
+        ("project.yaml", 2, "the project has no solution/train.py (every project needs a starter, a solution "
+                            "that passes and a naive baseline that fails)"),
+    }, found

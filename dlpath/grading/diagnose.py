@@ -1,538 +1,824 @@
-"""Diagnoses: what a mentor would say after looking at a grade.
+"""Diagnoses: what a mentor who watched the training would say.
 
-``diagnose(project, curves, evaluation, failure, thresholds)`` reads the curves the
-learner logged, the grader's evaluation (metrics and facts from the task), the way
-the run ended (``failure``) and the threshold outcomes, and returns ``Diagnosis``
-values. Each has a stable kebab-case ``code`` (listed in ``CODES``; tests and
-``--json`` consumers rely on them), a ``message`` that says what was seen, the likely
-causes and what to try, and the ``lesson`` id to revisit.
+``diagnose(evidence)`` reads everything a grade produced (`Evidence`): the
+curves the learner logged, the judge's metrics and facts, what the watch saw
+inside the learner process (gradients, update ratios, dead units, the loss
+function and what went into it, zero_grad/backward/step counts), how the run
+ended, and the thresholds. It returns ``Diagnosis`` values, most fundamental
+first, each with a stable ``code`` (the table ``CODES``), a ``severity``
+(``error``: it explains the failure; ``warning``: it will hurt; ``info``), the
+``evidence`` it rests on (numbers the learner can check), the likely
+``causes`` ranked, and the ``lesson`` to revisit when the curriculum in use
+has it.
 
-The rules are deliberately simple and each one looks at a single symptom; a run can
-show several. Numbers quoted in messages come from the learner's own curves or from
-aggregates the task computed: never from the hidden test data itself.
+Rules are small functions in an ordered list (``_RULES``), each looking at one
+symptom; tasks add their own (``Task.rules``, ``Task.codes``). The table
+``_EXCLUSIVE`` says which findings make vaguer ones redundant: when the
+evidence points at the optimization (gradients piling up, no step taken, a
+learning rate whose updates are far too small or too large), the capacity
+stories (underfitting, plateau) are not told; overfitting and underfitting are
+never both told. Numbers quoted come from the learner's own curves, from the
+watch, or from aggregates the judge computed: never from the hidden data.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable, Collection, Mapping
 
-__all__ = ["Diagnosis", "CODES", "diagnose"]
+from dlpath.grading.facts import Facts, Observation
+from dlpath.grading.protocol import Curves, Failure, FailureKind
+
+__all__ = ["Diagnosis", "CodeInfo", "CODES", "Evidence", "diagnose", "known_codes", "make"]
 
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """One finding: a stable ``code``, a mentor's ``message``, the ``lesson`` to revisit."""
+    """One finding of the mentor."""
 
-    code: str
-    message: str
+    code: str  #: stable kebab-case id (CODES)
+    severity: str  #: "error" (explains the failure), "warning" (will hurt), "info"
+    message: str  #: what was seen, what it means, what to try
+    evidence: tuple[str, ...] = ()  #: the numbers it rests on
+    causes: tuple[str, ...] = ()  #: the likely causes, most likely first
+    lesson: str | None = None  #: a lesson of the curriculum in use to revisit
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    """A row of the table of codes: the lesson a code points to and its usual severity."""
+
     lesson: str | None
+    severity: str = "error"
 
 
-#: Every code ``diagnose`` can return, with the lesson each one points to.
-CODES: dict[str, str | None] = {
-    "budget-exhausted": "hyperparameter-tuning",  # batch size and epochs; the GPU is named in the message
-    "out-of-memory": "mixed-precision-gpus",
-    "shape-mismatch": "multilayer-perceptron",
-    "device-mismatch": "mixed-precision-gpus",
-    "dtype-mismatch": "common-mistakes",
-    "no-graph": "forward-and-backprop",
-    "backward-twice": "forward-and-backprop",
-    "crashed": "common-mistakes",
-    "contract-broken": "common-mistakes",
-    "exited-early": "common-mistakes",
-    "killed-by-signal": "common-mistakes",
-    "no-result": "common-mistakes",
-    "evaluation-crashed": "common-mistakes",
-    "non-finite-loss": "vanishing-exploding-gradients",
-    "divergence": "optimizers-schedules",
-    "no-learning": "forward-and-backprop",
-    "plateau": "optimizers-schedules",
-    "overfitting": "overfitting-underfitting",
-    "underfitting": "overfitting-underfitting",
-    "learning-rate-extreme": "hyperparameter-tuning",
-    "softmax-before-cross-entropy": "loss-functions",
-    "inputs-not-normalized": "scaling-normalization",
-    "suspicious-validation": "evaluation-metrics",
-    "dropout-too-high": "regularization",
-    "wrong-output": "common-mistakes",
-    "left-in-training-mode": "common-mistakes",
-    "gradient-mismatch": "gradient-descent",
-    "autograd-used": "gradient-descent",
-    "too-many-parameters": "hyperparameter-tuning",
-    "below-threshold": "hyperparameter-tuning",
+#: Every generic code, with its lesson and severity. Tasks add theirs in ``Task.codes``.
+CODES: dict[str, CodeInfo] = {
+    # how the run ended
+    "budget-exhausted": CodeInfo("hyperparameter-tuning"),
+    "out-of-memory": CodeInfo("mixed-precision-gpus"),
+    "shape-mismatch": CodeInfo("multilayer-perceptron"),
+    "wrong-output-count": CodeInfo("multilayer-perceptron"),
+    "device-mismatch": CodeInfo("mixed-precision-gpus"),
+    "dtype-mismatch": CodeInfo("common-mistakes"),
+    "no-graph": CodeInfo("forward-and-backprop"),
+    "backward-twice": CodeInfo("forward-and-backprop"),
+    "crashed": CodeInfo("common-mistakes"),
+    "contract-broken": CodeInfo("common-mistakes"),
+    "exited-early": CodeInfo("common-mistakes"),
+    "killed-by-signal": CodeInfo("common-mistakes"),
+    "no-result": CodeInfo("common-mistakes"),
+    "evaluation-too-slow": CodeInfo("common-mistakes"),
+    "evaluation-crashed": CodeInfo("common-mistakes"),
+    "wrong-output": CodeInfo("common-mistakes"),
+    "model-not-replayable": CodeInfo("common-mistakes"),
+    # the recipe
+    "gradients-accumulate": CodeInfo("forward-and-backprop"),
+    "no-optimizer-step": CodeInfo("forward-and-backprop"),
+    "loss-task-mismatch": CodeInfo("loss-functions"),
+    "softmax-before-cross-entropy": CodeInfo("loss-functions"),
+    "activation-on-logits": CodeInfo("loss-functions"),
+    "stacked-linear": CodeInfo("activation-functions", "warning"),
+    "symmetric-init": CodeInfo("weight-initialization"),
+    "labels-not-learnable": CodeInfo("common-mistakes"),
+    # gradients and activations
+    "vanishing-gradients": CodeInfo("vanishing-exploding-gradients"),
+    "exploding-gradients": CodeInfo("vanishing-exploding-gradients"),
+    "dying-relu": CodeInfo("activation-functions", "warning"),
+    "saturated-units": CodeInfo("activation-functions", "warning"),
+    "learning-rate-too-low": CodeInfo("hyperparameter-tuning"),
+    "learning-rate-too-high": CodeInfo("optimizers-schedules"),
+    "learning-rate-extreme": CodeInfo("hyperparameter-tuning", "warning"),
+    "too-much-regularization": CodeInfo("regularization"),
+    # curves and results
+    "non-finite-loss": CodeInfo("vanishing-exploding-gradients"),
+    "divergence": CodeInfo("optimizers-schedules"),
+    "no-learning": CodeInfo("forward-and-backprop"),
+    "plateau": CodeInfo("optimizers-schedules"),
+    "overfitting": CodeInfo("overfitting-underfitting"),
+    "underfitting": CodeInfo("overfitting-underfitting"),
+    "inputs-not-normalized": CodeInfo("scaling-normalization", "warning"),
+    "suspicious-validation": CodeInfo("evaluation-metrics", "warning"),
+    "dropout-too-high": CodeInfo("regularization", "warning"),
+    "left-in-training-mode": CodeInfo("common-mistakes", "warning"),
+    "too-many-parameters": CodeInfo("hyperparameter-tuning"),
+    "below-threshold": CodeInfo("hyperparameter-tuning"),
 }
 
 _ADAPTIVE = ("Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad", "Adadelta", "Adafactor")
 
 
-def _make(code: str, message: str, lesson: str | None = None) -> Diagnosis:
-    return Diagnosis(code, " ".join(message.split()), lesson if lesson is not None else CODES[code])
+def known_codes(task: Any = None) -> dict[str, CodeInfo]:
+    """The generic codes plus the task's own."""
+    return {**CODES, **dict(getattr(task, "codes", {}) or {})}
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
+# ------------------------------------------------------------------ the evidence
 
 
-def _fmt(value: float) -> str:
+@dataclass
+class Evidence:
+    """Everything the rules look at."""
+
+    task: Any = None  #: the Task class (its metrics, primary, codes, rules)
+    project: Any = None  #: the Project (thresholds, calibration)
+    curves: Curves = field(default_factory=lambda: Curves(None, ()))
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    facts: Facts = field(default_factory=Facts)
+    observation: Observation = field(default_factory=Observation)
+    failure: Failure | None = None
+    thresholds: list[Any] = field(default_factory=list)  #: ThresholdResult
+    trained: bool = True  #: False for `dlpath run` (no judge, no thresholds)
+
+    # -- helpers the rules share
+    def failed(self, metric: str | None = None) -> list[Any]:
+        return [t for t in self.thresholds if not t.passed and (metric is None or t.metric == metric)]
+
+    @property
+    def primary(self) -> str:
+        return getattr(self.task, "primary", "") or self.facts.primary
+
+    @property
+    def higher_is_better(self) -> bool:
+        metric = self.task.metric(self.primary) if self.task is not None else None
+        return metric is None or metric.direction == "max"
+
+    @property
+    def primary_is_fraction(self) -> bool:
+        metric = self.task.metric(self.primary) if self.task is not None else None
+        return metric is not None and metric.unit == "fraction"
+
+    def loss(self) -> list[tuple[float, float]]:
+        series = self.curves.training_loss
+        return list(series.points) if series else []
+
+    def reference_parameters(self) -> float | None:
+        calibration = getattr(self.project, "calibration", None)
+        figures = getattr(calibration, "figures", {}) or {}
+        pair = (figures.get("solution") or {}).get("parameters")
+        return float(pair[1]) if pair else None
+
+    @property
+    def hand_written_updates(self) -> bool:
+        """The task asks the learner to update the weights by hand (no optimizer, no autograd)."""
+        return bool(getattr(self.task, "hand_written_updates", False))
+
+    def classification(self) -> bool:
+        return "classification" in tuple(getattr(self.task, "dataset_kinds", ()))
+
+
+def make(code: str, message: str, *, evidence: tuple[str, ...] | list[str] = (), causes: tuple[str, ...] | list[str] = (),
+         severity: str | None = None, lesson: str | None = None, codes: Mapping[str, CodeInfo] | None = None) -> Diagnosis:
+    info = (codes or CODES).get(code) or CODES.get(code) or CodeInfo(None)
+    return Diagnosis(code, severity or info.severity, " ".join(message.split()), tuple(evidence), tuple(causes),
+                     lesson if lesson is not None else info.lesson)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "?"
     if not math.isfinite(value):
-        return str(value)
+        return "not finite" if math.isnan(value) else ("infinite" if value > 0 else "minus infinity")
     if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
         return f"{value:.2g}"
     return f"{value:.3g}"
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-# --- reading the inputs ----------------------------------------------------------------
-
-
-class _Run:
-    """Everything the rules look at, pre-digested."""
-
-    def __init__(self, project: Any, curves: list[dict], evaluation: dict | None, failure: dict | None,
-                 thresholds: list[dict]) -> None:
-        self.project = project
-        self.task = _get(project, "task", "")
-        self.curves = [c for c in curves if isinstance(c, Mapping)]
-        self.metrics: dict = dict((evaluation or {}).get("metrics") or {})
-        self.facts: dict = dict((evaluation or {}).get("facts") or {})
-        self.failure = failure
-        self.thresholds = [self._threshold(t) for t in thresholds]
-
-    def _threshold(self, t: Any) -> dict:
-        metric = _get(t, "metric")
-        low, high = _num(_get(t, "min")), _num(_get(t, "max"))
-        value = _get(t, "value", self.metrics.get(metric))
-        value = _num(value)
-        passed = _get(t, "passed")
-        if passed is None:
-            passed = value is not None and (low is None or value >= low) and (high is None or value <= high)
-        return {"metric": metric, "min": low, "max": high, "value": value, "passed": bool(passed)}
-
-    def failed(self, metric: str | None = None) -> list[dict]:
-        return [t for t in self.thresholds if not t["passed"] and (metric is None or t["metric"] == metric)]
-
-    def series(self, key: str) -> list[tuple[float, float]]:
-        """(epoch, value) pairs of one logged quantity, in logging order (non-numbers skipped)."""
-        out = []
-        for i, point in enumerate(self.curves):
-            value = _num(point.get(key))
-            if value is not None:
-                out.append((_num(point.get("epoch")) if _num(point.get("epoch")) is not None else float(i), value))
-        return out
-
-    def shapes_lesson(self) -> str:
-        """Where layer shapes are taught: the CNN lesson for a CNN project, else the MLP one."""
-        lesson = _get(self.project, "lesson")
-        return lesson if lesson == "convolutional-networks" else "multilayer-perceptron"
-
-    def loss_key(self) -> str | None:
-        for key in ("train_loss", "loss"):
-            if self.series(key):
-                return key
-        return None
+def _pct(value: float) -> str:
+    return f"{_fmt(100 * value)}%"
 
 
 def _epoch(e: float) -> str:
     return str(int(e)) if float(e).is_integer() else _fmt(e)
 
 
-# --- failures: how the run ended ---------------------------------------------------------
+# ------------------------------------------------------------------ how the run ended
 
-_CRASH_PATTERNS: list[tuple[str, re.Pattern[str], str]] = [
-    ("out-of-memory", re.compile(r"out of memory|OutOfMemoryError|DefaultCPUAllocator: can't allocate", re.I), ""),
+_CRASHES: list[tuple[str, re.Pattern[str], str, tuple[str, ...]]] = [
+    ("no-graph", re.compile(r"object has no attribute 'backward'", re.I),
+     "The loss you called backward() on is a plain Python number, not a tensor: a .item() (or float(...)) "
+     "turned it into one, so autograd has nothing to go back through. Keep the loss a tensor until after "
+     "loss.backward(); use loss.item() only for logging.",
+     ("loss.item() or float(loss) before backward()", "the loss computed with plain Python arithmetic on numbers")),
+    ("wrong-output-count", re.compile(r"Target -?\d+ is out of bounds|out of bounds.*target|index \d+ is out of "
+                                      r"bounds for dimension 1", re.I),
+     "A label is larger than the number of scores your model gives: the last layer has fewer outputs than "
+     "there are classes. Make its out_features info['num_classes'].",
+     ("the last layer has fewer outputs than classes", "labels not in 0..num_classes-1")),
     ("device-mismatch", re.compile(r"same device|Expected .*cuda.*cpu|Expected .*cpu.*cuda|device-side", re.I),
      "Some tensors are on the GPU and others on the CPU. Move the model with model.to(device) and every batch "
-     "with x.to(device), y.to(device), using the device the grader passes to train(...)."),
+     "with x.to(device), y.to(device), using the device the grader passes to train(...).",
+     ("the model or a batch not moved to `device`",)),
     ("shape-mismatch", re.compile(r"mat1 and mat2 shapes|size mismatch|shape .* is invalid|must match the size|"
                                   r"Expected input batch_size|expected input\[.*\] to have|cannot be multiplied|"
                                   r"Given groups=|shape mismatch|target with class probabilities|"
                                   r"Expected target size|only batches of spatial targets", re.I),
      "Two shapes did not fit together: most often a layer's in_features (or in_channels) differs from what the "
      "layer before it produces, or the labels and the outputs have different batch sizes. Print x.shape after "
-     "each layer once, and write the shapes as comments next to each line, (N, 2) -> (N, 64) -> ..."),
+     "each layer once, and write the shapes as comments next to each line, (N, 2) -> (N, 64) -> ...",
+     ("a layer's in_features differs from what the layer before produces", "labels and outputs of different sizes")),
     ("dtype-mismatch", re.compile(r"expected scalar type|dtype|Long but found|Float but found|"
                                   r"not implemented for '(Long|Int|Half)'", re.I),
      "A tensor had the wrong type: inputs and weights must be float32, class labels for CrossEntropyLoss must be "
-     "int64 (long) class indices. Use x.float() or y.long() where the types meet."),
+     "int64 (long) class indices. Use x.float() or y.long() where the types meet.",
+     ("labels as floats where class indices are expected", "inputs as integers")),
     ("no-graph", re.compile(r"does not require grad and does not have a grad_fn", re.I),
-     "loss.backward() found no graph to go back through: the loss was computed from tensors that autograd was not "
-     "tracking. Usual causes: the forward pass ran under torch.no_grad(), an output was .detach()ed or turned into "
-     "a Python number (.item()) before the loss, or the parameters have requires_grad=False."),
+     "loss.backward() found no graph to go back through: the loss was computed from tensors that autograd was "
+     "not tracking. Usual causes: the forward pass ran under torch.no_grad(), an output was .detach()ed or "
+     "passed through argmax before the loss, or the parameters have requires_grad=False.",
+     ("a .detach() or argmax on the way to the loss", "the forward pass under torch.no_grad()",
+      "parameters with requires_grad=False")),
     ("backward-twice", re.compile(r"backward through the graph a second time", re.I),
-     "backward() ran twice over the same graph. Usually a value computed once, outside the loop (a forward pass, "
-     "a loss), is reused at every step: compute the forward pass and the loss inside the loop for each batch."),
+     "backward() ran twice over the same graph. Usually a value computed once, outside the loop (a forward "
+     "pass, a loss), is reused at every step: compute the forward pass and the loss inside the loop for each "
+     "batch.", ("a forward pass computed once outside the loop", "a running total that keeps the graph")),
 ]
 
 
-def _failure_diagnoses(run: _Run) -> list[Diagnosis]:
-    failure = run.failure
-    if not failure:
+def _failure(run: Evidence) -> list[Diagnosis]:
+    f = run.failure
+    if f is None:
         return []
-    kind = failure.get("kind")
-    message = str(failure.get("message") or "").strip()
+    message = f.message.strip()
     sentence = message if not message or message.endswith((".", "!", "?")) else message + "."
-    where = ""
-    if failure.get("file"):
-        where = f" at {failure['file']}" + (f":{failure['line']}" if failure.get("line") else "")
-    if kind == "timeout":
-        budget = _num(failure.get("budget_s"))
-        seen = run.series(run.loss_key()) if run.loss_key() else []
-        progress = f" The last epoch you logged was {_epoch(seen[-1][0])}." if seen else (
+    where = f.where
+    if f.kind is FailureKind.TIMEOUT:
+        loss = run.loss()
+        progress = f" The last epoch you logged was {_epoch(loss[-1][0])}." if loss else (
             " No curve was logged, so it is hard to tell how far training got; log once per epoch.")
-        return [_make("budget-exhausted", f"""Training was stopped after the {_fmt(budget) if budget else '?'} s
-            budget before it returned.{progress} Make each epoch cheaper or need fewer of them: a smaller model,
-            fewer epochs, a larger batch (fewer, bigger steps; a tensor op on 256 samples costs little more than on
-            32), no per-sample Python loops, and .item() only once per epoch. If you have an NVIDIA GPU, try
-            `dlpath check --device cuda`. While you explore, `--timeout` gives you more time, but the grade uses
-            the project's budget.""")]
-    if kind == "memory":
-        return [_make("out-of-memory", f"""Your code ran out of memory{where} ({message or 'the memory cap was reached'}). Common causes: keeping every batch's loss tensor (total += loss keeps each graph alive; use
-            loss.item()), evaluating on the whole data set with gradients on (wrap evaluation in torch.no_grad()),
-            copying the data to a new tensor every epoch, or a model or batch far larger than the task needs.""")]
-    if kind in ("exception", None):
-        exc_type = failure.get("exc_type") or "an exception"
-        for code, pattern, advice in _CRASH_PATTERNS:
-            if pattern.search(message) or pattern.search(str(exc_type)):
-                if code == "out-of-memory":
-                    return [_make(code, f"""Your code ran out of memory{where}: {sentence} Use a smaller batch or
-                        model, wrap evaluation in torch.no_grad(), and sum losses with loss.item().""")]
-                lesson = run.shapes_lesson() if code == "shape-mismatch" else None
-                return [_make(code, f"Your code raised {exc_type}{where}: {sentence} {advice}", lesson)]
-        return [_make("crashed", f"""Your code raised {exc_type}{where}: {sentence} Read the last lines of your
-            output in the report; the line named there is where to look first. Running `python train.py` on its
-            own, or adding a print of the shapes just before that line, usually shows the cause.""")]
-    if kind == "contract":
-        return [_make("contract-broken", f"""{sentence} The grader calls the functions named in the contract at
-            the top of the starter's train.py, with exactly those arguments; `dlpath start` gives you a fresh copy
-            to compare with.""")]
-    if kind == "exit":
-        return [_make("exited-early", f"""Your code ended the process before the grader could evaluate it
-            ({message or 'sys.exit or os._exit was called'}). Remove sys.exit()/exit()/quit() from train.py: return
-            from train(...) instead, and let the grader take it from there.""")]
-    if kind == "signal":
-        return [_make("killed-by-signal", f"""Your code's process was killed by the operating system
+        return [make("budget-exhausted", f"""Training was stopped after the {_fmt(f.budget_s)} s budget before
+            it returned.{progress} Make each epoch cheaper or need fewer of them: a smaller model, fewer epochs,
+            a larger batch (fewer, bigger steps), no per-sample Python loops, and .item() only once per epoch.
+            If you have an NVIDIA GPU, try `dlpath check --device cuda`. While you explore, `dlpath run
+            --timeout` gives you more time; the grade uses the project's budget.""",
+                     evidence=[f"budget {_fmt(f.budget_s)} s"] + ([f"last logged epoch {_epoch(loss[-1][0])}"] if loss else []),
+                     causes=("too many epochs or too large a model for the budget", "a per-sample Python loop",
+                             "an endless loop"))]
+    if f.kind is FailureKind.MEMORY:
+        evidence = []
+        if f.requested_mb is not None:
+            evidence.append(f"one allocation of {_fmt(f.requested_mb)} MB")
+        if f.peak_mb:
+            evidence.append(f"peak {_fmt(f.peak_mb)} MB")
+        if f.memory_mb:
+            evidence.append(f"cap {f.memory_mb} MB")
+        return [make("out-of-memory", f"""Your code needed more memory than this project allows{where}.
+            {'It asked for ' + _fmt(f.requested_mb) + ' MB in one go: a tensor far larger than the task needs. '
+             if f.requested_mb else ''}Common causes: keeping every batch's loss tensor (total += loss keeps each
+            graph alive; use loss.item()), evaluating on the whole data set with gradients on (wrap evaluation in
+            torch.no_grad()), copying the data to a new tensor every epoch, or a model or batch far larger than
+            the task needs.""", evidence=evidence,
+                     causes=("a running total of loss tensors (keeps every graph)", "evaluation with gradients on",
+                             "a tensor or model far larger than needed"))]
+    if f.kind is FailureKind.RAISED:
+        exc = f.exc_type or "an exception"
+        for code, pattern, advice, causes in _CRASHES:
+            if pattern.search(message) or pattern.search(exc):
+                lesson = _shapes_lesson(run) if code in ("shape-mismatch", "wrong-output-count") else None
+                return [make(code, f"Your code raised {exc}{where}: {sentence} {advice}",
+                             evidence=[f"{exc}{where}"], causes=causes, lesson=lesson)]
+        return [make("crashed", f"""Your code raised {exc}{where}: {sentence} Read the last lines of your output
+            in the report; the line named there is where to look first. `dlpath run` trains it again without
+            grading, and a print of the shapes just before that line usually shows the cause.""",
+                     evidence=[f"{exc}{where}"])]
+    if f.kind is FailureKind.CONTRACT:
+        return [make("contract-broken", f"""{sentence} The grader calls the functions named in the contract at
+            the top of the starter's train.py, with exactly those arguments; `dlpath start PROJECT OTHER_FOLDER`
+            gives you a fresh copy to compare with.""")]
+    if f.kind is FailureKind.EXIT:
+        return [make("exited-early", f"""Your code ended the process before the grader could evaluate it
+            ({message or 'sys.exit or os._exit was called'}). Remove sys.exit()/exit()/quit() from train.py:
+            return from train(...) instead, and let the grader take it from there.""")]
+    if f.kind is FailureKind.SIGNAL:
+        return [make("killed-by-signal", f"""Your code's process was killed by the operating system
             ({message or 'a signal'}). A segmentation fault or an abort usually comes from a native library: a
-            mismatched CUDA build, an out-of-range index on the GPU, or os.abort(). Run `python train.py` on its
-            own to see the crash, and try `--device cpu`.""")]
-    if kind == "no-result":
-        return [_make("no-result", f"""The grader got no result back from your code ({message or 'the process ended without one'}). Something in train.py closed or replaced the process's streams, killed its own
-            process, or started work that outlived train(); keep train.py to the contract.""")]
-    return [_make("crashed", f"Training did not finish ({kind}): {message}")]
+            mismatched CUDA build, an out-of-range index on the GPU, or os.abort(). `dlpath run --device cpu`
+            shows whether it happens on the CPU too.""")]
+    if f.kind is FailureKind.EVAL_TIMEOUT:
+        return [make("evaluation-too-slow", f"""Training finished, but your model took too long to answer the
+            grader ({message}). The grader calls your model on a few thousand inputs in batches; make sure its
+            forward pass does not loop over samples in Python or retrain anything.""")]
+    return [make("no-result", f"""The grader got no result back from your code ({message or 'the process ended without one'}). Something in train.py closed or wrote on the grader's channel, killed its own process, or
+        started work that outlived train(); keep train.py to the contract.""")]
 
 
-# --- curves -----------------------------------------------------------------------------
+def _shapes_lesson(run: Evidence) -> str:
+    lesson = getattr(run.project, "lesson", None)
+    return lesson if lesson == "convolutional-networks" else "multilayer-perceptron"
 
 
-def _non_finite(run: _Run) -> list[Diagnosis]:
-    for key in ("train_loss", "loss", "val_loss"):
-        for epoch, value in run.series(key):
-            if not math.isfinite(value):
-                return [_make("non-finite-loss", f"""Your {key.replace('_', ' ')} became {value} at epoch
-                    {_epoch(epoch)}, and nothing is learned from that point on. Most often the learning rate is
-                    too high and the weights blow up; other causes: a log or division of zero in a hand-written
-                    loss, inputs with huge values (normalize them), or a softmax followed by log instead of
-                    CrossEntropyLoss on raw scores. Lower the learning rate tenfold and watch the first epochs.""")]
-    if run.facts.get("outputs_finite") is False:
-        return [_make("non-finite-loss", """Your model's outputs contain NaN or infinity, so its predictions
-            mean nothing. The weights blew up during training: lower the learning rate, normalize the inputs,
-            and log the training loss each epoch to see when it happens.""")]
+# ------------------------------------------------------------------ the outputs
+
+
+def _outputs(run: Evidence) -> list[Diagnosis]:
+    facts = run.facts
+    if facts.forward_error:
+        return [make("evaluation-crashed", f"""Training finished, but calling your model on fresh inputs failed:
+            {facts.forward_error}. The grader calls model(x) with a batch shaped like data.x_train (of any batch
+            size), on the device the model's parameters are on, after train returns; make sure the forward pass
+            works for any batch size and needs nothing that only exists during training.""",
+                     evidence=[facts.forward_error])]
+    if facts.output_problem:
+        evidence = [f"expected {facts.expected_output}"] + ([f"got {facts.got_output}"] if facts.got_output else [])
+        return [make("wrong-output", f"""{facts.output_problem.rstrip('.')}. Check the last layer's out_features,
+            that nothing flattens or squeezes the batch dimension away, and that the model returns scores, not
+            argmax labels.""", evidence=evidence)]
     return []
 
 
-def _divergence(run: _Run) -> list[Diagnosis]:
-    key = run.loss_key()
-    points = [(e, v) for e, v in run.series(key)] if key else []
+def _replay(run: Evidence) -> list[Diagnosis]:
+    replay = run.facts.replay or ""
+    if replay.startswith("unavailable"):
+        why = replay.split(":", 1)[-1].strip()
+        return [make("model-not-replayable", f"""The grader could not count your model's parameters: it traces the
+            model and re-runs the trace itself, and that failed ({why}). Keep forward() to tensor operations on its
+            input (no Python dict or list as the output, no torch.empty, no file access), and return one tensor.""",
+                     evidence=[why])]
+    if replay.startswith("differs"):
+        return [make("model-not-replayable", f"""Your model gives different answers when the grader re-runs its
+            trace ({replay}): its forward() takes Python decisions that depend on the data (an if on a tensor's
+            value), or it is random at evaluation (dropout left on). The grade uses the trace; make forward() the
+            same computation for every input, and call model.eval() before returning.""", severity="warning",
+                     evidence=[replay])]
+    return []
+
+
+# ------------------------------------------------------------------ the recipe
+
+
+def _recipe(run: Evidence) -> list[Diagnosis]:
+    obs = run.observation
+    recipe = obs.recipe
+    out: list[Diagnosis] = []
+    if recipe is None:
+        return out
+    steps = recipe.steps or 0
+    if recipe.backward_calls and steps == 0 and obs.optimizer is None and not run.hand_written_updates:
+        out.append(make("no-optimizer-step", f"""Your loop computed gradients ({recipe.backward_calls} backward()
+            calls) but no optimizer ever took a step, so the weights never moved. After loss.backward(), call
+            optimizer.step() (with an optimizer built on this model's parameters).""",
+                        evidence=[f"{recipe.backward_calls} backward() calls", "0 optimizer steps"],
+                        causes=("optimizer.step() missing", "the step inside an if that is never true")))
+    if steps >= 3 and recipe.zero_grad_per_step is not None and recipe.zero_grad_per_step == 0:
+        growth = recipe.grad_growth
+        evidence = [f"{steps} optimizer steps, 0 zero_grad() calls"]
+        if growth is not None:
+            evidence.append(f"gradient norm {_fmt(growth)}x larger on a late sampled step than on the first")
+        if growth is None or growth > 3:
+            out.append(make("gradients-accumulate", f"""Your loop never clears the gradients: backward() adds each
+                batch's gradient to the ones already stored, so after a few steps every update is the sum of all
+                past gradients{' (the gradient norm grew ' + _fmt(growth) + ' times over training)' if growth else ''}
+                and the model is pushed in a stale, ever larger direction instead of learning. Call
+                optimizer.zero_grad() once per batch, before loss.backward().""", evidence=evidence,
+                causes=("optimizer.zero_grad() missing from the loop", "zero_grad() called once before the loop")))
+    if recipe.loss in ("cross_entropy", "nll_loss") and recipe.loss_input_probabilities:
+        pass  # said by softmax-before-cross-entropy from the judge's facts or the structure
+    if run.classification() and recipe.loss in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss") and (
+            recipe.target_float_of_indices):
+        shape = " The target's shape also differs from the output's, so PyTorch broadcast them." if (
+            recipe.target_shape_differs) else ""
+        out.append(make("loss-task-mismatch", f"""Your loss is {recipe.loss} on class numbers turned into floats
+            (0., 1., 2., ...). That treats the classes as points on a line, as if class 2 were "twice" class 1,
+            and the model learns to predict averages between classes.{shape} For classification use
+            nn.CrossEntropyLoss on raw scores (logits) of shape (N, classes) with int64 labels.""",
+                        evidence=[f"loss function {recipe.loss}", "float targets holding class indices"],
+                        causes=("a regression loss used for classification",)))
+    return out
+
+
+def _structure(run: Evidence) -> list[Diagnosis]:
+    obs, facts = run.observation, run.facts
+    out: list[Diagnosis] = []
+    loss = obs.recipe.loss if obs.recipe else None
+    softmaxed = facts.outputs_look_like_probabilities or (obs.recipe and obs.recipe.loss_input_probabilities)
+    if softmaxed and loss in (None, "cross_entropy"):
+        out.append(make("softmax-before-cross-entropy", """Your model's outputs are already probabilities (every
+            row is non-negative and sums to 1), so the model ends with a softmax. nn.CrossEntropyLoss applies its
+            own log-softmax to raw scores: a softmax before it squashes the gradients and training slows or
+            stalls. Remove the final softmax and return the raw scores (logits); use softmax only when you want to
+            read probabilities.""", evidence=["every output row sums to 1"]))
+    elif obs.output_activation in ("ReLU", "Sigmoid", "Tanh") and loss in ("cross_entropy", "nll_loss"):
+        what = {"ReLU": "a ReLU clips every negative score to 0, so the model cannot say 'not this class' and "
+                        "whole classes can get stuck at zero gradient",
+                "Sigmoid": "a sigmoid squeezes every score into (0, 1), so no class can stand out and the "
+                           "gradients shrink",
+                "Tanh": "a tanh squeezes every score into (-1, 1), so no class can stand out"}[obs.output_activation]
+        out.append(make("activation-on-logits", f"""Your model ends with {obs.output_activation} before
+            {loss}: {what}. The last layer should return raw scores (logits): remove the final activation.""",
+                        evidence=[f"last operation of the forward pass: {obs.output_activation}"]))
+    if obs.stacked_linear:
+        out.append(make("stacked-linear", """Two weight layers follow each other with no non-linearity between
+            them: together they compute just one linear map, so the extra layer adds parameters but no power to
+            bend the decision boundary. Put an activation (nn.ReLU()) between them.""",
+                        evidence=["a weight layer directly after another on the first forward pass"]))
+    equal = [layer for layer in obs.layers if layer.weight_equal]
+    if equal:
+        names = ", ".join(f"{l.name} ({l.kind})" for l in equal[:3])
+        out.append(make("symmetric-init", f"""Some layers started with every weight equal ({names}). Units that
+            start the same get the same gradient and stay copies of each other forever, so the layer behaves like
+            a single unit. Keep PyTorch's default random initialization (or nn.init.kaiming_uniform_), never
+            zeros or a constant.""", evidence=[f"all weights equal at the start: {names}"]))
+    return out
+
+
+def _gradients(run: Evidence) -> list[Diagnosis]:
+    layers = [l for l in run.observation.layers if l.grad_norm is not None and l.kind not in ("Embedding",)]
+    out: list[Diagnosis] = []
+    if len(layers) >= 2:
+        first, last = layers[0], layers[-1]
+        finite = [l.grad_norm for l in layers if l.grad_norm is not None and math.isfinite(l.grad_norm)]
+        if first.grad_norm is not None and last.grad_norm and len(layers) >= 4 and (
+                first.grad_norm < 1e-4 * last.grad_norm or (first.grad_norm < 1e-7 and last.grad_norm > 1e-4)):
+            out.append(make("vanishing-gradients", f"""The gradient shrinks on its way back through your
+                {len(layers)} weight layers: the first layer's weights get {_fmt(first.grad_norm)} against
+                {_fmt(last.grad_norm)} for the last, so the early layers barely learn. Saturating activations
+                (sigmoid, tanh) and small initial weights multiply the gradient by less than 1 at every layer. Use
+                ReLU-family activations with He (Kaiming) initialization, add normalization layers, or residual
+                connections.""", evidence=[f"gradient norm, first layer {first.name}: {_fmt(first.grad_norm)}",
+                                           f"gradient norm, last layer {last.name}: {_fmt(last.grad_norm)}"],
+                causes=("sigmoid or tanh activations in a deep network", "initial weights too small",
+                        "no normalization or residual connections")))
+        elif finite and (max(finite) > 1e4 or any(not math.isfinite(l.grad_norm or 0) for l in layers)):
+            worst = max(layers, key=lambda l: l.grad_norm if l.grad_norm is not None and math.isfinite(l.grad_norm)
+                        else math.inf)
+            out.append(make("exploding-gradients", f"""Your gradients are huge (up to {_fmt(worst.grad_norm)} in
+                layer {worst.name}): each step throws the weights far away, and the loss jumps or becomes NaN.
+                Lower the learning rate, normalize the inputs, check the initialization scale, and clip the
+                gradient norm (torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)).""",
+                evidence=[f"gradient norm {_fmt(worst.grad_norm)} in {worst.name}"],
+                causes=("learning rate too large", "inputs not normalized", "initial weights too large")))
+    dead = [l for l in run.observation.layers if l.dead_fraction is not None and l.dead_fraction >= 0.5]
+    if dead:
+        worst = max(dead, key=lambda l: l.dead_fraction or 0)
+        out.append(make("dying-relu", f"""{_pct(worst.dead_fraction or 0)} of the units after {worst.name} gave 0
+            for every example of a batch: those ReLUs are dead, they pass no gradient and never recover. Usual
+            causes: a learning rate so high that one step pushed their weights far negative, or large negative
+            biases at the start. Lower the learning rate, or use LeakyReLU/GELU.""",
+                        evidence=[f"dead units after {worst.name}: {_pct(worst.dead_fraction or 0)}"],
+                        causes=("learning rate too high", "large negative biases")))
+    saturated = [l for l in run.observation.layers if l.saturated_fraction is not None and l.saturated_fraction >= 0.6]
+    if saturated:
+        worst = max(saturated, key=lambda l: l.saturated_fraction or 0)
+        out.append(make("saturated-units", f"""{_pct(worst.saturated_fraction or 0)} of the outputs of
+            {worst.name} sit at the flat ends of the curve, where its gradient is almost zero: those units have
+            stopped learning. Normalize the inputs, use smaller initial weights, or switch to ReLU-family
+            activations.""", evidence=[f"saturated outputs of {worst.name}: {_pct(worst.saturated_fraction or 0)}"]))
+    return out
+
+
+def _update_ratios(run: Evidence) -> list[Diagnosis]:
+    obs = run.observation
+    ratios = [l.update_ratio for l in obs.layers
+              if l.update_ratio is not None and math.isfinite(l.update_ratio) and l.size >= 16]
+    if not ratios or not run.failed():
+        return []
+    typical = sorted(ratios)[len(ratios) // 2]
+    lr = f" (learning rate {_fmt(obs.learning_rate)})" if obs.learning_rate is not None else ""
+    flat = _flat(run.loss())
+    if typical < 1e-5 and (flat or not run.loss()):
+        return [make("learning-rate-too-low", f"""Each optimizer step changes your weights by only about
+            {_fmt(typical)} of their size{lr}: at that pace training barely moves (a healthy step is around
+            1e-3 of the weights). Raise the learning rate by 10x and watch the loss; if you use weight decay,
+            check it is not holding the weights back.""", evidence=[f"typical update/weight ratio {_fmt(typical)}"] + (
+                [f"learning rate {_fmt(obs.learning_rate)}"] if obs.learning_rate is not None else []),
+                causes=("learning rate too small",))]
+    values = [v for _, v in run.loss() if math.isfinite(v)]
+    settled = len(values) >= 3 and values[-1] < 0.7 * values[0] and all(
+        b <= a * 1.2 for a, b in zip(values[values.index(min(values)):], values[values.index(min(values)) + 1:]))
+    if typical > 0.3 and not settled:
+        return [make("learning-rate-too-high", f"""Each optimizer step changes your weights by about
+            {_pct(typical)} of their size{lr}: the steps are so large that the model jumps across the valley
+            instead of settling into it (a healthy step is around 0.1% of the weights). Divide the learning rate
+            by 10.""", evidence=[f"typical update/weight ratio {_fmt(typical)}"],
+                causes=("learning rate too large",))]
+    return []
+
+
+def _learning_rate(run: Evidence) -> list[Diagnosis]:
+    """A configured learning rate far outside the usual range (a weaker reading than the update ratios)."""
+    obs = run.observation
+    lr = obs.learning_rate
+    if lr is None:
+        return []
+    if run.hand_written_updates or obs.optimizer is None:
+        low, high, usual = 1e-5, 1.0, "0.001 to 0.5"
+    elif obs.optimizer in _ADAPTIVE:
+        low, high, usual = 1e-5, 0.1, "1e-4 to 1e-2"
+    else:
+        low, high, usual = 1e-4, 2.0, "0.001 to 0.5"
+    if not (lr > high or lr <= 0 or lr < low):
+        return []
+    which = "high" if lr > high else "low"
+    effect = ("each step overshoots, so the loss jumps around or explodes" if which == "high" else
+              "each step barely moves the weights, so training crawls")
+    name = f"{obs.optimizer} " if obs.optimizer else ""
+    return [make("learning-rate-extreme", f"""Your {name}learning rate is {_fmt(lr)}, far {which}er than the
+        usual {usual} for this kind of problem: {effect}. Try a value in that range, then adjust by factors of 3
+        while watching the training curve.""", evidence=[f"learning rate {_fmt(lr)}"],
+                 severity="error" if run.failed() else "warning")]
+
+
+def _regularization(run: Evidence) -> list[Diagnosis]:
+    obs = run.observation
+    wd = obs.weight_decay
+    if wd is None or wd < 0.05 or not run.failed():
+        return []
+    train = run.facts.train_score
+    if train is not None and run.higher_is_better and run.primary_is_fraction and train > 0.9:
+        return []
+    return [make("too-much-regularization", f"""Your optimizer's weight decay is {_fmt(wd)}: each step pulls every
+        weight towards zero that hard, so the weights stay pinned near zero and the model cannot fit even its
+        training data. Usual values are 1e-5 to 1e-2 (up to 0.1 with AdamW): lower it by 100x.""",
+                 evidence=[f"weight_decay {_fmt(wd)}"] + ([f"training {run.primary} {_fmt(train)}"] if train is not None else []))]
+
+
+def _labels(run: Evidence) -> list[Diagnosis]:
+    """A training loss stuck at the entropy of the labels: the inputs carry no signal the model can use."""
+    entropy = run.facts.label_entropy
+    loss = run.loss()
+    if entropy is None or len(loss) < 3 or not run.classification() or not run.failed():
+        return []
+    obs = run.observation
+    if obs.recipe and obs.recipe.loss not in (None, "cross_entropy", "nll_loss"):
+        return []
+    last = loss[-1][1]
+    train, held = run.facts.train_score, run.facts.val_score
+    chance = run.facts.chance_score
+    if not math.isfinite(last) or last < 0.75 * entropy or chance is None or train is None:
+        return []  # the loss fell well below the entropy: the model found something in the inputs
+    if train > chance + 0.1 or (held is not None and held > chance + 0.05):
+        return []
+    if obs.parameters_changed is False or (obs.recipe and obs.recipe.zero_grad_per_step == 0):
+        return []
+    if obs.linear_model:  # a straight boundary: the signal is there, the model cannot use it (underfitting)
+        return []
+    ratios = sorted(l.update_ratio for l in obs.layers if l.update_ratio is not None and l.size >= 16)
+    if ratios and not 1e-4 <= ratios[len(ratios) // 2] <= 0.3:  # the learning rate explains it
+        return []
+    return [make("labels-not-learnable", f"""Your training loss stayed near {_fmt(last)}, close to the entropy
+        of the labels ({_fmt(entropy)}): the loss of a model that ignores its inputs and predicts how common each
+        class is, and even on its training data it is right no more often than guessing. The weights did move, so
+        the model found nothing in the inputs that tells the classes apart. Check the data pipeline: are the labels still paired with their inputs (a shuffle of x
+        without the same shuffle of y, a sort, a mix-up of data.y_val and data.y_train)?""",
+                 evidence=[f"final training loss {_fmt(last)}", f"label entropy {_fmt(entropy)}"] + (
+                     [f"training accuracy {_pct(train)} (chance {_pct(chance)})"] if train is not None and chance is not None else []),
+                 causes=("inputs and labels shuffled apart", "the wrong labels passed to the loss",
+                         "inputs wiped out by preprocessing"))]
+
+
+# ------------------------------------------------------------------ curves and results
+
+
+def _flat(points: list[tuple[float, float]]) -> bool:
+    values = [v for _, v in points]
+    return len(values) >= 3 and all(math.isfinite(v) for v in values) and (
+        max(values) - min(values) <= 0.01 * max(abs(values[0]), 1e-8))
+
+
+def _non_finite(run: Evidence) -> list[Diagnosis]:
+    for name in ("train_loss", "loss", "val_loss"):
+        for epoch, value in run.curves.points(name):
+            if not math.isfinite(value):
+                what = "NaN (not a number)" if math.isnan(value) else "infinite"
+                return [make("non-finite-loss", f"""Your {name.replace('_', ' ')} became {what} at epoch
+                    {_epoch(epoch)}, and nothing is learned from that point on. Most often the learning rate is too
+                    high and the weights blow up; other causes: a log or division of zero in a hand-written loss,
+                    inputs with huge values (normalize them), or a softmax followed by log instead of
+                    CrossEntropyLoss on raw scores. Lower the learning rate tenfold and watch the first epochs.""",
+                             evidence=[f"{name} {_fmt(value)} at epoch {_epoch(epoch)}"],
+                             causes=("learning rate too high", "a log or division of zero", "unnormalized inputs"))]
+    if run.facts.outputs_finite is False:
+        return [make("non-finite-loss", """Your model's outputs contain NaN or infinity, so its predictions mean
+            nothing. The weights blew up during training: lower the learning rate, normalize the inputs, and log
+            the training loss each epoch to see when it happens.""", evidence=["outputs not finite"])]
+    return []
+
+
+def _divergence(run: Evidence) -> list[Diagnosis]:
+    points = run.loss()
     if len(points) < 3 or not all(math.isfinite(v) for _, v in points):
         return []
     first, last = points[0][1], points[-1][1]
     lowest = min(v for _, v in points)
     if last > 1.5 * first and last > 3 * max(lowest, 1e-12):
-        return [_make("divergence", f"""Your training loss grew instead of shrinking: {_fmt(first)} at the
-            start, {_fmt(last)} at the end (lowest {_fmt(lowest)}). Each step overshoots the valley and lands
-            higher than before. The learning rate is most likely too large for this model: divide it by 10.
-            Also check the sign of your update (it must go against the gradient) and that the inputs are
-            normalized.""")]
+        return [make("divergence", f"""Your training loss grew instead of shrinking: {_fmt(first)} at the start,
+            {_fmt(last)} at the end (lowest {_fmt(lowest)}). Each step overshoots the valley and lands higher than
+            before. The learning rate is most likely too large for this model: divide it by 10. Also check the
+            sign of your update (it must go against the gradient) and that the inputs are normalized.""",
+                     evidence=[f"training loss {_fmt(first)} -> {_fmt(last)}"],
+                     causes=("learning rate too large", "an update with the wrong sign", "unnormalized inputs"))]
     return []
 
 
-def _no_learning(run: _Run) -> list[Diagnosis]:
-    changed = run.facts.get("parameters_changed")
-    key = run.loss_key()
-    points = [v for _, v in run.series(key)] if key else []
-    flat = len(points) >= 3 and all(math.isfinite(v) for v in points) and (
-        max(points) - min(points) <= 0.01 * max(abs(points[0]), 1e-8))
-    if changed is False or (flat and changed is not True and run.failed()):
-        if run.task == "regression_by_hand":
-            return [_make("no-learning", f"""Your loss did not move at all during training
-                ({_fmt(points[0]) + ' from start to end' if points else 'flat'}). Either your gradients are zero
-                (the starter returns zeros until you write them) or the loop never applies them: each step must
-                set w = w - LEARNING_RATE * grad_w, and the same for b, and keep the new values.""",
-                "gradient-descent")]
-        seen = "the model's weights are exactly as they were built" if changed is False else (
-            "the training loss stayed flat from the first epoch to the last")
-        return [_make("no-learning", f"""Nothing was learned: {seen}. Each batch needs three calls after the
-            loss: optimizer.zero_grad(), loss.backward(), optimizer.step(). Other usual causes: the optimizer
-            was given another model's parameters (build it from the model you train, after building the model),
-            the output was .detach()ed or computed under torch.no_grad(), or the learning rate is 0.""")]
-    if flat and run.failed():
-        return [_make("no-learning", """Your training loss stayed flat from the first epoch to the last, so the
-            model barely learned. Check that each batch calls optimizer.zero_grad(), loss.backward() and
-            optimizer.step(), that the optimizer holds this model's parameters, and that the learning rate is
-            not tiny.""")]
+def _no_learning(run: Evidence) -> list[Diagnosis]:
+    changed = run.observation.parameters_changed
+    points = run.loss()
+    flat = _flat(points)
+    if changed is False:
+        return [make("no-learning", """Nothing was learned: the model's weights are exactly as they were built.
+            Each batch needs three calls after the loss: optimizer.zero_grad(), loss.backward(), optimizer.step().
+            Other usual causes: the optimizer was given another model's parameters (build it from the model you
+            train, after building the model), the output was .detach()ed or computed under torch.no_grad(), or
+            the learning rate is 0.""", evidence=["every weight identical before and after training"],
+                     causes=("optimizer.step() or loss.backward() missing", "an optimizer over another model's parameters",
+                             "a learning rate of 0"))]
+    ratios = [l.update_ratio for l in run.observation.layers if l.update_ratio is not None and l.size >= 16]
+    moving = changed is True and bool(ratios) and sorted(ratios)[len(ratios) // 2] >= 1e-4
+    if flat and run.failed() and not moving:
+        return [make("no-learning", f"""Your training loss stayed flat from the first epoch to the last
+            ({_fmt(points[0][1])}), so the model barely learned. Check that each batch calls optimizer.zero_grad(),
+            loss.backward() and optimizer.step(), that the optimizer holds this model's parameters, and that the
+            learning rate is not tiny.""", evidence=[f"training loss {_fmt(points[0][1])} from start to end"])]
     return []
 
 
-def _plateau(run: _Run) -> list[Diagnosis]:
-    key = run.loss_key()
-    points = [v for _, v in run.series(key)] if key else []
-    if len(points) < 6 or not all(math.isfinite(v) for v in points) or not run.failed():
+def _plateau(run: Evidence) -> list[Diagnosis]:
+    values = [v for _, v in run.loss()]
+    if len(values) < 6 or not all(math.isfinite(v) for v in values) or not run.failed():
         return []
-    first, last = points[0], points[-1]
-    tail = points[len(points) // 2:]
-    dropped = first - last > 0.05 * abs(first)
-    stuck = max(tail) - min(tail) <= 0.02 * max(abs(tail[0]), 1e-8)
-    if dropped and stuck:
-        return [_make("plateau", f"""Your training loss fell at first ({_fmt(first)} -> {_fmt(tail[0])}) and
-            then stayed level at about {_fmt(last)} for the second half of training. The model has stopped
-            improving with these settings. If the training accuracy is also too low, the model is too small or
-            too constrained (see underfitting); otherwise try a learning-rate schedule (a smaller rate late in
-            training), a different learning rate, or Adam instead of plain SGD.""")]
+    first, last = values[0], values[-1]
+    tail = values[len(values) // 2:]
+    if first - last > 0.05 * abs(first) and max(tail) - min(tail) <= 0.02 * max(abs(tail[0]), 1e-8):
+        return [make("plateau", f"""Your training loss fell at first ({_fmt(first)} -> {_fmt(tail[0])}) and then
+            stayed level at about {_fmt(last)} for the second half of training: the model stopped improving with
+            these settings. Try a learning-rate schedule (a smaller rate late in training), a different learning
+            rate, or Adam instead of plain SGD.""", evidence=[f"training loss {_fmt(first)} -> {_fmt(last)}, flat in "
+                                                               "the second half"])]
     return []
 
 
-def _overfitting(run: _Run) -> list[Diagnosis]:
-    train_acc, val_acc = _num(run.facts.get("train_accuracy")), _num(run.facts.get("val_accuracy"))
-    test_acc = _num(run.metrics.get("test_accuracy"))
-    leaked = val_acc is not None and test_acc is not None and val_acc - test_acc > 0.1
-    held_out = test_acc if leaked else val_acc
-    if train_acc is not None and held_out is not None and train_acc - held_out > 0.1 and not leaked:
-        return [_make("overfitting", f"""Your model is right on {_fmt(100 * train_acc)}% of its training
-            examples but only {_fmt(100 * held_out)}% of the validation examples: it has memorised the training
-            set rather than learned the pattern. Try more regularization (weight decay, a little dropout, data
-            augmentation), a smaller model or one whose structure suits the data, or stop training when the
-            validation loss stops falling.""")]
-    val = run.series("val_loss")
-    train = run.series(run.loss_key() or "train_loss")
-    if len(val) >= 4 and all(math.isfinite(v) for _, v in val):
-        best_i = min(range(len(val)), key=lambda i: val[i][1])
-        best_epoch, best = val[best_i]
-        last = val[-1][1]
-        later_train = [v for e, v in train if e >= best_epoch]
-        train_falls = len(later_train) >= 2 and later_train[-1] < later_train[0]
-        early = best_i <= 0.75 * (len(val) - 1) and best_i <= len(val) - 3
-        if early and last > best * 1.3 and last - best > 0.02 and train_falls:
-            return [_make("overfitting", f"""Your validation loss was lowest at epoch {_epoch(best_epoch)}
-                ({_fmt(best)}) and then rose to {_fmt(last)} while the training loss kept falling: past that
-                point the model learns the training examples, not the pattern. Stop near the best epoch (early
-                stopping: keep the weights with the lowest validation loss), or add regularization such as
-                weight decay.""")]
+def _gap(run: Evidence, train: float, held: float) -> float:
+    """How much better the model does on its training data than on held-out data (0 or less: no gap)."""
+    if run.higher_is_better:
+        return train - held
+    return (held - train) / max(abs(train), 1e-12) * (0.1 / 0.5)  # a held-out error 50% above training reads like 0.1
+
+
+def _overfitting(run: Evidence) -> list[Diagnosis]:
+    facts = run.facts
+    train, val = facts.train_score, facts.val_score
+    test = run.metrics.get(run.primary)
+    leaked = val is not None and test is not None and _gap(run, val, test) > 0.1
+    if train is not None and val is not None and not leaked and _gap(run, train, val) > 0.1:
+        fmt = _pct if run.primary_is_fraction else _fmt
+        return [make("overfitting", f"""Your model scores {fmt(train)} on its training examples but only
+            {fmt(val)} on the validation examples ({run.primary}): it has memorised the training set rather than
+            learned the pattern. Try more regularization (weight decay, a little dropout, data augmentation), a
+            smaller model or one whose structure suits the data, or stop training when the validation loss stops
+            falling.""", evidence=[f"training {run.primary} {fmt(train)}", f"validation {run.primary} {fmt(val)}"],
+                     causes=("a model with more freedom than the data supports", "too many epochs",
+                             "no regularization"))]
+    val_curve = run.curves.points("val_loss")
+    train_curve = run.loss()
+    if len(val_curve) >= 4 and all(math.isfinite(v) for _, v in val_curve) and run.failed():
+        best_i = min(range(len(val_curve)), key=lambda i: val_curve[i][1])
+        best_epoch, best = val_curve[best_i]
+        last = val_curve[-1][1]
+        later = [v for e, v in train_curve if e >= best_epoch]
+        early = best_i <= 0.75 * (len(val_curve) - 1) and best_i <= len(val_curve) - 3
+        if early and last > best * 1.3 and last - best > 0.02 and len(later) >= 2 and later[-1] < later[0]:
+            return [make("overfitting", f"""Your validation loss was lowest at epoch {_epoch(best_epoch)}
+                ({_fmt(best)}) and then rose to {_fmt(last)} while the training loss kept falling: past that point
+                the model learns the training examples, not the pattern. Stop near the best epoch (early stopping:
+                keep the weights with the lowest validation loss), or add regularization such as weight
+                decay.""", evidence=[f"validation loss {_fmt(best)} at epoch {_epoch(best_epoch)}, {_fmt(last)} at "
+                                     "the end"])]
     return []
 
 
-def _underfitting(run: _Run) -> list[Diagnosis]:
-    if run.task == "regression_by_hand":
-        train_mse = _num(run.facts.get("train_mse"))
-        bad = run.failed("test_mse")
-        if bad and train_mse is not None and bad[0]["max"] is not None and train_mse > bad[0]["max"]:
-            return [_make("underfitting", f"""Even on its own training data the model's error is
-                {_fmt(train_mse)}, above the {_fmt(bad[0]['max'])} the grade asks of fresh data: it stopped far
-                from the bottom of the valley. Take more steps, or a larger learning rate if the loss falls
-                steadily but slowly.""", "gradient-descent")]
+def _underfitting(run: Evidence) -> list[Diagnosis]:
+    bad = run.failed(run.primary)
+    train = run.facts.train_score
+    if not bad or train is None:
         return []
-    train_acc = _num(run.facts.get("train_accuracy"))
-    bad = run.failed("test_accuracy")
-    if bad and train_acc is not None and bad[0]["min"] is not None and train_acc < bad[0]["min"]:
-        return [_make("underfitting", f"""Even on its training data your model is right only
-            {_fmt(100 * train_acc)}% of the time, below the {_fmt(100 * bad[0]['min'])}% the grade asks on fresh
-            data: it is not able (yet) to fit the pattern. Give it more capacity where it matters (hidden layers
-            with a non-linearity between them, more units or channels), train for more epochs, and check the
-            learning rate (too small and training crawls, too large and it bounces without settling).""")]
-    return []
-
-
-# --- facts from the evaluation ---------------------------------------------------------
-
-
-def _learning_rate(run: _Run) -> list[Diagnosis]:
-    optimizers = run.facts.get("optimizers") or []
-    kind = optimizers[0].get("type") if optimizers and isinstance(optimizers[0], Mapping) else None
-    lr = _num(run.facts.get("learning_rate"))
-    if lr is None:
+    target = bad[0].min if run.higher_is_better else bad[0].max
+    if target is None or (train >= target if run.higher_is_better else train <= target):
         return []
-    if run.task == "regression_by_hand" or kind is None:
-        low, high, usual = 1e-5, 1.0, "0.001 to 0.5"
-    elif kind in _ADAPTIVE:
-        low, high, usual = 1e-5, 0.1, "1e-4 to 1e-2"
+    fmt = _pct if run.primary_is_fraction else _fmt
+    reference = run.reference_parameters()
+    size = run.metrics.get("parameters") or run.facts.parameters
+    big_enough = reference is not None and size is not None and size >= 0.8 * reference
+    if run.observation.linear_model:
+        advice = ("Your model is linear: no non-linearity follows its weight layer, so it can only draw straight "
+                  "boundaries, and stacking more linear layers would not change that. Put hidden layers with an "
+                  "activation between them (nn.Linear -> nn.ReLU -> nn.Linear).")
+        causes = ("a linear model for a pattern that is not linear",)
+    elif big_enough:
+        advice = (f"Your model is as large as the reference solution ({int(size):,} parameters against "
+                  f"{int(reference):,}), so size is not what holds it back: look at the training itself. Train for "
+                  "more epochs, try a learning rate 3x larger and 3x smaller, and check the loop (zero_grad, "
+                  "backward, step for every batch).")
+        causes = ("too few epochs", "a learning rate too small or too large", "a bug in the loop")
     else:
-        low, high, usual = 1e-4, 2.0, "0.001 to 0.5"
-    if lr > high or lr <= 0 or lr < low:
-        which = "high" if lr > high else "low"
-        effect = ("each step overshoots, so the loss jumps around or explodes" if which == "high" else
-                  "each step barely moves the weights, so training crawls")
-        name = f"{kind} " if kind else ""
-        return [_make("learning-rate-extreme", f"""Your {name}learning rate is {_fmt(lr)}, far {which}er than
-            the usual {usual} for this kind of problem: {effect}. Try a value in that range, then adjust by
-            factors of 3 while watching the training curve.""")]
-    return []
+        advice = ("Give it more capacity where it matters (hidden layers with a non-linearity between them, "
+                  "more units or channels), train for more epochs, and check the learning rate (too small and "
+                  "training crawls, too large and it bounces without settling).")
+        causes = ("too little capacity", "too few epochs", "a learning rate too small or too large")
+    return [make("underfitting", f"""Even on its training data your model reaches only {fmt(train)}
+        ({run.primary}), short of the {fmt(target)} the grade asks of fresh data: it does not fit the pattern
+        (yet). {advice}""", evidence=[f"training {run.primary} {fmt(train)}", f"target {bad[0].target}"], causes=causes)]
 
 
-def _softmax(run: _Run) -> list[Diagnosis]:
-    if run.facts.get("outputs_look_like_probabilities"):
-        return [_make("softmax-before-cross-entropy", """Your model's outputs are already probabilities (every
-            row is non-negative and sums to 1), so the model ends with a softmax. nn.CrossEntropyLoss applies its
-            own log-softmax to raw scores: a softmax before it squashes the gradients and training slows or
-            stalls. Remove the final softmax and return the raw scores (logits); use softmax only when you want
-            to read probabilities.""")]
-    return []
-
-
-def _normalization(run: _Run) -> list[Diagnosis]:
-    if run.facts.get("inputs_normalized") is False:
-        stats = run.facts.get("first_layer_input") or {}
-        seen = ""
-        if isinstance(stats, Mapping) and _num(stats.get("mean")) is not None:
-            seen = f" (mean {_fmt(float(stats['mean']))}, spread {_fmt(float(stats.get('std', 0.0)))})"
-        return [_make("inputs-not-normalized", f"""The first layer of your model saw inputs on a large
-            scale{seen}. Large, uneven inputs make the loss surface steep in some directions and flat in others,
-            so one learning rate cannot suit them all. Standardize the inputs (subtract the training mean,
-            divide by the training standard deviation) inside the model or as its first step, so that the
-            grader's raw test inputs get the same treatment.""")]
-    return []
-
-
-def _suspicious_validation(run: _Run) -> list[Diagnosis]:
-    test_acc = _num(run.metrics.get("test_accuracy"))
-    if test_acc is None:
+def _normalization(run: Evidence) -> list[Diagnosis]:
+    obs = run.observation
+    if obs.inputs_normalized is not False:
         return []
-    val_acc = _num(run.facts.get("val_accuracy"))
-    if val_acc is not None and val_acc - test_acc > 0.1:
-        return [_make("suspicious-validation", f"""Your model does much better on the validation set
-            ({_fmt(100 * val_acc)}%) than on fresh data ({_fmt(100 * test_acc)}%). Validation data should be as
-            new to the model as test data, so this usually means it was trained on: check that data.x_val and
-            data.y_val are used only to measure, never in the training loop or to pick the training batches.""")]
-    logged = run.series("val_accuracy")
+    stats = obs.first_layer_input or {}
+    seen = f" (mean {_fmt(stats.get('mean'))}, spread {_fmt(stats.get('std'))})" if stats else ""
+    return [make("inputs-not-normalized", f"""The first layer of your model saw inputs on a large scale{seen}.
+        Large, uneven inputs make the loss surface steep in some directions and flat in others, so one learning
+        rate cannot suit them all. Standardize the inputs (subtract the training mean, divide by the training
+        standard deviation) inside the model or as its first step, so that the grader's raw test inputs get the
+        same treatment.""", evidence=[f"first-layer inputs{seen}"],
+                 severity="error" if run.failed() else "warning")]
+
+
+def _suspicious_validation(run: Evidence) -> list[Diagnosis]:
+    test = run.metrics.get(run.primary)
+    if test is None or not run.higher_is_better or not run.primary_is_fraction:
+        return []
+    val = run.facts.val_score
+    if val is not None and val - test > 0.1:
+        return [make("suspicious-validation", f"""Your model does much better on the validation set ({_pct(val)})
+            than on fresh data ({_pct(test)}). Validation data should be as new to the model as test data, so this
+            usually means it was trained on: check that data.x_val and data.y_val are used only to measure, never
+            in the training loop or to pick the training batches.""",
+                     evidence=[f"validation {run.primary} {_pct(val)}", f"test {run.primary} {_pct(test)}"])]
+    logged = run.curves.points("val_accuracy")
     if logged:
         last = logged[-1][1]
-        if last > 1.0 + 1e-6 or last - test_acc > 0.15:
-            shown = f"{_fmt(100 * last)}%" if last <= 1.0 + 1e-6 else f"{_fmt(last)} (an accuracy above 1)"
-            return [_make("suspicious-validation", f"""The validation accuracy you logged at the end
-                ({shown}) is far above what the grader measured on fresh data ({_fmt(100 * test_acc)}%). Check
-                how you compute it: on the validation data (not the training data), in eval mode, as the mean
-                of (predictions == labels) over all validation examples.""")]
+        if last > 1.0 + 1e-6 or last - test > 0.15:
+            shown = _pct(last) if last <= 1.0 + 1e-6 else f"{_fmt(last)} (an accuracy above 1)"
+            return [make("suspicious-validation", f"""The validation accuracy you logged at the end ({shown}) is
+                far above what the grader measured on fresh data ({_pct(test)}). Check how you compute it: on the
+                validation data (not the training data), in eval mode, as the mean of (predictions == labels) over
+                all validation examples.""", evidence=[f"logged val_accuracy {shown}", f"test {_pct(test)}"])]
     return []
 
 
-def _dropout(run: _Run) -> list[Diagnosis]:
-    rates = [r for r in (run.facts.get("dropout_rates") or []) if _num(r) is not None and r > 0.5]
-    if rates:
-        return [_make("dropout-too-high", f"""Your model drops {_fmt(100 * max(rates))}% of the activations in
-            a dropout layer during training. Above 50%, most of the signal is thrown away at every step and a
-            small network struggles to learn at all. Start with p between 0.1 and 0.3, and only where the
-            model overfits.""")]
-    return []
-
-
-def _wrong_output(run: _Run) -> list[Diagnosis]:
-    facts = run.facts
-    if facts.get("forward_error"):
-        return [_make("evaluation-crashed", f"""Training finished, but calling your model on fresh inputs
-            failed: {facts['forward_error']}. The grader calls model(x) with a batch shaped like data.x_train, on
-            the device the model's parameters are on, after train returns; make sure the forward pass works for
-            any batch size and needs nothing that only exists during training.""")]
-    if not facts.get("wrong_output"):
+def _dropout(run: Evidence) -> list[Diagnosis]:
+    rates = [r for r in run.observation.dropout_rates if isinstance(r, (int, float)) and r > 0.5]
+    if not rates:
         return []
-    if facts.get("output_problem"):
-        return [_make("wrong-output", f"""{facts['output_problem']}. The contract asks train(data, log) to
-            return the pair (w, b): w with one weight per feature, b a single number.""", "gradient-descent")]
-    expected = facts.get("expected_output") or {}
-    got = facts.get("got_output") or {}
-    return [_make("wrong-output", f"""Your model's output has shape {tuple(got.get('shape', ()))} and dtype
-        {got.get('dtype', '?')}; the grader expected shape {tuple(expected.get('shape', ()))} (one row of raw
-        class scores per input) of a float dtype. Check the last layer's out_features (one per class), that
-        nothing flattens or squeezes the batch dimension away, and that the model returns scores, not
-        argmax labels.""")]
+    return [make("dropout-too-high", f"""Your model drops {_pct(max(rates))} of the activations in a dropout layer
+        during training. Above 50%, most of the signal is thrown away at every step and a small network struggles
+        to learn at all. Start with p between 0.1 and 0.3, and only where the model overfits.""",
+                 evidence=[f"dropout p = {_fmt(max(rates))}"])]
 
 
-def _training_mode(run: _Run) -> list[Diagnosis]:
-    if run.facts.get("left_in_training_mode") and (run.facts.get("mode_dependent_layers") or 0) > 0:
-        return [_make("left-in-training-mode", """Your model was returned in training mode. It has layers that
+def _training_mode(run: Evidence) -> list[Diagnosis]:
+    obs = run.observation
+    if obs.left_in_training_mode and obs.mode_dependent_layers > 0:
+        return [make("left-in-training-mode", """Your model was returned in training mode. It has layers that
             behave differently when training (dropout, batch normalization), so its predictions were noisier
             than they should be. Call model.eval() before returning from train(...), and around your own
-            validation passes (then model.train() again before the next epoch).""")]
+            validation passes (then model.train() again before the next epoch).""",
+                     evidence=[f"{obs.mode_dependent_layers} dropout/normalization layer(s)", "model.training is True"])]
     return []
 
 
-def _by_hand(run: _Run) -> list[Diagnosis]:
-    out: list[Diagnosis] = []
-    error = _num(run.metrics.get("gradient_error"))
-    bad_gradient = run.failed("gradient_error")
-    if error is not None and (bad_gradient or (error > 1e-3 and not run.thresholds)):
-        problem = run.facts.get("gradient_problem")
-        if problem:
-            detail = f"{problem}."
-        elif abs(error - 1.0) < 1e-6:
-            detail = ("Your gradient came out as zero (or unrelated to the true one); the starter returns zeros "
-                      "until you replace them with the derivative.")
-        elif abs(error - 0.5) < 0.02:
-            detail = "It is off by exactly a factor of 2: the derivative of e squared is 2e."
-        else:
-            detail = (f"Your gradient differs from autograd's by {_fmt(100 * error)}% (relative). Check the "
-                      "factor 2 from the square, the 1/N from the mean, the sign of the error (prediction minus "
-                      "target) and the transposed x in grad_w = x^T e.")
-        out.append(_make("gradient-mismatch", f"""The grader compared your gradients(w, b, x, y) with
-            autograd on random inputs. {detail} Derive it on paper for one weight first, then check your code
-            on a tiny example by nudging a weight and watching the loss."""))
-    uses = _num(run.metrics.get("autograd_uses"))
-    if uses:
-        out.append(_make("autograd-used", f"""Your code used autograd or torch.optim {int(uses)} time(s)
-            (.backward(), torch.autograd.grad or an optimizer). This project is about doing that work yourself:
-            compute the gradients with your own formula and update w and b with plain arithmetic."""))
-    return out
-
-
-def _parameters(run: _Run) -> list[Diagnosis]:
+def _parameters(run: Evidence) -> list[Diagnosis]:
     bad = run.failed("parameters")
-    if bad and bad[0]["value"] is not None and bad[0]["max"] is not None:
-        return [_make("too-many-parameters", f"""Your model has {int(bad[0]['value']):,} parameters; this project
-            allows at most {int(bad[0]['max']):,}. The point is to spend parameters where they help: fewer units
-            or channels, and for images convolutions (one small filter shared across the image) instead of a
-            wide fully connected layer. Count with sum(p.numel() for p in model.parameters()).""")]
+    if bad and bad[0].value is not None and bad[0].max is not None:
+        return [make("too-many-parameters", f"""Your model holds {int(bad[0].value):,} numbers (every weight,
+            bias and buffer it computes with); this project allows at most {int(bad[0].max):,}. The point is to
+            spend parameters where they help: fewer units or channels, and for images convolutions (one small
+            filter shared across the image) instead of a wide fully connected layer.""",
+                     evidence=[f"{int(bad[0].value):,} parameters", f"limit {int(bad[0].max):,}"])]
     return []
 
 
-def _below_threshold(run: _Run, found: list[Diagnosis]) -> list[Diagnosis]:
-    misses = [t for t in run.failed() if t["value"] is not None]
-    if found or not misses or run.failure:
+def _below_threshold(run: Evidence, found: list[Diagnosis]) -> list[Diagnosis]:
+    misses = [t for t in run.failed() if t.value is not None]
+    if any(d.severity == "error" for d in found) or not misses or run.failure:
         return []
     parts = []
     for t in misses:
-        target = f"at least {_fmt(t['min'])}" if t["min"] is not None and t["value"] < t["min"] else (
-            f"at most {_fmt(t['max'])}")
-        parts.append(f"{t['metric']} is {_fmt(t['value'])} where the grade needs {target}")
-    return [_make("below-threshold", f"""Training ran cleanly, but {'; '.join(parts)}. Nothing in the curves
-        points to one clear cause, so tune: train longer, try a learning rate 3 times larger and 3 times
-        smaller, and adjust the model's size. Change one setting at a time and compare the curves.""")]
+        target = f"at least {_fmt(t.min)}" if t.min is not None and t.value < t.min else f"at most {_fmt(t.max)}"
+        parts.append(f"{t.metric} is {_fmt(t.value)} where the grade needs {target}")
+    return [make("below-threshold", f"""Training ran cleanly, but {'; '.join(parts)}. Nothing in the curves or the
+        gradients points to one clear cause, so tune: train longer, try a learning rate 3 times larger and 3 times
+        smaller, and adjust the model's size. Change one setting at a time and compare the curves.""",
+                 evidence=parts)]
 
 
-_RULES: tuple[Callable[[_Run], list[Diagnosis]], ...] = (
-    _failure_diagnoses,
-    _wrong_output,
-    _by_hand,
+Rule = Callable[[Evidence], list[Diagnosis]]
+
+_FIRST: tuple[Rule, ...] = (_failure, _outputs)  # then the task's own rules, then these:
+_RULES: tuple[Rule, ...] = (
     _non_finite,
+    _recipe,
+    _structure,
+    _update_ratios,
+    _labels,
+    _gradients,
     _divergence,
     _no_learning,
-    _softmax,
     _learning_rate,
+    _regularization,
+    _replay,
     _normalization,
     _dropout,
     _training_mode,
@@ -543,38 +829,64 @@ _RULES: tuple[Callable[[_Run], list[Diagnosis]], ...] = (
     _parameters,
 )
 
-# Codes that make later, vaguer curve readings redundant.
-_EXCLUSIVE = {
-    "non-finite-loss": {"divergence", "plateau", "no-learning", "underfitting"},
+# Codes that make later, vaguer readings redundant: the evidence decides.
+_OPTIMIZATION = {"plateau", "underfitting", "no-learning", "below-threshold", "learning-rate-extreme",
+                 "divergence", "overfitting", "labels-not-learnable"}
+_EXCLUSIVE: dict[str, set[str]] = {
+    "non-finite-loss": {"divergence", "plateau", "no-learning", "underfitting", "exploding-gradients",
+                        "learning-rate-too-high", "suspicious-validation", "overfitting", "labels-not-learnable"},
+    "gradients-accumulate": _OPTIMIZATION | {"exploding-gradients", "learning-rate-too-high", "dying-relu",
+                                             "non-finite-loss", "saturated-units"},
+    "no-optimizer-step": _OPTIMIZATION | {"no-learning"},
+    "loss-task-mismatch": _OPTIMIZATION,
+    "labels-not-learnable": {"plateau", "underfitting", "no-learning", "below-threshold", "overfitting"},
+    "vanishing-gradients": {"plateau", "underfitting", "no-learning", "saturated-units", "labels-not-learnable",
+                            "learning-rate-too-low"},
+    "exploding-gradients": {"divergence", "plateau", "underfitting", "learning-rate-too-high"},
+    "learning-rate-too-low": {"plateau", "underfitting", "no-learning", "learning-rate-extreme"},
+    "learning-rate-too-high": {"divergence", "plateau", "underfitting", "learning-rate-extreme", "exploding-gradients",
+                               "dying-relu", "overfitting", "labels-not-learnable", "saturated-units"},
+    "too-much-regularization": {"plateau", "underfitting", "no-learning", "learning-rate-too-low"},
+    "symmetric-init": {"plateau", "underfitting", "no-learning"},
     "divergence": {"plateau", "underfitting"},
     "no-learning": {"plateau", "underfitting", "overfitting"},
-    "wrong-output": {"underfitting", "overfitting", "plateau", "suspicious-validation"},
-    "evaluation-crashed": {"underfitting", "overfitting", "plateau", "suspicious-validation"},
-    "gradient-mismatch": {"underfitting", "plateau"},
+    "wrong-output": {"underfitting", "overfitting", "plateau", "suspicious-validation", "labels-not-learnable"},
+    "evaluation-crashed": {"underfitting", "overfitting", "plateau", "suspicious-validation", "labels-not-learnable"},
+    "overfitting": {"underfitting"},
+    "underfitting": {"plateau"},
+    "softmax-before-cross-entropy": {"plateau", "underfitting", "no-learning", "labels-not-learnable"},
+    "activation-on-logits": {"plateau", "underfitting", "labels-not-learnable"},
+    "dying-relu": {"plateau", "underfitting"},
 }
 
 
-def diagnose(
-    project: Any,
-    curves: Iterable[dict],
-    evaluation: dict | None,
-    failure: dict | None,
-    thresholds: Iterable[Any],
-) -> list[Diagnosis]:
-    """Every diagnosis that applies to this grade, most fundamental first, each code once.
+def diagnose(run: Evidence, lessons: Collection[str] | None = None) -> list[Diagnosis]:
+    """Every diagnosis that applies, most fundamental first, each code once.
 
-    ``thresholds`` are dicts (or objects) with ``metric``, ``min``/``max`` and, when the
-    caller already compared them, ``value`` and ``passed``.
+    `lessons`: the lesson ids of the curriculum in use; a diagnosis whose lesson is
+    not among them keeps its advice but loses the link.
     """
-    run = _Run(project, list(curves or []), evaluation, failure, list(thresholds or []))
+    rules = _FIRST + tuple(getattr(run.task, "rules", ()) or ()) + _RULES
     found: list[Diagnosis] = []
     blocked: set[str] = set()
-    for rule in _RULES:
-        for item in rule(run):
+    exclusive = {**_EXCLUSIVE, **dict(getattr(run.task, "exclusive", {}) or {})}
+    for rule in rules:
+        try:
+            items = rule(run)
+        except Exception:  # noqa: BLE001 - one broken reading must not cost the report
+            items = []
+        for item in items:
             if item.code in blocked or any(d.code == item.code for d in found):
                 continue
             found.append(item)
-            blocked |= _EXCLUSIVE.get(item.code, set())
+            blocked |= exclusive.get(item.code, set())
     found = [d for d in found if d.code not in blocked]
     found.extend(_below_threshold(run, found))
-    return found
+    if run.failure is None and run.thresholds and not run.failed():  # a pass: nothing explains a failure,
+        found = [Diagnosis(d.code, "warning", d.message, d.evidence, d.causes, d.lesson)  # but it may still hurt
+                 if d.severity == "error" else d for d in found]
+    if lessons is not None:
+        found = [d if d.lesson is None or d.lesson in lessons else Diagnosis(
+            d.code, d.severity, d.message, d.evidence, d.causes, None) for d in found]
+    severity_order = {"error": 0, "warning": 1, "info": 2}
+    return sorted(found, key=lambda d: severity_order.get(d.severity, 3))

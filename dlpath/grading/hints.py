@@ -5,14 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlpath.errors import NotYet
+from dlpath.errors import NotYet, UsageError
 from dlpath.scaffold import find_project
 
-__all__ = ["HintResult", "SolutionResult", "NoPassYet", "next_hint", "reveal_solution"]
+__all__ = ["HintResult", "SolutionResult", "NoPassYet", "NoSolution", "next_hint", "reveal_solution"]
 
 
 class NoPassYet(NotYet):
     """The solution is shown only after a pass (or with --spoiler)."""
+
+
+class NoSolution(UsageError):
+    """The project ships no reference solution (a broken project)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,11 @@ def reveal_solution(folder: Path | None = None, *, spoiler: bool = False,
             hint="Try `dlpath hint` first. If you really want to see it now: `dlpath solution --spoiler`.",
         )
     files = {}
-    for path in sorted(project.solution_dir.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            files[str(path.relative_to(project.solution_dir))] = path.read_text(encoding="utf-8", errors="replace")
+    if project.solution_dir.is_dir():
+        for path in sorted(project.solution_dir.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                files[str(path.relative_to(project.solution_dir))] = path.read_text(encoding="utf-8", errors="replace")
+    if not files:
+        raise NoSolution(f"'{project.id}' has no reference solution to show (its solution/ folder is empty).",
+                         hint="Ask the course's instructor; `dlpath validate` reports such a project.")
     return SolutionResult(project=project.id, files=files, spoiler=not passed)

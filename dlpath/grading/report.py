@@ -1,97 +1,103 @@
-"""The result of a grade: `GradeResult` (the `--json` shape) and its verdict in words."""
+"""The reports a grade and a training run produce: complete, serialisable, rendered elsewhere.
+
+`GradeReport` is everything `dlpath check` learned (the `--format json` shape,
+docs/json.md); `CheckOutcome` adds what recording it did; `RunReport` is what
+`dlpath run` learned (training only, no hidden data, no thresholds). Formatters
+(`dlpath.grading.formats`) and the rich renderer read these objects and
+nothing else.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from dlpath.grading.diagnose import Diagnosis
+from dlpath.grading.protocol import Curves, Failure, SandboxReport
 from dlpath.grading.thresholds import ThresholdResult
 
-__all__ = ["GradeResult", "Check", "verdict", "OUTPUT_TAIL_CHARS"]
+__all__ = ["GradeReport", "CheckOutcome", "RunReport", "OUTPUT_TAIL_CHARS", "verdict"]
 
-OUTPUT_TAIL_CHARS = 4000  # characters of the learner's output kept in a result
+OUTPUT_TAIL_CHARS = 4000  # characters of the learner's output kept in a report
 
 
 @dataclass(frozen=True)
-class GradeResult:
-    """One `dlpath check`, exactly as `--json` prints it."""
+class GradeReport:
+    """One grade, complete."""
 
     project: str  #: the project id
+    lesson: str  #: the lesson a pass completes
+    task: str  #: the task kind
     passed: bool  #: every threshold met
     verdict: str  #: one sentence: why it passed or what stopped it
-    duration_s: float  #: wall time of the whole check, in seconds
-    device: str | None  #: "cpu" or "cuda" (None if the child never got that far)
-    thresholds: list[ThresholdResult]  #: each target, measured value and pass/fail
-    diagnoses: list[Any]  #: `dlpath.grading.diagnose.Diagnosis` (code, message, lesson)
+    score: float  #: points earned: the weights of the thresholds met
+    max_score: float  #: the weights of all thresholds
+    thresholds: list[ThresholdResult]  #: each target, measured value, pass/fail and points
+    diagnoses: list[Diagnosis]  #: the mentor's findings, most fundamental first
+    curves: Curves  #: the learner's logged curves
+    seed: int  #: the hidden test seed (`--seed` grades on the same held-out data again)
+    device: str | None  #: "cpu" or "cuda" (None if the learner process never got that far)
+    budget_s: float  #: the training budget
+    memory_mb: int  #: the memory cap
+    duration_s: float  #: wall time of the whole check
+    training_s: float  #: wall time of training
+    peak_memory_mb: float  #: the most memory the learner's processes were seen to use
+    sandbox: SandboxReport  #: what the sandbox did: full, partial or none, and why
+    failure: Failure | None  #: how training ended early, if it did
     output_tail: str  #: the last lines the learner's code printed (and its traceback)
+    output_bytes: int = 0  #: how much it printed in all
 
 
 @dataclass(frozen=True)
-class Check:
-    """A `GradeResult` plus what the report shows beside it (not part of `--json`)."""
+class CheckOutcome:
+    """A grade and what happened when it was recorded."""
 
-    result: GradeResult
-    curves: list[dict] = field(default_factory=list)  #: the learner's logged points
-    failure: dict | None = None  #: how training ended early (see `dlpath.grading.diagnose`)
-    seed: int = 0  #: the hidden test seed (`--seed` reproduces the grade)
-    budget_s: float = 0.0
-    lesson: str | None = None  #: the lesson a pass completes
+    report: GradeReport
+    recorded: bool = False  #: the attempt is in the store
+    record_problem: str | None = None  #: why it could not be recorded (the grade stands)
     lesson_completed: bool = False  #: this check completed the lesson
-    output_bytes: int = 0  #: how much the learner's code printed in all
+
+    @property
+    def result(self) -> GradeReport:  # the name the first grader used
+        return self.report
 
 
-def _where(failure: dict) -> str:
-    if failure.get("file"):
-        return f" at {failure['file']}:{failure['line']}" if failure.get("line") else f" in {failure['file']}"
-    return ""
+@dataclass(frozen=True)
+class RunReport:
+    """One `dlpath run`: training on the public data, no grade."""
+
+    project: str
+    finished: bool  #: train returned
+    verdict: str
+    curves: Curves
+    diagnoses: list[Diagnosis]
+    device: str | None
+    budget_s: float
+    duration_s: float
+    training_s: float
+    peak_memory_mb: float
+    sandbox: SandboxReport
+    failure: Failure | None
+    output_tail: str
+    output_bytes: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _failure_verdict(failure: dict) -> str:
-    kind = failure.get("kind")
-    message = str(failure.get("message") or "").strip()
-    first_line = message.splitlines()[0] if message else ""
-    if len(first_line) > 300:
-        first_line = first_line[:297] + "..."
-    evaluating = failure.get("stage") == "evaluate"
-    if kind == "timeout":
-        return f"stopped after the {failure.get('budget_s', 0):g} s budget"
-    if kind == "memory":
-        if message.startswith("stopped"):
-            return message
-        return f"stopped: your code ran out of memory{_where(failure)} ({first_line})"
-    if kind == "exception":
-        what = "evaluating your model raised" if evaluating else "your code raised"
-        exc = failure.get("exc_type") or "an exception"
-        return f"{what} {exc}{_where(failure)}: {first_line}" if first_line else f"{what} {exc}{_where(failure)}"
-    if kind == "contract":
-        return f"train.py does not follow the contract: {first_line}"
-    if kind == "exit":
-        if first_line.startswith("sys.exit("):
-            return f"your code called {first_line}{_where(failure)} before grading finished"
-        return f"your code ended the process early: {first_line}"
-    if kind == "signal":
-        name = failure.get("signal", "")
-        if name == "SIGABRT":
-            return "the process aborted (SIGABRT) before grading finished: an os.abort() or a crash in native code"
-        if name == "SIGSEGV":
-            return "the process crashed with a segmentation fault (SIGSEGV) before grading finished"
-        if name == "SIGKILL":
-            return "the process was killed (SIGKILL) before grading finished, perhaps by the system for using too much memory"
-        return f"the process was stopped by {name or 'a signal'} before grading finished"
-    if kind == "no-result":
-        return f"training finished, but {first_line}"
-    return first_line or "grading stopped early"
-
-
-def verdict(passed: bool, thresholds: list[ThresholdResult], failure: dict | None) -> str:
+def verdict(passed: bool, thresholds: list[ThresholdResult], failure: Failure | None) -> str:
     """The verdict in one sentence."""
     if failure is not None:
-        return _failure_verdict(failure)
+        return failure.verdict()
     if passed:
         return "every threshold met"
-    missed = [t for t in thresholds if not t.passed]
     parts = []
-    for t in missed:
-        value = "was not measured" if t.value is None else f"is {t.value:.4g}"
+    for t in thresholds:
+        if t.passed:
+            continue
+        if t.value is None:
+            value = "was not measured"
+        elif t.value != t.value or t.value in (float("inf"), float("-inf")):
+            value = "is not finite"
+        else:
+            value = f"is {t.value:.4g}"
         parts.append(f"{t.metric} {value}, which misses its target {t.target}")
     return "; ".join(parts) if parts else "the evaluation did not finish"

@@ -1,66 +1,106 @@
-"""The parent side of a grade: start the child, watch it, stop it, whatever it does.
+"""The parent side of a grade: start the learner process and the judge, relay, watch, stop.
 
-The learner's code runs in a fresh interpreter (`dlpath.grading.harness`) in
-its own session and process group. The parent, single-threaded, waits on the
-private channel and on the child's output with a short timeout, and between
-reads enforces:
+    learner process (sandboxed)         parent (this module)            judge (clean interpreter)
+    dlpath.grading.learner      <-->    budget, memory cap,     <-->    dlpath.grading.judge
+    imports train.py, trains,           relays requests and             hidden test data,
+    answers the judge's requests        answers, kills everything       every metric
 
-- the wall-clock budget (it starts when the child reports "ready": torch
-  imported and the training data built);
-- the memory cap: the resident set size (RSS) of every process of the group,
-  read from /proc and summed (and, once that sum is over the cap, the
-  proportional set size, so pages a fork shares are counted once); on CPU
-  the child also caps its own address space as a backstop;
-- a bounded capture of stdout and stderr (only the tail is kept, so a flood
-  of output cannot fill memory).
+The parent imports neither torch nor the learner's code. It is single-threaded:
+it waits on both channels and on both processes' output with a short timeout,
+and between reads enforces:
 
-On every end (result, error, exit, timeout, memory, Ctrl-C) the whole group
-is killed with SIGKILL, along with any descendant seen to have left it, and
-the parent waits until none of them runs any more.
+- the training budget (from the learner's "ready": torch imported, data built,
+  until "trained"), then a limit on answering the judge;
+- the memory cap: the resident set size (RSS) of every process the learner
+  started, read from /proc and summed (and, once that sum is over the cap, the
+  proportional set size, so pages a fork shares are counted once); on CPU the
+  learner process also caps its own address space, and a failed allocation is
+  reported as the same memory verdict, with the peak the parent saw;
+- a bounded capture of the learner's output (only the tail is kept).
+
+The learner process may say only what `protocol.LEARNER_SAYS` allows, the judge
+only `protocol.JUDGE_SAYS`; anything else stops the grade. Only the judge's
+`Result` carries metrics. The hidden test seed reaches the judge over its
+private pipe and never goes anywhere else.
+
+On every end (result, failure, exit, timeout, memory, Ctrl-C) both process
+groups are killed with SIGKILL, with every descendant seen and every orphan the
+parent adopted as the child subreaper, and the parent waits until none runs.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from dlpath.projects import Project
+from dlpath.grading import protocol as p
+from dlpath.grading.protocol import Failure, FailureKind, SandboxReport
 
-__all__ = ["RunOutcome", "run_grade", "group_members", "STARTUP_LIMIT_S"]
+__all__ = ["RunOutcome", "run_grade", "group_members", "STARTUP_LIMIT_S", "learner_environment"]
 
-STARTUP_LIMIT_S = 180.0  # seconds the child may take to import torch and build the data
+STARTUP_LIMIT_S = 180.0  # seconds the learner process may take to import torch and build the data
 _POLL_S = 0.25  # seconds between budget and memory checks
 _SCAN_S = 1.0  # seconds between scans of /proc for new members of the group
 _TAIL_BYTES = 32_000  # bytes of the learner's output kept
-_MAX_LINE = 1_000_000  # bytes of one channel message
+_JUDGE_TAIL = 8_000
 _MAX_CURVE_POINTS = 20_000  # logged points kept (the first ones)
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_BOOT = "import sys; sys.path.insert(0, {root!r}); from dlpath.grading.{module} import main; main()"
 
 Event = Callable[[str, dict], None]
+
+# The learner's environment is built from these names only: no DLPATH_* setting, no secret.
+_KEEP_ENV = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TERM", "SHELL", "LD_LIBRARY_PATH",
+             "SYSTEMROOT", "NO_COLOR", "COLUMNS", "VIRTUAL_ENV", "CONDA_PREFIX"}
+_KEEP_PREFIXES = ("LC_", "CUDA_", "NVIDIA_", "OMP_", "MKL_", "OPENBLAS_", "KMP_", "PYTORCH_", "CUBLAS_", "NCCL_")
+
+
+def learner_environment(temp_dir: str) -> dict[str, str]:
+    """The scrubbed environment of the learner process (and of the judge)."""
+    env = {k: v for k, v in os.environ.items() if k in _KEEP_ENV or k.startswith(_KEEP_PREFIXES)}
+    env.update({
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",  # leave no __pycache__ in the learner's folder
+        "PYTHONFAULTHANDLER": "1",
+        "TMPDIR": temp_dir,
+        "XDG_CACHE_HOME": os.path.join(temp_dir, "cache"),
+        "TORCHINDUCTOR_CACHE_DIR": os.path.join(temp_dir, "inductor"),
+        "TRITON_CACHE_DIR": os.path.join(temp_dir, "triton"),
+        "MPLCONFIGDIR": os.path.join(temp_dir, "matplotlib"),
+    })
+    # OpenMP threads that spin while waiting make small models crawl when other programs
+    # share the cores (a laptop, a class server): wait passively instead.
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    return env
 
 
 @dataclass
 class RunOutcome:
-    """What happened in the child, before any threshold is compared."""
+    """What happened, before any threshold is compared."""
 
     curves: list[dict] = field(default_factory=list)  #: the learner's log(...) calls, in order
-    evaluation: dict | None = None  #: {"metrics": ..., "facts": ...} when evaluation finished
-    failure: dict | None = None  #: see dlpath.grading.diagnose; None when evaluation finished
+    observation: dict | None = None  #: the watch's Observation as JSON (advice only)
+    metrics: dict[str, float] | None = None  #: the judge's metrics, when it finished
+    facts: dict | None = None  #: the judge's facts
+    failure: Failure | None = None  #: how the learner's run ended early; None when it did not
     environment: str | None = None  #: why grading could not happen at all (exit status 2)
-    device: str | None = None  #: the device the child trained on
+    device: str | None = None  #: the device the learner trained on
+    sandbox: SandboxReport = field(default_factory=SandboxReport)
     output_tail: str = ""  #: the last lines the learner's code printed
     output_bytes: int = 0  #: how much it printed in all
     duration_s: float = 0.0  #: wall time from start to end
-    training_s: float = 0.0  #: wall time within the budget (from "ready")
+    training_s: float = 0.0  #: wall time of training (from "ready" to "trained", or to the end)
+    peak_mb: float = 0.0  #: the most memory the learner's processes were seen to use
+    trained: bool = False
 
 
 def _read_stat(pid: int) -> tuple[int, int, int, str] | None:
@@ -77,27 +117,10 @@ def _read_stat(pid: int) -> tuple[int, int, int, str] | None:
         return None
 
 
-_TOKEN_VARIABLE = "DLPATH_GRADE_TOKEN"
-
-
-def _has_token(pid: int, token: bytes) -> bool:
-    """Whether `pid` inherited this grade's token in its environment."""
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            return token in f.read()
-    except OSError:
-        return False
-
-
-def group_members(pgid: int, known: set[int] | None = None, token: str | None = None) -> set[int]:
-    """Live (not zombie) pids in process group/session `pgid`, plus descendants of `known`.
-
-    With `token`, every process whose environment carries it counts too: that
-    finds a child that started its own session and whose parent has already
-    exited (it was handed to init, so neither its group nor its parent says
-    where it came from).
-    """
-    marker = f"{_TOKEN_VARIABLE}={token}".encode() if token else None
+def group_members(pgid: int, known: set[int] | None = None, adopted_by: int | None = None,
+                  exclude: frozenset[int] = frozenset()) -> set[int]:
+    """Live (not zombie) pids in process group/session `pgid`, plus descendants of `known`, plus
+    (with `adopted_by`) the orphans that process adopted as the child subreaper, except `exclude`."""
     members: set[int] = set()
     parents: dict[int, int] = {}
     try:
@@ -107,25 +130,25 @@ def group_members(pgid: int, known: set[int] | None = None, token: str | None = 
     for name in entries:
         if not name.isdigit():
             continue
-        stat = _read_stat(int(name))
-        if stat is None or stat[3] in ("Z", "X"):
+        pid = int(name)
+        stat = _read_stat(pid)
+        if stat is None or stat[3] in ("Z", "X") or pid in exclude:
             continue
         ppid, group, sid, _ = stat
-        parents[int(name)] = ppid
-        if group == pgid or sid == pgid or (marker is not None and _has_token(int(name), marker)):
-            members.add(int(name))
+        parents[pid] = ppid
+        if group == pgid or sid == pgid or (adopted_by is not None and ppid == adopted_by):
+            members.add(pid)
     if known:
         members |= {pid for pid in known if pid in parents}
-        grown = True
-        while grown:  # children of members that started their own session
-            new = {pid for pid, ppid in parents.items() if ppid in members and pid not in members}
-            members |= new
-            grown = bool(new)
+    grown = True
+    while grown:  # children of members that started their own session
+        new = {pid for pid, ppid in parents.items() if ppid in members and pid not in members}
+        members |= new
+        grown = bool(new)
     return members
 
 
 def _rss_bytes(pid: int) -> int:
-    """Resident set size of `pid` (cheap: one small read, no page-table walk)."""
     try:
         with open(f"/proc/{pid}/statm", "rb") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -134,7 +157,6 @@ def _rss_bytes(pid: int) -> int:
 
 
 def _pss_bytes(pid: int) -> int:
-    """Proportional set size of `pid` (pages shared after a fork counted once), else its RSS."""
     try:
         with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
             for line in f:
@@ -143,99 +165,6 @@ def _pss_bytes(pid: int) -> int:
     except (OSError, ValueError):
         pass
     return _rss_bytes(pid)
-
-
-class _Child:
-    """The running harness and everything it started."""
-
-    def __init__(self, config: dict[str, Any], cwd: Path, cap: int) -> None:
-        self.cap = cap
-        self.current: set[int] = set()
-        self.scanned_at = 0.0
-        self.to_child_r, self.to_child_w = os.pipe()
-        self.from_child_r, self.from_child_w = os.pipe()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
-        env["PYTHONUNBUFFERED"] = "1"
-        env["PYTHONDONTWRITEBYTECODE"] = "1"  # leave no __pycache__ in the learner's folder
-        env.setdefault("PYTHONFAULTHANDLER", "1")
-        # OpenMP threads that spin while waiting make small models crawl when other
-        # programs share the cores (a laptop, a class server): wait passively instead.
-        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        self.token = secrets.token_hex(16)
-        env[_TOKEN_VARIABLE] = self.token  # inherited by everything the learner's code starts
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dlpath.grading.harness", str(self.to_child_r), str(self.from_child_w)],
-            cwd=str(cwd),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            pass_fds=(self.to_child_r, self.from_child_w),
-            start_new_session=True,
-        )
-        os.close(self.to_child_r)
-        os.close(self.from_child_w)
-        self.pgid = self.proc.pid
-        self.seen: set[int] = {self.proc.pid}
-        self.send(config)
-
-    def send(self, message: dict[str, Any]) -> None:
-        try:
-            os.write(self.to_child_w, (json.dumps(message) + "\n").encode())
-        except OSError:
-            pass  # the child is gone; its exit is noticed elsewhere
-
-    def members(self) -> set[int]:
-        found = group_members(self.pgid, self.seen, self.token)
-        self.seen |= found
-        self.current = found
-        self.scanned_at = time.monotonic()
-        return found
-
-    def memory(self) -> int:
-        """Memory of the group: the sum of RSS; where that is over the cap, the sum of PSS.
-
-        All of /proc is scanned for new members at most once a second (the
-        scan costs CPU time that training would otherwise get); in between,
-        the members already known are measured.
-        """
-        if time.monotonic() - self.scanned_at >= _SCAN_S:
-            self.members()
-        rss = sum(_rss_bytes(pid) for pid in self.current)
-        if rss <= self.cap:
-            return rss
-        return sum(_pss_bytes(pid) for pid in self.members())
-
-    def kill_all(self) -> None:
-        """SIGKILL the group and every descendant seen; wait until none runs (at most ~5 s)."""
-        deadline = time.monotonic() + 5.0
-        while True:
-            alive = self.members()  # before the group dies, while descendants still show their parents
-            try:
-                os.killpg(self.pgid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            for pid in alive:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            if self.proc.poll() is None:
-                try:
-                    self.proc.wait(timeout=0.5)
-                except subprocess.TimeoutExpired:
-                    pass
-            if (not alive and self.proc.poll() is not None) or time.monotonic() > deadline:
-                break
-            time.sleep(0.02)
-        for fd in (self.to_child_w, self.from_child_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
 
 
 class _Tail:
@@ -260,6 +189,80 @@ class _Tail:
         return text
 
 
+class _Proc:
+    """A child interpreter with a frame channel (two pipes) and a captured output."""
+
+    def __init__(self, module: str, cwd: str, env: dict[str, str], tail: _Tail) -> None:
+        to_r, self.to_w = os.pipe()
+        self.from_r, from_w = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _BOOT.format(root=_PACKAGE_ROOT, module=module), str(to_r), str(from_w)],
+            cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            pass_fds=(to_r, from_w), start_new_session=True,
+        )
+        os.close(to_r)
+        os.close(from_w)
+        self.pid = self.proc.pid
+        self.reader = p.FrameReader()
+        self.outbox = bytearray()
+        self.tail = tail
+        self.out_fd = self.proc.stdout.fileno() if self.proc.stdout else -1
+        for fd in (self.from_r, self.out_fd, self.to_w):
+            os.set_blocking(fd, False)
+        self.open = {"channel": True, "output": True}
+
+    def queue(self, frame: bytes) -> None:
+        self.outbox.extend(frame)
+        self.flush()
+
+    def flush(self) -> None:
+        while self.outbox:
+            try:
+                written = os.write(self.to_w, self.outbox[:1 << 20])
+            except BlockingIOError:
+                return
+            except OSError:
+                self.outbox.clear()
+                return
+            del self.outbox[:written]
+
+    def read_channel(self) -> list[tuple[bytes, dict, bytes]] | None:
+        """Complete frames read so far; None at end of file."""
+        while True:
+            try:
+                chunk = os.read(self.from_r, 1 << 20)
+            except BlockingIOError:
+                return self.reader.frames()
+            except OSError:
+                return None
+            if not chunk:
+                frames = self.reader.frames()
+                self.open["channel"] = False
+                return frames or None
+            self.reader.feed(chunk)
+
+    def read_output(self) -> bool:
+        while True:
+            try:
+                chunk = os.read(self.out_fd, 65536)
+            except BlockingIOError:
+                return True
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            self.tail.add(chunk)
+
+    def close(self) -> None:
+        for fd in (self.to_w, self.from_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
 def _signal_name(number: int) -> str:
     try:
         return signal.Signals(number).name
@@ -267,198 +270,364 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
+class _Grade:
+    """One grade's processes and state; `run()` drives the event loop."""
+
+    def __init__(self, project: Any, folder: Path, *, budget_s: float, memory_mb: int, device: str,
+                 test_seed: int | None, on_event: Event | None, sandbox: bool, observe: bool) -> None:
+        self.project, self.folder = project, folder
+        self.budget_s, self.memory_mb = budget_s, memory_mb
+        self.cap = memory_mb * 2**20
+        self.eval_limit_s = 60.0 + 0.5 * budget_s
+        self.notify = on_event or (lambda kind, data: None)
+        self.outcome = RunOutcome()
+        self.started = time.monotonic()
+        self.ready_at: float | None = None
+        self.trained_at: float | None = None
+        self.go_sent = False
+        self.judge_ready = False
+        self.done = False
+        self.pending_request: int | None = None
+        self.me = os.getpid()
+        self.seen: set[int] = set()
+        self.current: set[int] = set()
+        self.scanned_at = 0.0
+        self.learner_tail = _Tail()
+        self.judge_tail = _Tail(_JUDGE_TAIL)
+        self.temp = tempfile.mkdtemp(prefix="dlpath-grade-")
+        learner_tmp = os.path.join(self.temp, "learner")
+        judge_dir = os.path.join(self.temp, "judge")
+        os.makedirs(learner_tmp)
+        os.makedirs(judge_dir)
+        env = learner_environment(learner_tmp)
+        processes = int(getattr(getattr(project, "requires", None), "processes", 1) or 1)
+        self.judge: _Proc | None = None
+        if test_seed is not None:
+            self.judge = _Proc("judge", judge_dir, learner_environment(judge_dir), self.judge_tail)
+            self.judge.queue(p.encode(p.JudgeConfig(project_path=str(project.path), folder=str(folder),
+                                                    public_seed=int(project.public_seed), test_seed=int(test_seed))))
+        self.learner = _Proc("learner", str(folder), env, self.learner_tail)
+        self.seen.add(self.learner.pid)
+        self.learner.queue(p.encode(p.LearnerConfig(
+            folder=str(folder), project_path=str(project.path), device=device,
+            public_seed=int(project.public_seed), memory_mb=int(memory_mb), temp_dir=learner_tmp,
+            sandbox=sandbox, observe=observe, processes=processes)))
+
+    # ------------------------------------------------------------------ endings
+
+    def fail(self, kind: FailureKind, message: str, **extra: Any) -> None:
+        if not self.done:
+            self.outcome.failure = Failure(kind=kind, message=message, **extra)
+            self.done = True
+
+    def environment(self, message: str) -> None:
+        if not self.done:
+            self.outcome.environment = message
+            self.done = True
+
+    # ------------------------------------------------------------------ messages
+
+    def from_learner(self, raw: bytes, header: dict, body: bytes) -> None:
+        tag = p.peek_tag(header)
+        if tag not in p.LEARNER_SAYS:
+            self.fail(FailureKind.PROTOCOL, f"your process sent a {tag!r} message, which only the grader may send")
+            return
+        try:
+            message = p.decode(header)
+        except p.ProtocolError as exc:
+            self.fail(FailureKind.PROTOCOL, f"your process sent a malformed message ({exc})")
+            return
+        if isinstance(message, p.Ready) and self.ready_at is None:
+            self.ready_at = time.monotonic()
+            self.outcome.device = str(message.device)
+            self.outcome.sandbox = SandboxReport.from_json(message.sandbox)
+            self.notify("ready", {"device": self.outcome.device, "sandbox": self.outcome.sandbox.level})
+        elif isinstance(message, p.Log):
+            values = {str(k)[:60]: v for k, v in message.values.items()
+                      if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+            if len(self.outcome.curves) < _MAX_CURVE_POINTS:
+                self.outcome.curves.append(values)
+            self.notify("log", values)
+        elif isinstance(message, p.Telemetry):
+            self.outcome.observation = message.observation
+        elif isinstance(message, p.Trained) and self.trained_at is None and self.ready_at is not None:
+            self.trained_at = time.monotonic()
+            self.outcome.trained = True
+            self.notify("trained", {})
+            if self.judge is None:
+                self.done = True
+        elif isinstance(message, p.Answer):
+            if self.judge is None or self.pending_request != message.id:
+                self.fail(FailureKind.PROTOCOL, "your process sent an answer nobody asked for")
+                return
+            self.pending_request = None
+            self.judge.queue(raw)
+        elif isinstance(message, p.Failed):
+            if message.environment:
+                self.environment(str(message.environment)[:2000])
+                return
+            failure = p.failure_from_json(message.failure)
+            if message.trace:
+                self.learner_tail.add(("\n" + str(message.trace)[-4000:]).encode())
+            if failure.kind is FailureKind.MEMORY:
+                failure = _with(failure, memory_mb=self.memory_mb)
+            self.outcome.failure = failure
+            self.done = True
+
+    def from_judge(self, raw: bytes, header: dict, body: bytes) -> None:
+        tag = p.peek_tag(header)
+        try:
+            if tag not in p.JUDGE_SAYS:
+                raise p.ProtocolError(f"the judge sent {tag!r}")
+            message = p.decode(header)
+        except p.ProtocolError as exc:
+            self.environment(f"the judge broke the protocol ({exc}); this is a dlpath bug")
+            return
+        if isinstance(message, p.JudgeReady):
+            self.judge_ready = True
+        elif isinstance(message, p.Request):
+            self.pending_request = message.id
+            self.learner.queue(raw)
+        elif isinstance(message, p.Result):
+            self.outcome.metrics = {str(k): float(v) for k, v in message.metrics.items()
+                                    if isinstance(v, (int, float)) and not isinstance(v, bool)}
+            self.outcome.facts = dict(message.facts)
+            self.done = True
+        elif isinstance(message, p.JudgeFailed):
+            self.environment(f"the grader's judge failed: {str(message.message)[:3000]}")
+
+    # ------------------------------------------------------------------ the loop
+
+    def members(self) -> set[int]:
+        exclude = frozenset({self.judge.pid} if self.judge else set())
+        found = group_members(self.learner.pid, self.seen, adopted_by=self.me, exclude=exclude)
+        self.seen |= found
+        self.current = found
+        self.scanned_at = time.monotonic()
+        return found
+
+    def memory(self) -> int:
+        if time.monotonic() - self.scanned_at >= _SCAN_S:
+            self.members()
+        rss = sum(_rss_bytes(pid) for pid in self.current)
+        if rss <= self.cap:
+            return rss
+        return sum(_pss_bytes(pid) for pid in self.members())
+
+    def run(self) -> RunOutcome:
+        selector = selectors.DefaultSelector()
+        procs = [("learner", self.learner)] + ([("judge", self.judge)] if self.judge else [])
+        for name, proc in procs:
+            selector.register(proc.from_r, selectors.EVENT_READ, (name, "channel"))
+            selector.register(proc.out_fd, selectors.EVENT_READ, (name, "output"))
+        last_check = 0.0
+        try:
+            while not self.done:
+                for proc in (self.learner, self.judge):
+                    if proc is not None:
+                        proc.flush()
+                for key, _ in selector.select(timeout=_POLL_S):
+                    name, what = key.data
+                    proc = self.learner if name == "learner" else self.judge
+                    assert proc is not None
+                    if what == "output":
+                        if not proc.read_output():
+                            selector.unregister(key.fd)
+                        continue
+                    self._read(name, proc, selector, key.fd)
+                    if self.done:
+                        break
+                if self.done:
+                    break
+                if (self.trained_at is not None and self.judge is not None and self.judge_ready
+                        and not self.go_sent):
+                    self.go_sent = True
+                    self.judge.queue(p.encode(p.Go()))
+                    self.notify("evaluating", {})
+                self._check_processes()
+                if self.done:
+                    break
+                now = time.monotonic()
+                self._check_time(now)
+                if not self.done and self.ready_at is not None and now - last_check >= _POLL_S:
+                    last_check = now
+                    self._check_memory(now)
+        finally:
+            selector.close()
+        return self.outcome
+
+    def _read(self, name: str, proc: _Proc, selector: selectors.BaseSelector, fd: int) -> None:
+        try:
+            frames = proc.read_channel()
+        except p.ProtocolError as exc:
+            if name == "learner":
+                self.fail(FailureKind.PROTOCOL, f"your process wrote garbage on the grader's channel ({exc})")
+            else:
+                self.environment(f"the judge broke the protocol ({exc}); this is a dlpath bug")
+            return
+        if frames is None:
+            selector.unregister(fd)
+            return
+        for raw, header, body in frames:
+            (self.from_learner if name == "learner" else self.from_judge)(raw, header, body)
+            if self.done:
+                return
+        if not proc.open["channel"]:
+            selector.unregister(fd)
+
+    def _check_processes(self) -> None:
+        code = self.learner.proc.poll()
+        if code is not None:
+            for frames in (self.learner.read_channel() or [],):
+                for raw, header, body in frames:
+                    self.from_learner(raw, header, body)
+            self.learner.read_output()
+            if self.done:
+                return
+            if code < 0:
+                self.fail(FailureKind.SIGNAL, f"the process was killed by {_signal_name(-code)}",
+                          signal=_signal_name(-code))
+            elif self.trained_at is not None:
+                self.fail(FailureKind.NO_RESULT, f"the process ended (exit status {code}) while the grader "
+                                                 "evaluated the model, without a result", exit_status=code)
+            else:
+                self.fail(FailureKind.EXIT, f"the process ended with exit status {code} before training finished",
+                          exit_status=code)
+            return
+        if self.judge is not None and self.judge.proc.poll() is not None:
+            frames = self.judge.read_channel() or []
+            for raw, header, body in frames:
+                self.from_judge(raw, header, body)
+            if not self.done:
+                self.judge.read_output()
+                last = self.judge_tail.text().strip().splitlines()[-3:]
+                self.environment("the grader's judge stopped unexpectedly" + (f": {' | '.join(last)}" if last else ""))
+
+    def _check_time(self, now: float) -> None:
+        if self.ready_at is None:
+            if now - self.started > STARTUP_LIMIT_S:
+                self.environment(f"the learner's process did not start within {STARTUP_LIMIT_S:.0f} s "
+                                 "(importing torch and building the data).")
+            return
+        if self.trained_at is None:
+            elapsed = now - self.ready_at
+            if elapsed > self.budget_s:
+                self.fail(FailureKind.TIMEOUT, f"stopped after the {self.budget_s:g} s budget", budget_s=self.budget_s)
+            else:
+                self.notify("tick", {"elapsed_s": elapsed, "budget_s": self.budget_s,
+                                     "memory_mb": self.outcome.peak_mb})
+        elif now - self.trained_at > self.eval_limit_s + (0 if self.judge_ready else STARTUP_LIMIT_S):
+            self.fail(FailureKind.EVAL_TIMEOUT, f"no answer within {self.eval_limit_s:g} s")
+
+    def _check_memory(self, now: float) -> None:
+        used = self.memory()
+        self.outcome.peak_mb = max(self.outcome.peak_mb, used / 2**20)
+        if used > self.cap:
+            self.fail(FailureKind.MEMORY, f"your code used more than the {self.memory_mb} MB memory cap",
+                      memory_mb=self.memory_mb, peak_mb=round(used / 2**20, 1))
+
+    # ------------------------------------------------------------------ the end
+
+    def kill_all(self) -> None:
+        """SIGKILL both groups, every descendant seen and every adopted orphan; wait until none runs."""
+        deadline = time.monotonic() + 5.0
+        procs = [proc for proc in (self.learner, self.judge) if proc is not None]
+        while True:
+            alive = self.members()
+            for proc in procs:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            for pid in alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            for proc in procs:
+                if proc.proc.poll() is None:
+                    try:
+                        proc.proc.wait(timeout=0.5)
+                    except subprocess.TimeoutExpired:
+                        pass
+            self._reap_adopted()
+            if (not alive and all(proc.proc.poll() is not None for proc in procs)) or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        for proc in procs:
+            proc.read_output()
+            proc.close()
+
+    def _reap_adopted(self) -> None:
+        """Collect the orphans this process adopted as subreaper (never our own Popen children)."""
+        ours = {proc.pid for proc in (self.learner, self.judge) if proc is not None}
+        for pid in list(self.seen - ours):
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            except OSError:
+                pass
+
+    def finish(self) -> RunOutcome:
+        out = self.outcome
+        end = time.monotonic()
+        out.duration_s = end - self.started
+        if self.ready_at is not None:
+            out.training_s = (self.trained_at or end) - self.ready_at
+        out.output_tail = self.learner_tail.text()
+        out.output_bytes = self.learner_tail.total
+        shutil.rmtree(self.temp, ignore_errors=True)
+        failure = out.failure
+        if failure is not None and failure.kind in (FailureKind.EXIT, FailureKind.SIGNAL, FailureKind.RAISED,
+                                                    FailureKind.NO_RESULT) and out.peak_mb >= 0.9 * self.memory_mb:
+            out.failure = _with(failure, kind=FailureKind.MEMORY, memory_mb=self.memory_mb,
+                                message=f"your code used more than the {self.memory_mb} MB memory cap")
+        if out.failure is not None and out.failure.kind is FailureKind.MEMORY:
+            out.failure = _with(out.failure, memory_mb=self.memory_mb,
+                                peak_mb=max(out.failure.peak_mb or 0.0, round(out.peak_mb, 1)) or None)
+        if self.judge is not None and out.environment is None and out.failure is None and out.metrics is None:
+            out.environment = "the grade ended without a result from the judge"
+        return out
+
+
+def _with(failure: Failure, **changes: Any) -> Failure:
+    from dataclasses import replace
+
+    return replace(failure, **changes)
+
+
 def run_grade(
-    project: Project,
+    project: Any,
     folder: Path,
     *,
     budget_s: float,
     memory_mb: int,
     device: str,
-    test_seed: int,
+    test_seed: int | None,
     on_event: Event | None = None,
-    task_module: str = "dlpath.grading.tasks",
-    train_file: str = "train.py",
+    sandbox: bool = True,
+    observe: bool = True,
 ) -> RunOutcome:
-    """Train and evaluate the learner's code in `folder` in a child process, under limits.
+    """Train the learner's code in `folder` in a sandboxed process and, with a `test_seed`, have the
+    judge evaluate it. Without a test seed (`dlpath run`), training alone runs.
 
-    `on_event(kind, data)` is called with ("ready", {"device"}), ("log", point),
-    ("trained", {}), and ("tick", {"elapsed_s", "budget_s"}) about five times a
-    second while training runs. KeyboardInterrupt kills the child group and
-    propagates.
+    `on_event(kind, data)` is called with ("ready", {"device", "sandbox"}), ("log", point),
+    ("trained", {}), ("evaluating", {}) and ("tick", {"elapsed_s", "budget_s", "memory_mb"})
+    about four times a second while training runs. KeyboardInterrupt kills every process
+    and propagates.
     """
-    notify = on_event or (lambda kind, data: None)
-    outcome = RunOutcome()
-    tail = _Tail()
-    cap = memory_mb * 1024 * 1024
-    started = time.monotonic()
-    ready_at: float | None = None
-    child = _Child(
-        {
-            "t": "config",
-            "folder": str(folder),
-            "train_file": train_file,
-            "project_path": str(project.path),
-            "device": device,
-            "public_seed": project.public_seed,
-            "memory_mb": memory_mb,
-            "task_module": task_module,
-        },
-        folder,
-        cap,
-    )
-    selector = selectors.DefaultSelector()
-    assert child.proc.stdout is not None
-    out_fd = child.proc.stdout.fileno()
-    for fd in (child.from_child_r, out_fd):
-        os.set_blocking(fd, False)
-    selector.register(child.from_child_r, selectors.EVENT_READ, "channel")
-    selector.register(out_fd, selectors.EVENT_READ, "output")
-    pending = bytearray()
-    done = False
-    trained = False
-    last_check = 0.0
+    from dlpath.grading.sandbox import set_child_subreaper, set_dumpable
 
-    def handle(message: dict[str, Any]) -> None:
-        nonlocal ready_at, done, trained
-        kind = message.get("t")
-        if kind == "ready" and ready_at is None:
-            ready_at = time.monotonic()
-            outcome.device = str(message.get("device"))
-            notify("ready", {"device": outcome.device})
-        elif kind == "log" and isinstance(message.get("v"), dict):
-            if len(outcome.curves) < _MAX_CURVE_POINTS:
-                outcome.curves.append(message["v"])
-            notify("log", message["v"])
-        elif kind == "trained" and not trained:
-            trained = True
-            notify("trained", {})
-            child.send({"t": "seed", "seed": test_seed})
-        elif kind == "result" and trained:
-            evaluation = message.get("evaluation")
-            outcome.evaluation = evaluation if isinstance(evaluation, dict) else {"metrics": {}, "facts": {}}
-            done = True
-        elif kind == "error":
-            if message.get("kind") == "environment":
-                outcome.environment = str(message.get("message"))
-            else:
-                outcome.failure = {
-                    "kind": str(message.get("kind")),
-                    "message": str(message.get("message", "")),
-                    "exc_type": message.get("exc_type"),
-                    "file": message.get("file"),
-                    "line": message.get("line"),
-                    "budget_s": budget_s,
-                    "stage": message.get("stage"),
-                }
-                trace = message.get("trace")
-                if trace:
-                    tail.add(("\n" + str(trace)).encode())
-            done = True
-
-    def read_channel() -> bool:
-        """Read what the channel holds; False at end of file."""
-        while True:
-            try:
-                chunk = os.read(child.from_child_r, 65536)
-            except BlockingIOError:
-                return True
-            except OSError:
-                return False
-            if not chunk:
-                return False
-            pending.extend(chunk)
-            while not done:
-                end = pending.find(b"\n")
-                if end < 0:
-                    if len(pending) > _MAX_LINE:
-                        pending.clear()
-                    break
-                line = bytes(pending[:end])
-                del pending[: end + 1]
-                try:
-                    message = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(message, dict):
-                    handle(message)
-            if done:
-                return True
-
-    def read_output() -> bool:
-        while True:
-            try:
-                chunk = os.read(out_fd, 65536)
-            except BlockingIOError:
-                return True
-            except OSError:
-                return False
-            if not chunk:
-                return False
-            tail.add(chunk)
-
-    def fail(kind: str, message: str, **extra: Any) -> None:
-        nonlocal done
-        outcome.failure = {"kind": kind, "message": message, "exc_type": None, "file": None,
-                           "line": None, "budget_s": budget_s, **extra}
-        done = True
-
+    subreaper = set_child_subreaper(True)
+    set_dumpable(False)
+    grade = _Grade(project, folder, budget_s=budget_s, memory_mb=memory_mb, device=device, test_seed=test_seed,
+                   on_event=on_event, sandbox=sandbox, observe=observe)
     try:
-        while not done:
-            for key, _ in selector.select(timeout=_POLL_S):
-                if key.data == "channel":
-                    if not read_channel():
-                        selector.unregister(child.from_child_r)
-                else:
-                    if not read_output():
-                        selector.unregister(out_fd)
-                if done:
-                    break
-            if done:
-                break
-            now = time.monotonic()
-            code = child.proc.poll()
-            if code is not None:
-                read_channel()
-                read_output()
-                if done:
-                    break
-                if code < 0:
-                    fail("signal", f"the process was killed by {_signal_name(-code)}", signal=_signal_name(-code))
-                elif trained:
-                    fail("no-result", f"the process ended (exit status {code}) while the grader evaluated "
-                                      "the model, without a result", exit_status=code)
-                else:
-                    fail("exit", f"the process ended with exit status {code} before training finished",
-                         exit_status=code)
-                break
-            if ready_at is None:
-                if now - started > STARTUP_LIMIT_S:
-                    outcome.environment = (f"the grader's process did not start within {STARTUP_LIMIT_S:.0f} s "
-                                           "(importing torch and building the data).")
-                    break
-            else:
-                elapsed = now - ready_at
-                if elapsed > budget_s:
-                    fail("timeout", f"stopped after the {budget_s:g} s budget")
-                    break
-                if now - last_check >= _POLL_S:
-                    last_check = now
-                    used = child.memory()
-                    if used > cap:
-                        fail("memory", f"stopped: your code used more than the {memory_mb} MB memory cap "
-                                       f"({used / 2**20:.0f} MB)", memory_mb=memory_mb)
-                        break
-                    notify("tick", {"elapsed_s": elapsed, "budget_s": budget_s, "memory_mb": used / 2**20})
+        grade.run()
     finally:
-        selector.close()
-        child.kill_all()
-        end = time.monotonic()
-        outcome.duration_s = end - started
-        outcome.training_s = end - ready_at if ready_at is not None else 0.0
-        outcome.output_tail = tail.text()
-        outcome.output_bytes = tail.total
-    if outcome.failure and outcome.failure.get("kind") == "exception" and outcome.failure.get("exc_type") in (
-        "MemoryError",
-    ):
-        outcome.failure["kind"] = "memory"
-    return outcome
+        grade.kill_all()
+        if subreaper:
+            set_child_subreaper(False)
+        set_dumpable(True)
+    return grade.finish()

@@ -1,4 +1,4 @@
-"""Comparing the grader's measurements with a project's thresholds."""
+"""Comparing the judge's measurements with a project's thresholds, and the points they give."""
 
 from __future__ import annotations
 
@@ -8,17 +8,21 @@ from typing import Mapping
 
 from dlpath.projects import Threshold
 
-__all__ = ["ThresholdResult", "compare", "describe_target"]
+__all__ = ["ThresholdResult", "compare", "describe_target", "margin"]
 
 
 @dataclass(frozen=True)
 class ThresholdResult:
-    """One threshold after a check (the `--json` shape: metric, target, value, passed)."""
+    """One threshold after a check (the `--json` shape)."""
 
     metric: str  #: the metric's name, as the task measures it
     target: str  #: the condition in words: ">= 0.9", "<= 20000", "between 0.1 and 0.2"
-    value: float | None  #: what the grader measured (None: not measured, e.g. training failed)
+    value: float | None  #: what the judge measured (None: not measured, e.g. training failed)
     passed: bool
+    min: float | None = None
+    max: float | None = None
+    weight: float = 1.0  #: points this threshold is worth (project.yaml `weight`, default 1)
+    points: float = 0.0  #: `weight` when passed, else 0: the same in every output format
 
 
 def _number(value: float) -> str:
@@ -34,7 +38,8 @@ def describe_target(threshold: Threshold) -> str:
     return f"<= {_number(threshold.max)}"  # type: ignore[arg-type]
 
 
-def compare(thresholds: tuple[Threshold, ...] | list[Threshold], metrics: Mapping[str, float] | None) -> list[ThresholdResult]:
+def compare(thresholds: tuple[Threshold, ...] | list[Threshold],
+            metrics: Mapping[str, float] | None) -> list[ThresholdResult]:
     """Each threshold against `metrics` (None: nothing was measured, so nothing passes)."""
     results = []
     for threshold in thresholds:
@@ -44,6 +49,19 @@ def compare(thresholds: tuple[Threshold, ...] | list[Threshold], metrics: Mappin
             ok = False
         if ok and threshold.max is not None and value > threshold.max:  # type: ignore[operator]
             ok = False
-        results.append(ThresholdResult(threshold.metric, describe_target(threshold),
-                                       None if value is None else float(value), bool(ok)))
+        results.append(ThresholdResult(
+            threshold.metric, describe_target(threshold), None if value is None else float(value), bool(ok),
+            threshold.min, threshold.max, threshold.weight, threshold.weight if ok else 0.0))
     return results
+
+
+def margin(result: ThresholdResult) -> float | None:
+    """How far the value is inside its target (negative: outside), in the metric's units."""
+    if result.value is None or not math.isfinite(result.value):
+        return None
+    sides = []
+    if result.min is not None:
+        sides.append(result.value - result.min)
+    if result.max is not None:
+        sides.append(result.max - result.value)
+    return min(sides) if sides else None

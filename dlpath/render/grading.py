@@ -1,8 +1,9 @@
-"""Rendering for projects and grading: project lists, the live progress, the grade report.
+"""Rendering for projects and grading: project lists, live progress, grade and run reports, dev check.
 
-`text_plot` draws learning curves with plain characters (no dependency);
-`GradeProgress` is the live display while training runs (rich Live on a
-terminal, plain lines otherwise); `render_check` prints the report.
+Every renderer takes the data and a `Console`. Learning curves are drawn with
+plotext (imported only when a chart is drawn): braille resolution, axes that
+fit the data, a legend; colours only when the console has them, and distinct
+markers instead when it has not, so overlapping series stay visible.
 """
 
 from __future__ import annotations
@@ -17,22 +18,29 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from dlpath.render.console import clean
+
 __all__ = [
-    "text_plot",
-    "curve_plots",
+    "curve_charts",
     "GradeProgress",
     "render_check",
+    "render_run",
     "render_projects",
     "render_start",
     "render_hint",
     "render_solution",
+    "render_dev_check",
+    "render_watch_event",
 ]
 
-_MARKERS = "*o+x#"
-_X_KEYS = ("epoch", "step", "iteration", "batch")
+_PLAIN_MARKERS = ("braille", "x", "+", "o", "*")
 
 
-def _fmt(value: float) -> str:
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if not math.isfinite(value):
+        return "not finite"
     if value == 0:
         return "0"
     if abs(value) >= 1e4 or abs(value) < 1e-3:
@@ -40,99 +48,59 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def text_plot(series: dict[str, list[tuple[float, float]]], *, width: int = 56, height: int = 10) -> list[str]:
-    """Lines of a character plot of each named series of (x, y) points.
-
-    Non-finite points are left out (and counted under the plot); a series
-    that spans more than two orders of magnitude with only positive values is
-    drawn on a log scale, which the y-axis label says.
-    """
-    points = {name: [(x, y) for x, y in pts if math.isfinite(x) and math.isfinite(y)] for name, pts in series.items()}
-    dropped = sum(len(series[n]) - len(p) for n, p in points.items())
-    values = [y for pts in points.values() for _, y in pts]
-    xs = [x for pts in points.values() for x, _ in pts]
-    if not values:
-        return [f"(no finite values to plot{f'; {dropped} non-finite' if dropped else ''})"]
-    log = min(values) > 0 and max(values) / min(values) > 100
-    scale = (lambda v: math.log10(v)) if log else (lambda v: v)
-    lo, hi = scale(min(values)), scale(max(values))
-    if hi - lo < 1e-12:
-        lo, hi = lo - 0.5, hi + 0.5
-    x_lo, x_hi = min(xs), max(xs)
-    grid = [[" "] * width for _ in range(height)]
-    for i, (name, pts) in enumerate(points.items()):
-        mark = _MARKERS[i % len(_MARKERS)]
-        for x, y in pts:
-            col = 0 if x_hi == x_lo else round((x - x_lo) / (x_hi - x_lo) * (width - 1))
-            row = round((hi - scale(y)) / (hi - lo) * (height - 1))
-            grid[row][col] = mark
-    top = 10 ** hi if log else hi
-    bottom = 10 ** lo if log else lo
-    labels = {0: _fmt(top), height - 1: _fmt(bottom)}
-    if height > 4:
-        middle = (height - 1) // 2
-        mid_value = 10 ** (hi - (hi - lo) * middle / (height - 1)) if log else hi - (hi - lo) * middle / (height - 1)
-        labels[middle] = _fmt(mid_value)
-    pad = max(len(v) for v in labels.values())
-    lines = [f"{labels.get(r, ''):>{pad}} |{''.join(grid[r]).rstrip()}" for r in range(height)]
-    lines.append(" " * pad + " +" + "-" * width)
-    left, right = _fmt(x_lo), _fmt(x_hi)
-    lines.append(" " * (pad + 2) + left + right.rjust(width - len(left)))
-    legend = "   ".join(f"{_MARKERS[i % len(_MARKERS)]} {name}" for i, name in enumerate(points))
-    notes = []
-    if log:
-        notes.append("log scale")
-    if dropped:
-        notes.append(f"{dropped} non-finite value{'s' if dropped != 1 else ''} not shown")
-    lines.append(" " * (pad + 2) + legend + (f"   ({'; '.join(notes)})" if notes else ""))
-    return lines
-
-
-def _x_key(curves: list[dict]) -> str | None:
-    for key in _X_KEYS:
-        if any(isinstance(c.get(key), float) for c in curves):
-            return key
-    return None
-
-
-def curve_plots(curves: list[dict], *, width: int = 56, height: int = 10) -> list[tuple[str, list[str]]]:
-    """(title, plot lines) for the losses and for the other metrics the learner logged."""
+def curve_charts(curves: Any, *, width: int = 64, height: int = 12, color: bool = False) -> list[tuple[str, str]]:
+    """(title, chart text) for the losses and for the other logged quantities, from a `Curves`."""
     if not curves:
         return []
-    x_key = _x_key(curves)
-    names: list[str] = []
-    for point in curves:
-        for key, value in point.items():
-            if key not in _X_KEYS and isinstance(value, float) and key not in names:
-                names.append(key)
-    groups = [("losses", [n for n in names if "loss" in n]), ("metrics", [n for n in names if "loss" not in n])]
-    plots = []
+    import plotext as plt
+
+    groups = [("losses", [s for s in curves.series if s.kind == "loss"]),
+              ("metrics", [s for s in curves.series if s.kind != "loss"])]
+    charts = []
     for title, group in groups:
         group = group[:5]
         if not group:
             continue
-        series: dict[str, list[tuple[float, float]]] = {}
-        for name in group:
-            pts = []
-            for i, point in enumerate(curves):
-                value = point.get(name)
-                if isinstance(value, float):
-                    x = point.get(x_key) if x_key else None
-                    pts.append((x if isinstance(x, float) else float(i + 1), value))
-            series[name] = pts
-        label = f"{title} by {x_key or 'logged point'}"
-        plots.append((label, text_plot(series, width=width, height=height)))
-    return plots
+        label = f"{title} by {curves.x or 'logged point'}"
+        dropped = sum(len(s.points) - len(s.finite) for s in group)
+        drawn = [s for s in group if s.finite]
+        if not drawn:
+            charts.append((label, f"(no finite values to plot; {dropped} not finite)"))
+            continue
+        values = [y for s in drawn for _, y in s.finite]
+        log = min(values) > 0 and max(values) / min(values) > 100
+        plt.clear_figure()
+        plt.plotsize(max(30, width), max(6, height))
+        for i, series in enumerate(drawn):
+            xs = [x for x, _ in series.finite]
+            ys = [y for _, y in series.finite]
+            marker = "braille" if color else _PLAIN_MARKERS[i % len(_PLAIN_MARKERS)]
+            plt.plot(xs, ys, label=series.name, marker=marker)
+        if log:
+            plt.yscale("log")
+        plt.xlabel(curves.x or "logged point")
+        plt.theme("clear" if not color else "pro")
+        text = plt.build()
+        if not color:
+            text = plt.uncolorize(text)
+        notes = (["log scale"] if log else []) + (
+            [f"{dropped} non-finite value{'s' if dropped != 1 else ''} not shown"] if dropped else [])
+        if notes:
+            text += f"\n({'; '.join(notes)})"
+        charts.append((label, text.rstrip()))
+    return charts
 
 
 class GradeProgress:
     """The live display while the learner's code trains; use it as `on_event` inside `with`."""
 
-    def __init__(self, console: Console, project: str) -> None:
+    def __init__(self, console: Console, project: str, what: str = "Grading") -> None:
         self.console = console
         self.project = project
+        self.what = what
         self.live: Live | None = None
         self.device: str | None = None
+        self.sandbox: str | None = None
         self.last: dict = {}
         self.points = 0
         self.elapsed = 0.0
@@ -141,11 +109,11 @@ class GradeProgress:
         self._printed_at = 0.0
 
     def __enter__(self) -> GradeProgress:
-        if self.console.is_terminal:
+        if self.console.is_terminal and not self.console.is_jupyter:
             self.live = Live(self._render(), console=self.console, refresh_per_second=8, transient=True)
             self.live.__enter__()
         else:
-            self.console.print(f"Grading {self.project}: starting Python and PyTorch...", markup=False)
+            self.console.print(f"{self.what} {self.project}: starting Python and PyTorch...", markup=False)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -156,13 +124,13 @@ class GradeProgress:
     def _summary(self) -> str:
         parts = []
         for key, value in list(self.last.items())[:5]:
-            parts.append(f"{key} {_fmt(value) if isinstance(value, float) else value}")
-        return "  ".join(parts)
+            parts.append(f"{key} {_fmt(value) if isinstance(value, float) else clean(str(value))}")
+        return clean("  ".join(parts))
 
     def _render(self) -> Text:
         text = Text()
         text.append(f"{self.project} ", style="bold")
-        text.append(f"{self.phase}")
+        text.append(self.phase)
         if self.device:
             text.append(f" on {self.device}")
         if self.budget:
@@ -175,6 +143,7 @@ class GradeProgress:
     def __call__(self, kind: str, data: dict) -> None:
         if kind == "ready":
             self.device = data.get("device")
+            self.sandbox = data.get("sandbox")
             self.phase = "training"
             if self.live is None:
                 self.console.print(f"Training on {self.device}...", markup=False)
@@ -185,9 +154,9 @@ class GradeProgress:
             if self.live is None and (self.points == 1 or now - self._printed_at >= 1.0):
                 self._printed_at = now
                 self.console.print(f"  {self._summary()}", markup=False, highlight=False)
-        elif kind == "trained":
-            self.phase = "evaluating on held-out data"
-            if self.live is None:
+        elif kind in ("trained", "evaluating"):
+            self.phase = "evaluating on held-out data" if kind == "evaluating" else "training done"
+            if self.live is None and kind == "evaluating":
                 self.console.print("Training done; evaluating on held-out data...", markup=False)
         elif kind == "tick":
             self.elapsed = float(data.get("elapsed_s", 0.0))
@@ -196,76 +165,144 @@ class GradeProgress:
             self.live.update(self._render())
 
 
-def render_check(check: Any, console: Console) -> None:
-    """The grade report: verdict, thresholds, curves, output tail on failure, diagnoses."""
-    result = check.result
-    mark = "[bold green]PASSED[/]" if result.passed else "[bold red]NOT YET[/]"
-    console.print()
-    console.print(f"{mark}  [bold]{escape(result.project)}[/]: {escape(result.verdict)}")
-
-    table = Table(title=None, show_edge=False, pad_edge=False, box=None, header_style="bold")
-    table.add_column("threshold")
-    table.add_column("target")
-    table.add_column("measured", justify="right")
-    table.add_column("")
-    for t in result.thresholds:
-        value = "-" if t.value is None else _fmt(t.value)
-        table.add_row(escape(t.metric), escape(t.target), value, "[green]pass[/]" if t.passed else "[red]fail[/]")
-    console.print()
-    console.print(table)
-
-    for title, lines in curve_plots(check.curves):
+def _charts(curves: Any, console: Console) -> None:
+    color = console.color_system is not None and not console.no_color
+    width = max(30, min(console.width - 2, 72))
+    for title, chart in curve_charts(curves, width=width, height=12 if console.width >= 60 else 9, color=color):
         console.print()
         console.print(f"[bold]{escape(title.capitalize())}[/]")
-        console.print(Text("\n".join(lines)))
+        console.print(Text.from_ansi(chart) if color else Text(chart), no_wrap=True, overflow="crop")
 
-    if not result.passed and result.output_tail.strip():
-        tail = result.output_tail.rstrip().splitlines()[-25:]
-        console.print()
-        heading = "The end of your code's output"
-        if check.output_bytes > 100_000:
-            heading += f" (it printed {check.output_bytes / 2**20:.1f} MB in all)"
-        console.print(f"[bold]{heading}:[/]")
-        console.print(Text("\n".join("  " + line[:300] for line in tail)))
 
-    if result.diagnoses:
-        console.print()
-        console.print("[bold]What I noticed[/]")
-        for d in result.diagnoses:
-            console.print(Text.assemble("- ", (d.code, "bold"), ": ", d.message))
-            if d.lesson:
-                console.print(Text(f"  Revisit: dlpath show {d.lesson}", style="dim"))
+def _tail(tail: str, output_bytes: int, console: Console) -> None:
+    if not tail.strip():
+        return
+    lines = clean(tail).rstrip().splitlines()[-25:]
+    console.print()
+    heading = "The end of your code's output"
+    if output_bytes > 100_000:
+        heading += f" (it printed {output_bytes / 2**20:.1f} MB in all)"
+    console.print(f"[bold]{heading}:[/]")
+    console.print(Text("\n".join("  " + line[:300] for line in lines)))
+
+
+def _diagnoses(diagnoses: list[Any], console: Console) -> None:
+    if not diagnoses:
+        return
+    console.print()
+    console.print("[bold]What I noticed[/]")
+    styles = {"error": "bold red", "warning": "yellow", "info": "dim"}
+    for d in diagnoses:
+        line = Text("- ")
+        line.append(d.code, style="bold")
+        line.append(f" ({d.severity})", style=styles.get(d.severity, ""))
+        line.append(": " + clean(d.message))
+        console.print(line)
+        if d.evidence:
+            console.print(Text("  Seen: " + "; ".join(clean(e) for e in d.evidence), style="dim"))
+        if len(d.causes) > 1:
+            console.print(Text("  Likely causes, most likely first: " + "; ".join(clean(c) for c in d.causes),
+                               style="dim"))
+        if d.lesson:
+            console.print(Text(f"  Revisit: dlpath show {d.lesson}", style="dim"))
+
+
+def _sandbox_line(sandbox: Any) -> str:
+    return f"sandbox {sandbox.level}" + (f" ({clean(sandbox.why)})" if sandbox.why else "")
+
+
+def render_check(outcome: Any, console: Console) -> None:
+    """The grade report: verdict, thresholds, curves, output tail on failure, diagnoses, what was recorded."""
+    report = getattr(outcome, "report", outcome)
+    mark = "[bold green]PASSED[/]" if report.passed else "[bold red]NOT YET[/]"
+    console.print()
+    console.print(f"{mark}  [bold]{escape(report.project)}[/]: {escape(clean(report.verdict))}")
+
+    weighted = any(t.weight != 1.0 for t in report.thresholds)
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column("threshold", no_wrap=True)
+    table.add_column("target", no_wrap=True)
+    table.add_column("measured", justify="right", no_wrap=True)
+    table.add_column("")
+    if weighted:
+        table.add_column("points", justify="right")
+    for t in report.thresholds:
+        row = [escape(t.metric), escape(t.target), _fmt(t.value), "[green]pass[/]" if t.passed else "[red]fail[/]"]
+        if weighted:
+            row.append(f"{t.points:g}/{t.weight:g}")
+        table.add_row(*row)
+    console.print()
+    console.print(table)
+    if weighted:
+        console.print(f"Score: {report.score:g} of {report.max_score:g} points.")
+
+    _charts(report.curves, console)
+    if not report.passed:
+        _tail(report.output_tail, report.output_bytes, console)
+    _diagnoses(report.diagnoses, console)
 
     console.print()
-    where = f" on {result.device}" if result.device else ""
-    console.print(
-        Text(f"Graded{where} in {result.duration_s:.1f} s with test seed {check.seed} "
-             f"(`dlpath check --seed {check.seed}` grades on the same held-out data).", style="dim")
-    )
-    if result.passed and check.lesson_completed and check.lesson:
-        console.print(f"Lesson [bold]{escape(check.lesson)}[/] is complete. `dlpath next` shows what comes next.")
-    elif not result.passed:
-        console.print("`dlpath hint` gives a hint; run `dlpath check` again when you have changed something.")
+    where = f" on {report.device}" if report.device else ""
+    console.print(Text(f"Graded{where} in {report.duration_s:.1f} s ({_sandbox_line(report.sandbox)}) with test seed "
+                       f"{report.seed} (`dlpath check --seed {report.seed}` grades on the same held-out data).",
+                       style="dim"))
+    problem = getattr(outcome, "record_problem", None)
+    recorded = getattr(outcome, "recorded", False)
+    if problem:
+        console.print(Text(f"This grade was NOT recorded: {clean(problem)} Fix that and run `dlpath check` again to "
+                           "record it.", style="bold yellow"))
+    elif report.passed and getattr(outcome, "lesson_completed", False):
+        console.print(f"Lesson [bold]{escape(report.lesson)}[/] is complete. `dlpath next` shows what comes next.")
+    elif report.passed and recorded:
+        console.print(Text(f"Recorded. (Lesson '{report.lesson}' is completed once its prerequisites are done, or "
+                           "was already.)", style="dim"))
+    elif not report.passed:
+        console.print("`dlpath hint` gives a hint; `dlpath run` trains without grading; run `dlpath check` again "
+                      "when you have changed something.")
+
+
+def render_run(report: Any, console: Console) -> None:
+    """`dlpath run`: how training went, the curves, what the mentor noticed. No grade."""
+    mark = "[bold green]TRAINED[/]" if report.finished else "[bold red]STOPPED[/]"
+    console.print()
+    console.print(f"{mark}  [bold]{escape(report.project)}[/]: {escape(clean(report.verdict))}")
+    _charts(report.curves, console)
+    if not report.finished:
+        _tail(report.output_tail, report.output_bytes, console)
+    _diagnoses(report.diagnoses, console)
+    console.print()
+    where = f" on {report.device}" if report.device else ""
+    console.print(Text(f"Trained{where} in {report.training_s:.1f} s ({_sandbox_line(report.sandbox)}). "
+                       "`dlpath check` grades it on held-out data.", style="dim"))
 
 
 def render_projects(rows: Iterable[Any], console: Console) -> None:
-    table = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
-    for column in ("project", "title", "lesson", "stage", "status"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(escape(str(getattr(row, c) or "-")) for c in ("id", "title", "lesson", "stage", "status")))
-    console.print(table)
+    """Every project; ids are never cut (a learner types them): a table when there is room, else two lines each."""
+    rows = list(rows)
+    cells = [[clean(str(getattr(row, c) or "-")) for c in ("id", "title", "lesson", "stage", "status")] for row in rows]
+    widths = [max((len(r[i]) for r in cells), default=0) for i in range(5)]
+    if sum(widths) + 8 <= console.width:
+        table = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
+        for column in ("project", "title", "lesson", "stage", "status"):
+            table.add_column(column, no_wrap=True)
+        for row in cells:
+            table.add_row(*(escape(c) for c in row))
+        console.print(table)
+    else:
+        for pid, title, lesson, stage, status in cells:
+            console.print(Text(pid, style="bold"), Text(f" {status}", style="dim"), sep="")
+            console.print(Text(f"  {title}\n  lesson {lesson} ({stage})"), overflow="fold")
     console.print("\n`dlpath start PROJECT` copies a project's starter into a folder of your own.", style="dim")
 
 
 def render_start(result: Any, console: Console) -> None:
     if result.backup is not None:
-        console.print(f"Moved the files that were in {escape(str(result.folder))} to "
-                      f"{escape(str(result.backup))}.")
+        console.print(f"Moved the files that were in {escape(str(result.folder))} to {escape(str(result.backup))}.")
     console.print(f"Started [bold]{escape(result.project)}[/] in {escape(str(result.folder))}:")
     for name in result.files:
         console.print(f"  {escape(name)}")
-    console.print(f"\nOpen train.py, follow its TODOs, then run `dlpath check` in that folder.")
+    console.print("\nOpen train.py, follow its TODOs, then `dlpath run` in that folder to train it and "
+                  "`dlpath check` to grade it.")
 
 
 def render_hint(result: Any, console: Console) -> None:
@@ -274,7 +311,7 @@ def render_hint(result: Any, console: Console) -> None:
         return
     for i, hint in enumerate(result.shown, 1):
         style = "bold" if i == len(result.shown) and result.new else "dim"
-        console.print(Text(f"Hint {i} of {result.total}: {hint}", style=style))
+        console.print(Text(f"Hint {i} of {result.total}: {clean(hint)}", style=style))
     if not result.new:
         console.print("That was every hint. `dlpath solution --spoiler` shows the reference solution.")
     elif len(result.shown) < result.total:
@@ -292,4 +329,41 @@ def render_solution(result: Any, console: Console, error_console: Console) -> No
         if name.endswith(".py") and console.is_terminal:
             console.print(Syntax(text, "python", line_numbers=False))
         else:
-            console.print(Text(text.rstrip()))
+            console.print(Text(clean(text).rstrip()))
+
+
+def render_dev_check(result: Any, console: Console) -> None:
+    """`dlpath dev check`: per project and variant, the outcome, then what was measured beside the calibration."""
+    for project in result.projects:
+        console.print(Text(project.project, style="bold"))
+        if project.skipped:
+            console.print(Text(f"  skipped: {project.skipped}", style="yellow"))
+        for row in project.rows:
+            line = Text(f"  {row.variant:<9}")
+            line.append(row.outcome, style="green" if row.ok else "bold red")
+            console.print(line)
+            console.print(Text(f"           {row.measured}; calibrated {row.calibrated}; training {row.train_s} s; "
+                               f"grade seeds {row.seeds}", style="dim"), overflow="fold")
+            if not row.ok and row.diagnoses:
+                console.print(Text(f"           diagnoses: {', '.join(row.diagnoses)}", style="dim"))
+        for note in project.notes:
+            console.print(Text(f"  note: {clean(note)}", style="yellow"), overflow="fold")
+    total = sum(1 for p in result.projects for _ in p.rows)
+    bad = sum(1 for p in result.projects for r in p.rows if not r.ok)
+    console.print()
+    if bad:
+        console.print(f"[bold red]{bad} of {total} expectations failed.[/]")
+    else:
+        console.print(f"[bold green]All {total} expectations hold[/] ({len(result.projects)} project(s), "
+                      f"{result.seeds} grade seed(s) for each solution, on {result.device}).")
+
+
+def render_watch_event(event: Any, console: Console) -> None:
+    """One line per event of `dlpath watch`."""
+    if event.kind == "start":
+        what = f" ({', '.join(event.changed)} changed)" if event.changed else ""
+        console.rule(f"run{what}", style="dim")
+    elif event.kind == "cancelled":
+        console.print(Text(f"Cancelled: {', '.join(event.changed)} changed; starting again.", style="yellow"))
+    elif event.kind == "waiting":
+        console.print(Text("Watching for changes (Ctrl-C to stop)...", style="dim"))

@@ -1,0 +1,93 @@
+"""``classification``: a model that names the class of an input (points, images, sequences)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerSide, Metric, SplitData, Task
+
+
+class ClassificationTask(Task):
+    kind = "classification"
+    summary = "Classify inputs (2-D points, images, sequences): build_model(info) + train(model, data, device, log)."
+    contract = """\
+build_model(info) -> torch.nn.Module
+    info["input_shape"] is one sample's shape and info["num_classes"] the number of classes.
+    The model maps a batch of inputs to raw scores (logits) of shape (N, num_classes).
+train(model, data, device, log) -> None (or the trained model)
+    data.x_train, data.y_train (int64 labels 0..num_classes-1), data.x_val, data.y_val, data.info.
+    device is "cpu" or "cuda". log(epoch=..., train_loss=..., val_loss=..., val_accuracy=...)
+    records your learning curves. Leave the model in eval mode.
+The grader then runs the model on fresh inputs it never saw and measures the accuracy."""
+    contract_lines = ("build_model(info) -> torch.nn.Module", "train(model, data, device, log)")
+    dataset_kinds = ("classification",)
+    metrics = (
+        Metric("test_accuracy", "max", "fraction",
+               "share of fresh test inputs whose highest score is the right class"),
+        Metric("parameters", "min", "numbers",
+               "numbers in every tensor the model computes with (weights, biases, buffers, captured tensors), "
+               "counted by the judge on a trace of the model it also grades"),
+    )
+    primary = "test_accuracy"
+
+    def train(self, side: LearnerSide, data: SplitData) -> Any:
+        from dlpath.grading.tasks._model import train_module
+
+        return train_module(side, data)
+
+    def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
+               side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
+        from dlpath.grading.tasks._model import answer_model
+
+        return answer_model(name, tensors, side.state, side.device)
+
+    def judge(self, ctx: JudgeContext) -> Evaluation:
+        import torch
+
+        from dlpath.grading.facts import Facts
+        from dlpath.grading.tasks._model import label_entropy, mix, model_outputs, shape_text
+
+        test, public = ctx.test, ctx.public
+        classes = int(test.info["num_classes"])
+        train_x, train_y = public.x_train[:2000], public.y_train[:2000]
+        mixed, (at_test, at_train, at_val) = mix([test.x, train_x, public.x_val], ctx.test_seed)
+        got = model_outputs(ctx, mixed)
+        metrics: dict[str, float] = {"test_accuracy": 0.0}
+        if got.parameters is not None:
+            metrics["parameters"] = float(got.parameters)
+        facts: dict[str, Any] = {
+            "primary": self.primary,
+            "expected_output": shape_text((len(test), classes)),
+            "forward_error": got.forward_error,
+            "parameters": got.parameters,
+            "replay": got.replay,
+            "chance_score": float(torch.bincount(test.y, minlength=classes).max()) / max(len(test), 1),
+            "label_entropy": label_entropy(public.y_train, classes),
+        }
+        out = got.outputs
+        if out is None:
+            return Evaluation(metrics, Facts(**facts))
+        dtype = str(out.dtype).replace("torch.", "")
+        facts["got_output"] = shape_text((len(test), *out.shape[1:]), dtype) if out.dim() else shape_text((), dtype)
+        if out.dim() != 2 or out.shape[0] != mixed.shape[0] or out.shape[1] != classes or not out.is_floating_point():
+            facts["got_output"] = shape_text(out.shape, dtype) if out.shape[0] != mixed.shape[0] else facts["got_output"]
+            facts["output_problem"] = (
+                f"your model's output has shape {facts['got_output']}; the grader expected {facts['expected_output']}: "
+                "one row of raw class scores per input")
+            return Evaluation(metrics, Facts(**facts))
+        out = out.float()
+        finite = bool(torch.isfinite(out).all())
+        facts["outputs_finite"] = finite
+        facts["outputs_look_like_probabilities"] = bool(
+            finite and (out >= 0).all() and torch.allclose(out.sum(dim=1), torch.ones(len(out)), atol=1e-3))
+
+        def accuracy(rows: torch.Tensor, y: torch.Tensor) -> float:
+            if len(rows) == 0:
+                return math.nan
+            return float((out[rows].argmax(dim=1) == y).float().mean()) if finite else 0.0
+
+        metrics["test_accuracy"] = accuracy(at_test, test.y) if finite else 0.0
+        facts["train_score"] = accuracy(at_train, train_y)
+        facts["val_score"] = accuracy(at_val, public.y_val) if len(at_val) else None
+        return Evaluation(metrics, Facts(**facts))

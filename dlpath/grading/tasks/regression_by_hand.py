@@ -1,0 +1,268 @@
+"""``regression_by_hand``: linear regression with gradients derived by hand and a loop written without autograd."""
+
+from __future__ import annotations
+
+import ast
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+from dlpath.grading.diagnose import CodeInfo
+from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData, Task
+
+_CHECKS = 5  # random draws for the gradient oracle check
+
+
+def _gradient_mismatch(run: Any) -> list[Any]:
+    from dlpath.grading.diagnose import _fmt, make
+
+    error = run.metrics.get("gradient_error")
+    if error is None or not run.failed("gradient_error"):
+        return []
+    problem = run.facts.extra.get("gradient_problem")
+    if problem:
+        detail = f"{str(problem).rstrip('.')}."
+    elif abs(error - 1.0) < 1e-6:
+        detail = ("Your gradient came out as zero (or unrelated to the true one); the starter returns zeros until "
+                  "you replace them with the derivative.")
+    elif abs(error - 0.5) < 0.02:
+        detail = "It is off by exactly a factor of 2: the derivative of e squared is 2e."
+    else:
+        detail = (f"Your gradient differs from autograd's by {_fmt(100 * error)}% (relative). Check the factor 2 "
+                  "from the square, the 1/N from the mean, the sign of the error (prediction minus target) and the "
+                  "transposed x in grad_w = x^T e.")
+    return [make("gradient-mismatch", f"""The grader compared your gradients(w, b, x, y) with autograd on random
+        inputs. {detail} Derive it on paper for one weight first, then check your code on a tiny example by nudging
+        a weight and watching the loss.""", evidence=[f"relative gradient error {_fmt(error)}"],
+                 codes=RegressionByHandTask.codes)]
+
+
+def _autograd_used(run: Any) -> list[Any]:
+    from dlpath.grading.diagnose import make
+
+    uses = run.metrics.get("autograd_uses")
+    if not uses:
+        return []
+    in_source = run.facts.extra.get("autograd_in_source")
+    evidence = [f"{int(uses)} use(s) of autograd or torch.optim"] + (
+        [f"{int(in_source)} written in train.py"] if in_source else [])
+    return [make("autograd-used", f"""Your code used autograd or torch.optim {int(uses)} time(s) (.backward(),
+        torch.autograd.grad or an optimizer). This project is about doing that work yourself: compute the gradients
+        with your own formula and update w and b with plain arithmetic.""", evidence=evidence,
+                 codes=RegressionByHandTask.codes)]
+
+
+def _loop(run: Any) -> list[Any]:
+    """The by-hand loop: flat (the update is never applied) or stopped short of the valley."""
+    from dlpath.grading.diagnose import _fmt, _flat, make
+
+    points = run.loss()
+    if _flat(points) and run.failed():
+        return [make("no-learning", f"""Your loss did not move at all during training ({_fmt(points[0][1])} from
+            start to end). Either your gradients are zero (the starter returns zeros until you write them) or the
+            loop never applies them: each step must set w = w - LEARNING_RATE * grad_w, and the same for b, and keep
+            the new values.""", evidence=[f"training loss {_fmt(points[0][1])} from start to end"],
+                     lesson="gradient-descent")]
+    train = run.facts.train_score
+    bad = run.failed("test_mse")
+    if bad and train is not None and bad[0].max is not None and train > bad[0].max:
+        return [make("underfitting", f"""Even on its own training data the model's error is {_fmt(train)}, above
+            the {_fmt(bad[0].max)} the grade asks of fresh data: it stopped far from the bottom of the valley. Take
+            more steps, or a larger learning rate if the loss falls steadily but slowly.""",
+                     evidence=[f"training MSE {_fmt(train)}", f"target {bad[0].target}"], lesson="gradient-descent")]
+    return []
+
+
+class RegressionByHandTask(Task):
+    kind = "regression_by_hand"
+    summary = "Linear regression by hand: gradients(w, b, x, y) and train(data, log), no autograd, no torch.optim."
+    contract = """\
+gradients(w, b, x, y) -> (grad_w, grad_b)
+    The gradient of the loss L = mean((x @ w + b - y) ** 2) with respect to w (shape (F,))
+    and b (a 0-d tensor), for x of shape (N, F) and y of shape (N,).
+    The grader compares it with autograd's answer on random inputs.
+train(data, log) -> (w, b)
+    data.x_train (N, F) float32, data.y_train (N,), and data.x_val, data.y_val.
+    Walk downhill with your gradients and return the final w and b.
+    log(epoch=..., train_loss=..., val_loss=...) records your learning curves.
+No autograd (.backward(), torch.autograd) and no torch.optim anywhere: the grader counts them."""
+    contract_lines = ("gradients(w, b, x, y) -> (grad_w, grad_b)", "train(data, log) -> (w, b)")
+    dataset_kinds = ("regression",)
+    metrics = (
+        Metric("test_mse", "min", "mean squared error",
+               "mean squared error of x @ w + b on fresh test points (1e12 when it is not finite)"),
+        Metric("gradient_error", "min", "relative error",
+               "largest relative difference between gradients(w, b, x, y) and autograd's, over 5 random draws"),
+        Metric("autograd_uses", "min", "count",
+               "uses of autograd or torch.optim: found in the source of train.py, or counted while it ran"),
+    )
+    primary = "test_mse"
+    hand_written_updates = True  # no optimizer: the diagnoses judge the loop, not optimizer calls
+    codes = {"gradient-mismatch": CodeInfo("gradient-descent"), "autograd-used": CodeInfo("gradient-descent")}
+    rules = (_gradient_mismatch, _autograd_used, _loop)
+    exclusive = {"gradient-mismatch": {"underfitting", "plateau"}}
+
+    def train(self, side: LearnerSide, data: SplitData) -> Any:
+        from dlpath.grading.tasks._model import function
+
+        function(side.module, "gradients", ("w", "b", "x", "y"))
+        train = function(side.module, "train", ("data", "log"))
+        with side.watch.training(), side.watch.counting_autograd():
+            return train(data, side.log)
+
+    def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
+               side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
+        import torch
+
+        from dlpath.grading.tasks._model import short
+
+        state = side.state
+        if name == "weights":
+            if not isinstance(state, (tuple, list)) or len(state) != 2:
+                raise LearnerError(f"train(data, log) returned {type(state).__name__}; it must return a pair (w, b)")
+            try:
+                w = torch.as_tensor(state[0]).detach().float().cpu().reshape(-1)
+                b = torch.as_tensor(state[1]).detach().float().cpu().reshape(-1)
+            except (TypeError, ValueError, RuntimeError) as exc:
+                raise LearnerError(f"train(data, log) returned a pair that is not numbers: {short(exc)}") from None
+            return {}, {"w": w, "b": b}
+        if name == "gradients":
+            gradients = getattr(side.module, "gradients")
+            try:
+                with side.watch.counting_autograd():
+                    got = gradients(tensors["w"], tensors["b"], tensors["x"], tensors["y"])
+                grad_w = torch.as_tensor(got[0]).detach().float().cpu().reshape(-1)
+                grad_b = torch.as_tensor(got[1]).detach().float().cpu().reshape(-1)
+            except Exception as exc:  # noqa: BLE001 - the learner's function
+                raise LearnerError(f"gradients(w, b, x, y) failed: {short(exc)}") from None
+            return {}, {"grad_w": grad_w, "grad_b": grad_b}
+        if name == "usage":
+            return {"autograd_calls": int(side.watch.autograd_calls)}, {}
+        raise LearnerError(f"unknown request {name!r}")
+
+    def judge(self, ctx: JudgeContext) -> Evaluation:
+        import torch
+
+        from dlpath.grading.facts import Facts
+
+        test, public = ctx.test, ctx.public
+        features = int(test.info["input_shape"][0])
+        extra: dict[str, Any] = {}
+        facts: dict[str, Any] = {"primary": self.primary, "expected_output": f"w ({features},) and b ()",
+                                 "chance_score": float(((test.y - public.y_train.mean()) ** 2).mean())}
+        gradient_error, problem = self._gradient_check(ctx, features)
+        if problem:
+            extra["gradient_problem"] = problem
+        static = count_autograd_in_source(Path(ctx.folder))
+        try:
+            values, _ = ctx.ask("usage")
+            reported = values.get("autograd_calls")
+            runtime = int(reported) if isinstance(reported, int) and reported >= 0 else 0
+        except LearnerError:
+            runtime = 0
+        extra["autograd_in_source"] = static
+        extra["best_possible_mse"] = float(test.info.get("noise", 0.0)) ** 2
+        metrics = {"test_mse": 1.0e12, "gradient_error": gradient_error, "autograd_uses": float(max(static, runtime))}
+        try:
+            _, weights = ctx.ask("weights")
+        except LearnerError as exc:
+            facts["output_problem"] = f"{exc}. The contract asks train(data, log) to return the pair (w, b)"
+            metrics["test_mse"] = float((test.y ** 2).mean())  # as good as predicting 0 everywhere
+            facts["extra"] = extra
+            return Evaluation(metrics, Facts(**facts))
+        w, b = weights.get("w"), weights.get("b")
+        if not isinstance(w, torch.Tensor) or not isinstance(b, torch.Tensor) or w.numel() != features or b.numel() != 1:
+            n_w = w.numel() if isinstance(w, torch.Tensor) else 0
+            n_b = b.numel() if isinstance(b, torch.Tensor) else 0
+            facts["output_problem"] = (f"w must have {features} values and b one value; got {n_w} and {n_b}. "
+                                       "The contract asks train(data, log) to return the pair (w, b)")
+            facts["got_output"] = f"w ({n_w},) and b ({n_b},)"
+            metrics["test_mse"] = float((test.y ** 2).mean())
+            facts["extra"] = extra
+            return Evaluation(metrics, Facts(**facts))
+        facts["got_output"] = f"w ({features},) and b ()"
+        w, b = w.float(), b.float()[0]
+        test_mse = float(((test.x @ w + b - test.y) ** 2).mean())
+        finite = math.isfinite(test_mse)
+        facts["outputs_finite"] = finite
+        metrics["test_mse"] = min(test_mse, 1.0e12) if finite else 1.0e12
+        facts["train_score"] = float(((public.x_train @ w + b - public.y_train) ** 2).mean())
+        if len(public.x_val):
+            facts["val_score"] = float(((public.x_val @ w + b - public.y_val) ** 2).mean())
+        facts["extra"] = extra
+        return Evaluation(metrics, Facts(**facts))
+
+    @staticmethod
+    def _gradient_check(ctx: JudgeContext, features: int) -> tuple[float, str | None]:
+        import torch
+
+        g = torch.Generator().manual_seed(int(ctx.test_seed) % (2**62) + 17)
+        worst = 0.0
+        for _ in range(_CHECKS):
+            x = torch.randn(32, features, generator=g)
+            y = torch.randn(32, generator=g) * 2
+            w = torch.randn(features, generator=g)
+            b = torch.randn((), generator=g)
+            wt, bt = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
+            loss = ((x @ wt + bt - y) ** 2).mean()
+            true_w, true_b = torch.autograd.grad(loss, (wt, bt))
+            try:
+                _, got = ctx.ask("gradients", tensors={"w": w, "b": b, "x": x, "y": y})
+            except LearnerError as exc:
+                return 1.0, str(exc)
+            got_w, got_b = got.get("grad_w"), got.get("grad_b")
+            if not isinstance(got_w, torch.Tensor) or not isinstance(got_b, torch.Tensor) or (
+                    got_w.numel() != features or got_b.numel() != 1):
+                n_w = got_w.numel() if isinstance(got_w, torch.Tensor) else 0
+                n_b = got_b.numel() if isinstance(got_b, torch.Tensor) else 0
+                return 1.0, (f"gradients(w, b, x, y) must return (grad_w with {features} values, grad_b with one); "
+                             f"got {n_w} and {n_b} values")
+            truth = torch.cat([true_w.reshape(-1), true_b.reshape(-1)])
+            mine = torch.cat([got_w.float(), got_b.float()])
+            error = float((mine - truth).norm() / truth.norm().clamp_min(1e-12))
+            worst = max(worst, error if math.isfinite(error) else 1.0)
+        return min(worst, 1.0e6), None
+
+
+_FORBIDDEN_MODULES = ("torch.autograd", "torch.optim", "torch.func", "functorch")
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    elif isinstance(node, ast.Call):
+        parts.append("()")
+    return ".".join(reversed(parts))
+
+
+def count_autograd_in_source(folder: Path) -> int:
+    """Uses of autograd and optimizers written in the learner's Python files (read, never run).
+
+    Counts calls such as ``loss.backward()``, ``torch.autograd.grad(...)``,
+    ``torch.optim.SGD(...)``, ``torch.func.grad(...)``, and imports of those modules.
+    Obfuscated uses escape this count; the learner process's own count covers what ran.
+    """
+    total = 0
+    for path in sorted(folder.glob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = _dotted(node.func)
+                if (name.endswith(".backward") or name.startswith(_FORBIDDEN_MODULES)
+                        or name.startswith(("autograd.", "optim.", "functorch."))):
+                    total += 1
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                if isinstance(node, ast.ImportFrom):
+                    module = node.module or ""
+                    names = [f"{module}.{a.name}" for a in node.names] if module == "torch" else [module]
+                else:
+                    names = [a.name for a in node.names]
+                total += sum(1 for name in names if name.startswith(_FORBIDDEN_MODULES))
+    return total

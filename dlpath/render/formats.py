@@ -1,0 +1,67 @@
+"""The output formats of a grade (`dlpath check --format NAME`): a registry of formatters.
+
+Each formatter takes the `CheckOutcome` (`dlpath.grading.report`) and a
+`Console` and writes the whole report in its format to the console's file.
+All of them read the same data, so the points and the verdict agree across
+formats. Adding a format is one function decorated with `@formatter(...)`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from rich.console import Console
+
+__all__ = ["Formatter", "FORMATS", "formatter", "report_json"]
+
+
+@dataclass(frozen=True)
+class Formatter:
+    name: str
+    description: str
+    render: Callable[[Any, Console], None]
+    machine: bool  #: prints data for programs (no live display, nothing else on stdout)
+
+
+FORMATS: dict[str, Formatter] = {}
+
+
+def formatter(name: str, description: str, *, machine: bool = True) -> Callable[[Callable[[Any, Console], None]],
+                                                                                Callable[[Any, Console], None]]:
+    def register(fn: Callable[[Any, Console], None]) -> Callable[[Any, Console], None]:
+        FORMATS[name] = Formatter(name, description, fn, machine)
+        return fn
+
+    return register
+
+
+def report_json(outcome: Any) -> dict[str, Any]:
+    """The `--format json` object: the grade report plus what recording did (docs/json.md)."""
+    from dlpath.render.console import jsonable
+
+    report = getattr(outcome, "report", outcome)
+    data = jsonable(report)
+    data["curves"] = report.curves.to_json()
+    data["recorded"] = bool(getattr(outcome, "recorded", False))
+    data["record_problem"] = getattr(outcome, "record_problem", None)
+    data["lesson_completed"] = bool(getattr(outcome, "lesson_completed", False))
+    return data
+
+
+def _write(console: Console, text: str) -> None:
+    console.file.write(text if text.endswith("\n") else text + "\n")
+    console.file.flush()
+
+
+@formatter("text", "the report for people (default)", machine=False)
+def _text(outcome: Any, console: Console) -> None:
+    from dlpath.render.grading import render_check
+
+    render_check(outcome, console)
+
+
+@formatter("json", "the whole report as JSON (docs/json.md)")
+def _json(outcome: Any, console: Console) -> None:
+    _write(console, json.dumps(report_json(outcome), indent=2, ensure_ascii=False))

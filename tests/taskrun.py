@@ -1,0 +1,76 @@
+"""Run a task in one process, for tests: the learner side (train, answer) wired straight to the judge side.
+
+`run_task` trains a learner's source on the public data and judges it, without
+starting processes (the end-to-end tests do that); `mentor` adds the
+diagnoses, from the same evidence `dlpath check` builds.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import types
+from pathlib import Path
+from typing import Any
+
+from dlpath.grading.observe import Watch
+from dlpath.grading.tasks import JudgeContext, LearnerSide, get_task
+
+
+def learner(source: str) -> types.ModuleType:
+    module = types.ModuleType("train")
+    exec(textwrap.dedent(source), module.__dict__)  # noqa: S102 - the test's own learner code
+    return module
+
+
+def run_task(source: str, project: dict, test_seed: int = 99, folder: Path | None = None) -> dict[str, Any]:
+    """Train `source` on the public data and judge it: metrics, facts, observation, curves, the requests asked,
+    and the failure (a protocol.Failure) when the learner's code raised."""
+    from dlpath.grading.learner import _failed
+    from dlpath.grading.protocol import failure_from_json
+    from dlpath.grading.tasks import ContractError
+
+    spec = types.SimpleNamespace(**project)
+    task = get_task(spec.task)
+    data = task.public_data(spec, 1)
+    curves: list[dict] = []
+    module = learner(source)
+    watch = Watch(module)
+    side = LearnerSide(module=module, device="cpu", log=lambda **k: curves.append(k), watch=watch)
+    result: dict[str, Any] = {"curves": curves, "asked": [], "failure": None, "metrics": None, "facts": None}
+    try:
+        side.state = task.train(side, data)
+    except ContractError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - as the learner process reports it
+        folder_of_code = Path(__file__).parent
+        result["failure"] = failure_from_json(_failed(exc, folder_of_code, "train").failure)
+        result["observation"] = watch.observation()
+        return result
+    result["observation"] = watch.observation()
+
+    def ask(name, values=None, tensors=None):
+        result["asked"].append(name)
+        return task.answer(name, dict(values or {}), dict(tensors or {}), side)
+
+    ctx = JudgeContext(project=spec, public=task.public_data(spec, 1), test=task.test_data(spec, test_seed), ask=ask,
+                       folder=folder or Path("/nonexistent"), test_seed=test_seed)
+    evaluation = task.judge(ctx)
+    result["metrics"], result["facts"] = evaluation.metrics, evaluation.facts
+    return result
+
+
+def mentor(source: str, project: dict, **kw: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The diagnoses of `source`, as `dlpath check` would give them, and the run."""
+    from dlpath.grading.diagnose import Evidence, diagnose
+    from dlpath.grading.facts import Facts
+    from dlpath.grading.protocol import Curves
+    from dlpath.grading.tasks import TASKS
+    from dlpath.grading.thresholds import compare
+
+    got = run_task(source, project, **kw)
+    spec = types.SimpleNamespace(**project)
+    metrics = got["metrics"] if got["failure"] is None else None
+    evidence = Evidence(task=TASKS[spec.task], project=spec, curves=Curves.from_points(got["curves"]),
+                        metrics=dict(metrics or {}), facts=got["facts"] or Facts(), observation=got["observation"],
+                        failure=got["failure"], thresholds=compare(spec.thresholds, metrics))
+    return diagnose(evidence), got
