@@ -194,6 +194,9 @@ ZYGOTE = r'''
 import contextlib, io, json, os, random, select, signal, sys, time, traceback, warnings
 import numpy, torch
 torch.set_num_threads(1)
+# The first optimizer a process builds imports torch's compiler stack (about a second of CPU);
+# pay that once here, as any fresh interpreter pays its imports once, not in every lesson.
+torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 proto_out = os.fdopen(os.dup(1), "w")
 
 def run(req):
