@@ -39,7 +39,6 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -96,7 +95,8 @@ def fenced_blocks(lesson: str, body: str) -> list[Block]:
                 raise BodyProblem(f"lessons/{lesson}.md:{start + 1}: unclosed ``` fence")
             if info == "python":
                 n_python += 1
-            blocks.append(Block(lesson, n_python if info == "python" else 0, start + 1, info, "\n".join(code_lines) + "\n"))
+            index = n_python if info == "python" else 0
+            blocks.append(Block(lesson, index, start + 1, info, "\n".join(code_lines) + "\n"))
         i += 1
     return blocks
 
@@ -119,7 +119,8 @@ def python_blocks(lesson: str, body: str) -> list[Block]:
             first = next((ln for ln in block.code.splitlines() if ln.strip()), "")
             m = TAG_RE.match(first.strip())
             if first.strip().startswith("#") and "dlpath:" in first and not m:
-                raise BodyProblem(f"{block.where}: unknown tag {first.strip()!r} (use '# dlpath: skip - REASON' or '# dlpath: fragment - REASON')")
+                raise BodyProblem(f"{block.where}: unknown tag {first.strip()!r} "
+                                  "(use '# dlpath: skip - REASON' or '# dlpath: fragment - REASON')")
             if m:
                 reason = m.group("reason").strip()
                 if not reason:
@@ -260,10 +261,11 @@ for line in sys.stdin:
     if timed_out:
         reply = {"results": [], "crash": f"timed out after {req['timeout']} s"}
     else:
+        died = {"results": [], "crash": f"the child died (wait status {status})"}
         try:
-            reply = json.loads(b"".join(chunks) or b"null") or {"results": [], "crash": f"the child died (wait status {status})"}
+            reply = json.loads(b"".join(chunks) or b"null") or died
         except ValueError:
-            reply = {"results": [], "crash": f"the child died (wait status {status})"}
+            reply = died
     proto_out.write(json.dumps(reply) + "\n")
     proto_out.flush()
 '''

@@ -209,6 +209,11 @@ def _closures(curriculum: Any) -> dict[str, set[str]]:
     return {lid: set(closure(lid)) for lid in by_id}
 
 
+@pytest.fixture(scope="module")
+def uses(curriculum: Any) -> dict[str, dict[str, str]]:
+    return _uses(curriculum)
+
+
 def _uses(curriculum: Any) -> dict[str, dict[str, str]]:
     """{lesson id: {idea: the first matching text}} for every idea a lesson's text names."""
     out: dict[str, dict[str, str]] = {}
@@ -218,7 +223,8 @@ def _uses(curriculum: Any) -> dict[str, dict[str, str]]:
         for idea, pattern in PATTERNS.items():
             m = pattern.search(text)
             if m:
-                line = text[text.rfind("\n", 0, m.start()) + 1: text.find("\n", m.end()) if text.find("\n", m.end()) >= 0 else None]
+                end = text.find("\n", m.end())
+                line = text[text.rfind("\n", 0, m.start()) + 1: end if end >= 0 else None]
                 found[idea] = line.strip()
         out[lesson.id] = found
     return out
@@ -227,9 +233,8 @@ def _uses(curriculum: Any) -> dict[str, dict[str, str]]:
 # ---------------------------------------------------------------- tests
 
 
-def test_every_idea_is_taught_by_a_lesson_that_names_it(curriculum):
+def test_every_idea_is_taught_by_a_lesson_that_names_it(curriculum, uses):
     ids = {lesson.id for lesson in curriculum.lessons}
-    uses = _uses(curriculum)
     problems = []
     for idea, (_, teacher) in TAUGHT_BY.items():
         if teacher not in ids:
@@ -239,22 +244,22 @@ def test_every_idea_is_taught_by_a_lesson_that_names_it(curriculum):
     assert problems == []
 
 
-def test_no_lesson_uses_an_idea_before_it_is_taught(curriculum):
+def test_no_lesson_uses_an_idea_before_it_is_taught(curriculum, uses):
     closures = _closures(curriculum)
     problems = []
-    for lid, found in _uses(curriculum).items():
+    for lid, found in uses.items():
         for idea, line in found.items():
             teacher = TAUGHT_BY[idea][1]
             if teacher in closures.get(lid, set()) or (lid, idea) in PREVIEWS or teacher not in closures:
                 continue
-            problems.append(f"{lid}: uses {idea!r}, taught by {teacher!r}, which is not among its prerequisites: {line[:100]!r}")
+            problems.append(f"{lid}: uses {idea!r}, taught by {teacher!r}, "
+                            f"which is not among its prerequisites: {line[:100]!r}")
     if problems:
         pytest.fail(f"{len(problems)} problem(s):\n" + "\n".join(problems), pytrace=False)
 
 
-def test_every_preview_is_still_a_preview(curriculum):
+def test_every_preview_is_still_a_preview(curriculum, uses):
     closures = _closures(curriculum)
-    uses = _uses(curriculum)
     stale = []
     for (lid, idea), why in PREVIEWS.items():
         assert why.strip(), (lid, idea)
@@ -265,10 +270,11 @@ def test_every_preview_is_still_a_preview(curriculum):
     assert stale == []
 
 
-def test_a_learner_following_next_from_the_start_meets_each_idea_in_its_lesson_first(runner, monkeypatch, curriculum):
+def test_a_learner_following_next_from_the_start_meets_each_idea_in_its_lesson_first(
+    runner, monkeypatch, curriculum, uses
+):
     """Walk the road with the real `dlpath next` (no GPU, no track), finishing each lesson it offers."""
     monkeypatch.setenv("DLPATH_FAKE_GPU", "none")
-    uses = _uses(curriculum)
     seen: list[str] = []
     while True:
         result = runner.invoke(app, ["next", "--json"])
