@@ -641,8 +641,15 @@ def _connect(path: Path, create: bool) -> sqlite3.Connection:
         db = sqlite3.connect(str(path), timeout=60, isolation_level=None)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA busy_timeout = 60000")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0 and _has_tables(db):
+        # One read transaction, one snapshot: another command may be creating the store right now,
+        # and its tables must not be seen without the version it commits with them.
+        db.execute("BEGIN")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            foreign = version == 0 and _has_tables(db)
+        finally:
+            db.execute("COMMIT")
+        if foreign:
             db.close()
             raise StoreDamaged(path, "it holds tables that dlpath did not make")
         if version > SCHEMA_VERSION:
