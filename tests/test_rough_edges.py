@@ -202,3 +202,24 @@ def test_a_garbage_fake_gpu_is_reported(runner, monkeypatch: pytest.MonkeyPatch)
     assert run(runner, "gpu", code=2).output == message
     monkeypatch.setenv("DLPATH_FAKE_GPU", "NVIDIA T4:0")
     assert run(runner, "next", code=2).output.startswith("Error: DLPATH_FAKE_GPU='NVIDIA T4:0' is not understood")
+
+
+def test_every_error_code_in_the_docs_exists() -> None:
+    import importlib
+    import re
+
+    from dlpath.errors import DlpathError
+
+    for name in ("curriculum", "progress", "quiz", "review", "plan", "portfolio", "hardware.profile", "cli",
+                 "projects", "grading.check"):
+        importlib.import_module(f"dlpath.{name}")
+
+    def subclasses(cls: type) -> set[type]:
+        return {cls} | {s for c in cls.__subclasses__() for s in subclasses(c)}
+
+    known = {re.sub(r"(?<!^)(?=[A-Z])", "-", c.__name__).lower() for c in subclasses(DlpathError)}
+    known |= {"bad-usage", "interrupted", "os-error", "internal-error"}
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "json.md").read_text()
+    section = docs.split("## Errors under `--json`", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([a-z]+(?:-[a-z]+)+)`", section))
+    assert documented and documented <= known, documented - known

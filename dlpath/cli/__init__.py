@@ -129,7 +129,7 @@ def _json_requested(params: dict[str, Any]) -> bool:
     """Whether a command's parameters ask for JSON: `--json`, or a format option set to json."""
     if params.get("json") is True:
         return True
-    return any(v == "json" for k, v in params.items() if "format" in k)
+    return any(v == "json" for k, v in params.items() if "format" in k or k in ("fmt", "output"))
 
 
 def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
