@@ -294,7 +294,9 @@ def summarize(curriculum: Any, store: Any, answers: Sequence[ReviewAnswer], now:
         after = "Nothing else is scheduled."
     lead = f"{right} of {total} right." if total else "Nothing answered."
     if total and right < total:
-        lead += " The ones you missed come back soon; `dlpath show LESSON` has the answers."
+        missed = list(dict.fromkeys(a.lesson for a in answers if not a.correct))
+        shows = " or ".join(f"`dlpath show {lesson}`" for lesson in missed)
+        lead += f" The ones you missed come back soon; {shows} has the answers."
     return ReviewResult(total=total, right=right, answers=list(answers), due_left=queue.due_total,
                         next_due=queue.next_due, message=f"{lead} {after}")
 

@@ -44,9 +44,9 @@ def _hours(h: float) -> str:
 def render_plan(plan: Any, console: Console) -> None:
     """The plan: goal, finish date, pace, then each week with what to do."""
     console.print(Text.assemble(("Study plan", "bold"), f": to {plan.goal}, {_hours(plan.hours_per_week)} a week"))
-    console.print(Text(plan.message), soft_wrap=True)
+    console.print(Text(plan.message))
     if plan.pace.message:
-        console.print(Text(plan.pace.message, style=_PACE_STYLE.get(plan.pace.status, "")), soft_wrap=True)
+        console.print(Text(plan.pace.message, style=_PACE_STYLE.get(plan.pace.status, "")))
     for week in plan.weeks:
         console.print()
         first = max(week.start, plan.today)
@@ -80,7 +80,7 @@ def render_plan(plan: Any, console: Console) -> None:
 
 def render_ics_written(path: Any, weeks: int, console: Console) -> None:
     console.print(f"Wrote {weeks} week{'s' if weeks != 1 else ''} to {path}: import it in your calendar app "
-                  "(importing a newer plan updates the same events).", markup=False, soft_wrap=True)
+                  "(importing a newer plan updates the same events).", markup=False)
 
 
 # ---------------------------------------------------------------- review
@@ -110,7 +110,7 @@ def render_review_queue(queue: Any, console: Console) -> None:
 
 
 def render_nothing_due(message: str, console: Console) -> None:
-    console.print(message, markup=False, soft_wrap=True)
+    console.print(message, markup=False)
 
 
 def render_review_question(item: Any, position: int, total: int, console: Console) -> None:
@@ -142,7 +142,7 @@ def render_review_feedback(answer: Any, console: Console) -> None:
 
 def render_review_summary(result: Any, console: Console) -> None:
     console.print()
-    console.print(Text(result.message, style="bold"), soft_wrap=True)
+    console.print(Text(result.message, style="bold"))
 
 
 def render_review_report(result: Any, console: Console) -> None:
