@@ -69,8 +69,9 @@ def check(path: str | Path = ".") -> None:
 
     folder = Path(path).expanduser()
     out = _console()
-    out.print(f"Grading {folder}: training your code on held-out data takes a little while...",
-              markup=False, highlight=False)
+    if folder.is_dir():  # otherwise check_folder says what is wrong
+        out.print(f"Grading {folder}: training your code on held-out data takes a little while...",
+                  markup=False, highlight=False)
     result = check_folder(folder)
     with out:  # one output under the cell, not one per line
         render_check(result, out)

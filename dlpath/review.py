@@ -208,12 +208,9 @@ def _question(curriculum: Any, item: DueQuestion) -> Any:
 def parse_answers(text: str, queue: ReviewQueue) -> list[int]:
     """The 1-based choices in `text` ("2,1,3"), one per question due, in queue order."""
     hint = "`dlpath review --due` lists the questions due, in order; give one choice number for each."
-    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
-    numbers: list[int] = []
-    for part in parts:
-        if not part.isdigit():
-            raise BadReviewAnswers(f"'{part}' in --answers is not a choice number.", hint=hint)
-        numbers.append(int(part))
+    from dlpath.quiz import choice_numbers
+
+    numbers = choice_numbers(text, BadReviewAnswers, hint)
     if not numbers:
         raise BadReviewAnswers("--answers gave no answer.", hint=hint)
     if len(numbers) > len(queue.due):
