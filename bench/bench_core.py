@@ -1,12 +1,19 @@
 """Startup and scale figures for the everyday commands (printed, never asserted).
 
-    .venv/bin/python bench/bench_core.py [--runs N]
+    .venv/bin/python bench/bench_core.py [--runs N] [--real-gpu]
 
 1. `dlpath next` on the shipped curriculum beside the floor
    `python -c "import typer, rich.console, yaml, sqlite3"` (target: at most 1.3x).
-2. A generated 10,000-lesson curriculum: `dlpath validate` (target < 2 s) and
+2. The same on a machine with an NVIDIA GPU, without one: NVML is faked (the
+   real `pynvml` module is imported, for its real cost, and answers as one
+   NVIDIA H100 80GB would) and a GPU-only lesson is open, so `next` must
+   consult the hardware profile: with the profile's cache cold (NVML read on
+   every call, as before the cache) and warm (target: at most 1.3x).
+   `--real-gpu` measures the same on a machine that has an NVIDIA GPU and
+   driver, with its real NVML instead of the fake.
+3. A generated 10,000-lesson curriculum: `dlpath validate` (target < 2 s) and
    `dlpath next`, first run and cached (target < 0.5 s).
-3. A store with 100,000 attempts: `dlpath progress` (target < 0.3 s).
+4. A store with 100,000 attempts: `dlpath progress` (target < 0.3 s).
 """
 
 from __future__ import annotations
@@ -104,9 +111,123 @@ def fill_store(home: Path, n: int) -> None:
         db.execute("COMMIT")
 
 
+FAKE_PYNVML = """\
+# A stand-in for nvidia-ml-py's `pynvml`, written by bench/bench_core.py: one NVIDIA H100 80GB.
+# The real module is executed first, so that importing this one costs what importing it does.
+import importlib.util as _util
+import sys as _sys
+
+_spec = _util.spec_from_file_location("_real_pynvml", {real!r})
+_real = _util.module_from_spec(_spec)
+_sys.modules["_real_pynvml"] = _real  # it looks itself up there
+_spec.loader.exec_module(_real)
+
+from tests.fakes.fake_pynvml import FakeGpu, FakePynvml
+
+_fake = FakePynvml([FakeGpu("NVIDIA H100 80GB HBM3", 81559)])
+globals().update({{name: getattr(_fake, name) for name in dir(_fake) if not name.startswith("_")}})
+"""
+
+
+def _a_shared_library() -> Path:
+    """Any shared library this process has loaded (libm, libc): ctypes loads it as libnvidia-ml."""
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        path = line.split()[-1]
+        if "/libm.so" in path or "/libc.so" in path:
+            return Path(path)
+    raise SystemExit("bench: no shared library found to stand for libnvidia-ml")
+
+
+def gpu_lesson_open(home: Path) -> None:
+    """Progress in `home` that opens the first GPU-only lesson, so that `next` consults the hardware."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from dlpath.curriculum import load_curriculum
+    from dlpath.progress import open_store
+
+    curriculum = load_curriculum()
+    gpu_lesson = next(l for l in curriculum.lessons if l.requires.any)
+    needed, stack = set(), list(gpu_lesson.prerequisites)
+    while stack:
+        lesson = curriculum.lesson(stack.pop())
+        if lesson.id not in needed:
+            needed.add(lesson.id)
+            stack.extend(lesson.prerequisites)
+    with open_store(home) as store:
+        for lesson_id in needed:
+            store.complete(lesson_id, "skipped")
+
+
+def fake_gpu_machine(tmp: Path, env: dict[str, str]) -> dict[str, str]:
+    """An environment in which `dlpath next` sees an H100 through a faked NVML and a GPU lesson is open."""
+    import importlib.util
+    import shutil
+
+    repo = Path(__file__).resolve().parents[1]
+    real = importlib.util.find_spec("pynvml")
+    if real is None or real.origin is None:
+        raise SystemExit("bench: nvidia-ml-py is not installed")
+    (tmp / "fakenvml").mkdir()
+    (tmp / "fakenvml" / "pynvml.py").write_text(FAKE_PYNVML.format(real=real.origin))
+    (tmp / "fakelib").mkdir()
+    shutil.copy(_a_shared_library(), tmp / "fakelib" / "libnvidia-ml.so.1")
+    home = tmp / "gpu-home"
+    gpu_lesson_open(home)
+    return {
+        **env,
+        "DLPATH_HOME": str(home),
+        "PYTHONPATH": os.pathsep.join([str(tmp / "fakenvml"), str(repo)]),
+        "LD_LIBRARY_PATH": str(tmp / "fakelib"),
+    }
+
+
+def gpu_bench(tmp: Path, env: dict[str, str], runs: int, real_gpu: bool = False) -> None:
+    if real_gpu:
+        gpu_env = {**env, "DLPATH_HOME": str(tmp / "gpu-home")}
+        gpu_lesson_open(tmp / "gpu-home")
+        nvidia_free = None
+    else:
+        gpu_env = fake_gpu_machine(tmp, env)
+        nvidia_free = {**gpu_env}
+        nvidia_free.pop("LD_LIBRARY_PATH")  # the same progress, on this machine's real (missing) driver
+    cache_file = Path(gpu_env["DLPATH_HOME"]) / "cache" / "hardware-profile.json"
+    floor_cmd = [PY, "-c", "import typer, rich.console, yaml, sqlite3"]
+    next_cmd = [PY, "-m", "dlpath", "next", "--json"]
+    import json
+
+    shown = json.loads(subprocess.run(next_cmd, env=gpu_env, capture_output=True, text=True, check=True).stdout)
+    if shown["passed_over"]:
+        raise SystemExit(f"bench: the GPU was not seen: {shown['passed_over']}")
+    if real_gpu:
+        print(f"  profile cache keyed on: {json.loads(cache_file.read_text())['key']}")
+    variants = [("floor", floor_cmd, gpu_env), ("none", next_cmd, nvidia_free), ("cold", next_cmd, gpu_env),
+                ("warm", next_cmd, gpu_env)]
+    variants = [v for v in variants if v[2] is not None]
+    times: dict[str, list[float]] = {name: [] for name, _, _ in variants}
+    for _ in range(runs + 1):
+        for name, cmd, run_env in variants:
+            if name == "cold" and cache_file.exists():
+                cache_file.unlink()
+            start = time.perf_counter()
+            subprocess.run(cmd, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            times[name].append(time.perf_counter() - start)
+    med = {name: statistics.median(values[1:]) for name, values in times.items()}  # the first round warms up
+    print("dlpath next with a GPU-only lesson open " + ("(this machine's NVML):" if real_gpu else
+                                                       "(NVML faked as one H100 80GB):"))
+    print(f"  floor (import typer, rich, yaml):        median {med['floor'] * 1000:6.0f} ms")
+    if "none" in med:
+        print(f"  no NVIDIA driver (this machine):         median {med['none'] * 1000:6.0f} ms   "
+              f"{med['none'] / med['floor']:.2f}x")
+    print(f"  NVIDIA GPU, profile cache cold:          median {med['cold'] * 1000:6.0f} ms   "
+          f"{med['cold'] / med['floor']:.2f}x   (every call before the cache)")
+    print(f"  NVIDIA GPU, profile cache warm:          median {med['warm'] * 1000:6.0f} ms   "
+          f"{med['warm'] / med['floor']:.2f}x   (target: at most 1.3x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=31)
+    parser.add_argument("--real-gpu", action="store_true",
+                        help="measure next's GPU path with this machine's own NVML (an NVIDIA GPU and driver)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -121,6 +242,9 @@ def main() -> None:
         print(f"dlpath next (shipped curriculum):   median {nxt * 1000:6.0f} ms")
         print(f"floor (import typer, rich, yaml):   median {floor * 1000:6.0f} ms")
         print(f"ratio: {nxt / floor:.2f}x   (target: at most 1.3x)")
+        print()
+
+        gpu_bench(tmp_path, env, args.runs, real_gpu=args.real_gpu)
         print()
 
         course = tmp_path / "big"

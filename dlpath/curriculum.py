@@ -619,6 +619,7 @@ def _build_unguarded(root: Path) -> tuple[Curriculum | None, list[Problem]]:
 
     lessons: list[Lesson] = []
     lesson_nodes: dict[int, dict[str, Any]] = {}  # id(lesson) -> {key: (file, line)}
+    unreadable: list[Problem] = []  # why a lesson file could not be read at all
     for name in files:
         path = root / name
         file_reader = _Reader(name)
@@ -630,7 +631,13 @@ def _build_unguarded(root: Path) -> tuple[Curriculum | None, list[Problem]]:
             for lesson, where in _read_lessons(file_reader, node):
                 lessons.append(lesson)
                 lesson_nodes[id(lesson)] = where
+        elif file_reader.problems:
+            unreadable.extend(file_reader.problems)
         problems.extend(file_reader.problems)
+    if unreadable:
+        # The lessons of an unreadable file are unknown: checking the graph now would blame
+        # every lesson that needs one of them. The syntax error alone, then, to fix first.
+        return None, unreadable
 
     stage_ids = [s.id for s in stages]
     stage_pos = {s: i for i, s in enumerate(stage_ids)}

@@ -23,7 +23,7 @@ __all__ = [
     "DONE", "SKIPPED", "AVAILABLE", "LOCKED",
     "LessonView", "PassedOver", "NextResult", "ChangeResult",
     "resolve_completions", "statuses", "lesson_view", "next_lesson",
-    "hardware_gap", "mark_done", "mark_skipped", "undo",
+    "hardware_gap", "mark_done", "mark_skipped", "undo", "offer_order",
 ]
 
 DONE, SKIPPED, AVAILABLE, LOCKED = "done", "skipped", "available", "locked"
@@ -66,6 +66,7 @@ class NextResult:
     reason: str
     passed_over: list[PassedOver]
     available: list[str]  # every lesson open now, in the order `next` would offer them
+    reviews_due: int = 0  # self-check questions due for `dlpath review`
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ def lesson_view(curriculum: Curriculum, lesson: Lesson, status: str, with_body: 
     )
 
 
-def _offer_order(curriculum: Curriculum, track: str | None) -> list[Lesson]:
+def offer_order(curriculum: Curriculum, track: str | None) -> list[Lesson]:
     """Lessons in the order `next` considers them: stage, then track, then curriculum order."""
     stage_pos = {s.id: i for i, s in enumerate(curriculum.stages)}
     indexed = list(enumerate(curriculum.lessons))
@@ -188,6 +189,7 @@ def next_lesson(
     completions: Mapping[str, Any],
     track: str | None = None,
     profile: Any = None,
+    reviews_due: int = 0,
 ) -> NextResult:
     """The lesson to do now, why, and what was passed over for want of hardware.
 
@@ -201,7 +203,7 @@ def next_lesson(
     chosen: Lesson | None = None
     passed_over: list[PassedOver] = []
     available: list[str] = []
-    for lesson in _offer_order(curriculum, track):
+    for lesson in offer_order(curriculum, track):
         if status[lesson.id] != AVAILABLE:
             continue
         gap = hardware_gap(lesson.requires, profile)
@@ -212,12 +214,14 @@ def next_lesson(
         if chosen is None:
             chosen = lesson
     if chosen is None:
-        return NextResult(None, _nothing_left_reason(curriculum, status, passed_over), passed_over, available)
+        return NextResult(None, _nothing_left_reason(curriculum, status, passed_over), passed_over, available,
+                          reviews_due)
     return NextResult(
         lesson_view(curriculum, chosen, AVAILABLE),
         _reason(curriculum, chosen, track),
         passed_over,
         available,
+        reviews_due,
     )
 
 

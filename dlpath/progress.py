@@ -1,4 +1,5 @@
-"""The progress store: what the learner has done, every grading attempt, settings.
+"""The progress store: what the learner has done, every grading attempt, settings,
+and the review schedule (`dlpath review`).
 
 One SQLite file (`progress.sqlite3`) in the data home (`dlpath.paths.data_home`,
 or `DLPATH_HOME`). Its `meta` table says that dlpath manages it; its schema
@@ -32,6 +33,8 @@ __all__ = [
     "MIGRATIONS",
     "Completion",
     "Attempt",
+    "ReviewCard",
+    "HomeIsAFile",
     "Store",
     "StoreDamaged",
     "StoreTooNew",
@@ -78,6 +81,23 @@ class BadExport(UsageError):
     """A progress export file that cannot be imported."""
 
 
+class HomeIsAFile(EnvironmentProblem):
+    """The data home (DLPATH_HOME, or the platform's data folder) is a file, not a folder."""
+
+    def __init__(self, home: Path) -> None:
+        named = "DLPATH_HOME" if os.environ.get("DLPATH_HOME") else "dlpath's data folder"
+        super().__init__(
+            f"{named} ({home}) is a file, not a folder: dlpath keeps your progress in a folder.",
+            hint=(
+                "Point DLPATH_HOME at a folder (dlpath creates it if it does not exist), "
+                "or unset DLPATH_HOME to use the default one."
+                if os.environ.get("DLPATH_HOME")
+                else f"Move that file aside (mv '{home}' '{home}.old') and run the command again."
+            ),
+        )
+        self.home = home
+
+
 @dataclass(frozen=True)
 class Completion:
     """A lesson the learner finished or tested out of."""
@@ -101,6 +121,18 @@ class Attempt:
     duration_s: float
     device: str
     seed: int | None
+    report: dict[str, Any] | None = None  # the grader's full report (JSON), when it recorded one
+
+
+@dataclass(frozen=True)
+class ReviewCard:
+    """The review schedule of one self-check question (`dlpath review`)."""
+
+    card: str  # "<lesson id>/<checksum of the question's text>": a changed question is a new card
+    lesson: str
+    state: dict[str, Any]  # the FSRS card (`fsrs.Card.to_dict()`), owned by `dlpath.review`
+    due: str  # ISO 8601, UTC, microseconds: ordered as text
+    updated_at: str
 
 
 # ---------------------------------------------------------------- schema
@@ -158,10 +190,45 @@ def _v2(db: sqlite3.Connection) -> None:
     )
 
 
+def _v3(db: sqlite3.Connection) -> None:
+    # The grader's full report of an attempt (thresholds, curves, ...) as JSON; older
+    # attempts keep NULL and only their metrics (`dlpath portfolio` falls back to them).
+    _run(db, "ALTER TABLE attempts ADD COLUMN report TEXT")
+
+
+def _v4(db: sqlite3.Connection) -> None:
+    # `dlpath review`: one FSRS card per self-check question reviewed at least once
+    # (its state as JSON, its due time copied out for queries), and every answer given.
+    _run(
+        db,
+        """
+        CREATE TABLE review_cards (
+            card TEXT PRIMARY KEY,
+            lesson TEXT NOT NULL,
+            state TEXT NOT NULL,
+            due TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX review_cards_due ON review_cards (due);
+        CREATE TABLE review_log (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            card TEXT NOT NULL,
+            at TEXT NOT NULL,
+            correct INTEGER NOT NULL,
+            rating INTEGER NOT NULL
+        );
+        CREATE INDEX review_log_card ON review_log (card, at);
+        """
+    )
+
+
 # Named and ordered: MIGRATIONS[n] brings a store from version n to n + 1.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("create completions, attempts and settings", _v1),
     ("attempt ids and seeds, setting times, counters", _v2),
+    ("attempt reports (the grader's full report as JSON)", _v3),
+    ("review schedule: FSRS cards and the review log", _v4),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -176,6 +243,21 @@ def _now() -> str:
     from datetime import datetime, timezone  # only writes need it
 
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _dumps(value: Any) -> str:
+    """JSON text of `value`, with NaN and infinity written as null (strict JSON)."""
+    return json.dumps(_nan_to_none(value), default=str)
+
+
+def _nan_to_none(value: Any) -> Any:
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nan_to_none(v) for v in value]
+    return value
 
 
 # ---------------------------------------------------------------- the store
@@ -251,12 +333,16 @@ class Store:
         duration_s: float = 0.0,
         device: str = "cpu",
         seed: int | None = None,
+        report: dict[str, Any] | None = None,
     ) -> Attempt:
-        """Record one grading attempt and return it."""
+        """Record one grading attempt and return it.
+
+        `report` is the grader's full report (JSON-able; NaN and infinity are stored as null).
+        """
         attempt = Attempt(
             uid=os.urandom(16).hex(), project=project, lesson=lesson, at=_now(), passed=bool(passed),
             verdict=verdict, metrics=dict(metrics or {}), duration_s=float(duration_s), device=device,
-            seed=seed,
+            seed=seed, report=None if report is None else _nan_to_none(dict(report)),
         )
         with self._write() as db:
             _insert_attempt(db, attempt)
@@ -276,6 +362,45 @@ class Store:
 
     def attempt_count(self) -> int:
         rows = self._query("SELECT count(*) AS n FROM attempts")
+        return int(rows[0]["n"]) if rows else 0
+
+    # -- the review schedule
+
+    def review_cards(self) -> dict[str, ReviewCard]:
+        """Every review card, keyed by its card id."""
+        rows = self._query("SELECT card, lesson, state, due, updated_at FROM review_cards")
+        out = {}
+        for r in rows:
+            try:
+                state = json.loads(r["state"])
+            except ValueError:
+                raise StoreDamaged(self.path, f"the review card '{r['card']}' is not valid JSON") from None
+            out[r["card"]] = ReviewCard(r["card"], r["lesson"], state, r["due"], r["updated_at"])
+        return out
+
+    def review_due_times(self) -> dict[str, str]:
+        """{card id: due time} of every review card (cheap: `dlpath next` counts what is due)."""
+        return {r["card"]: r["due"] for r in self._query("SELECT card, due FROM review_cards")}
+
+    def save_review(self, card: str, lesson: str, state: dict[str, Any], due: str, *, correct: bool,
+                    rating: int, at: str | None = None) -> None:
+        """Store a card's new schedule and log the answer that produced it, in one transaction."""
+        at = at or _now()
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO review_cards (card, lesson, state, due, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (card) DO UPDATE SET lesson = excluded.lesson, state = excluded.state, "
+                "due = excluded.due, updated_at = excluded.updated_at",
+                (card, lesson, json.dumps(state), due, at),
+            )
+            db.execute(
+                "INSERT INTO review_log (uid, card, at, correct, rating) VALUES (?, ?, ?, ?, ?)",
+                (os.urandom(16).hex(), card, at, int(correct), int(rating)),
+            )
+
+    def review_count(self) -> int:
+        """How many answers `dlpath review` has recorded."""
+        rows = self._query("SELECT count(*) AS n FROM review_log")
         return int(rows[0]["n"]) if rows else 0
 
     # -- settings and counters
@@ -325,6 +450,15 @@ class Store:
                 for r in self._query("SELECT key, value, updated_at FROM settings ORDER BY key")
             ],
             "counters": {r["key"]: r["value"] for r in self._query("SELECT key, value FROM counters")},
+            "review_cards": [
+                {"card": c.card, "lesson": c.lesson, "state": c.state, "due": c.due, "updated_at": c.updated_at}
+                for c in sorted(self.review_cards().values(), key=lambda c: c.card)
+            ],
+            "review_log": [
+                {"uid": r["uid"], "card": r["card"], "at": r["at"], "correct": bool(r["correct"]),
+                 "rating": r["rating"]}
+                for r in self._query("SELECT uid, card, at, correct, rating FROM review_log ORDER BY at, id")
+            ],
         }
 
     def merge(self, data: Any, source: str = "the import") -> dict[str, int]:
@@ -332,7 +466,7 @@ class Store:
 
         Returns how many completions, attempts and settings were added or updated.
         """
-        completions, attempts, settings, counters = _parse_export(data, source)
+        completions, attempts, settings, counters, cards, log = _parse_export(data, source)
         counts = {"completions": 0, "attempts": 0, "settings": 0}
         with self._write() as db:
             for c in completions:
@@ -357,6 +491,19 @@ class Store:
                     "INSERT INTO counters (key, value) VALUES (?, ?) ON CONFLICT (key) "
                     "DO UPDATE SET value = max(value, excluded.value)",
                     (key, value),
+                )
+            for c in cards:
+                db.execute(
+                    "INSERT INTO review_cards (card, lesson, state, due, updated_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (card) DO UPDATE SET lesson = excluded.lesson, state = excluded.state, "
+                    "due = excluded.due, updated_at = excluded.updated_at "
+                    "WHERE excluded.updated_at > review_cards.updated_at",
+                    (c.card, c.lesson, json.dumps(c.state), c.due, c.updated_at),
+                )
+            for uid, card, at, correct, rating in log:
+                db.execute(
+                    "INSERT OR IGNORE INTO review_log (uid, card, at, correct, rating) VALUES (?, ?, ?, ?, ?)",
+                    (uid, card, at, int(correct), rating),
                 )
         return counts
 
@@ -416,10 +563,10 @@ def _storage_error(path: Path, exc: sqlite3.DatabaseError) -> EnvironmentProblem
 def _insert_attempt(db: sqlite3.Connection, a: Attempt, ignore_existing: bool = False) -> int:
     verb = "INSERT OR IGNORE" if ignore_existing else "INSERT"
     cur = db.execute(
-        f"{verb} INTO attempts (uid, project, lesson, at, passed, verdict, metrics, duration_s, device, seed) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"{verb} INTO attempts (uid, project, lesson, at, passed, verdict, metrics, duration_s, device, seed, "
+        "report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (a.uid, a.project, a.lesson, a.at, int(a.passed), a.verdict, json.dumps(a.metrics, default=str),
-         a.duration_s, a.device, a.seed),
+         a.duration_s, a.device, a.seed, None if a.report is None else _dumps(a.report)),
     )
     return cur.rowcount
 
@@ -429,15 +576,21 @@ def _attempt(r: sqlite3.Row) -> Attempt:
         metrics = json.loads(r["metrics"])
     except ValueError:
         metrics = {}
+    try:
+        report = json.loads(r["report"]) if r["report"] else None
+    except ValueError:
+        report = None
     return Attempt(
         uid=r["uid"], project=r["project"], lesson=r["lesson"], at=r["at"], passed=bool(r["passed"]),
         verdict=r["verdict"], metrics=metrics, duration_s=r["duration_s"], device=r["device"], seed=r["seed"],
+        report=report if isinstance(report, dict) else None,
     )
 
 
 def _parse_export(
     data: Any, source: str
-) -> tuple[list[Completion], list[Attempt], list[tuple[str, Any, str]], dict[str, int]]:
+) -> tuple[list[Completion], list[Attempt], list[tuple[str, Any, str]], dict[str, int], list[ReviewCard],
+           list[tuple[str, str, str, bool, int]]]:
     def bad(why: str) -> BadExport:
         return BadExport(f"{source} is not a dlpath progress export: {why}.",
                          hint="Create one with `dlpath progress export FILE` on the other machine.")
@@ -459,15 +612,23 @@ def _parse_export(
                 uid=str(a["uid"]), project=str(a["project"]), lesson=a.get("lesson"), at=str(a["at"]),
                 passed=bool(a["passed"]), verdict=str(a.get("verdict", "")), metrics=dict(a.get("metrics") or {}),
                 duration_s=float(a.get("duration_s") or 0), device=str(a.get("device") or "cpu"),
-                seed=a.get("seed"),
+                seed=a.get("seed"), report=a.get("report") if isinstance(a.get("report"), dict) else None,
             )
             for a in data.get("attempts", [])
         ]
         settings = [(str(s["key"]), s["value"], str(s["updated_at"])) for s in data.get("settings", [])]
         counters = {str(k): int(v) for k, v in dict(data.get("counters", {})).items()}
+        cards = [
+            ReviewCard(str(c["card"]), str(c["lesson"]), dict(c["state"]), str(c["due"]), str(c["updated_at"]))
+            for c in data.get("review_cards", [])
+        ]
+        log = [
+            (str(r["uid"]), str(r["card"]), str(r["at"]), bool(r["correct"]), int(r["rating"]))
+            for r in data.get("review_log", [])
+        ]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise bad(f"an entry is malformed ({type(exc).__name__}: {exc})") from None
-    return completions, attempts, settings, counters
+    return completions, attempts, settings, counters, cards, log
 
 
 # ---------------------------------------------------------------- opening
@@ -480,8 +641,15 @@ def _connect(path: Path, create: bool) -> sqlite3.Connection:
         db = sqlite3.connect(str(path), timeout=60, isolation_level=None)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA busy_timeout = 60000")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0 and _has_tables(db):
+        # One read transaction, one snapshot: another command may be creating the store right now,
+        # and its tables must not be seen without the version it commits with them.
+        db.execute("BEGIN")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            foreign = version == 0 and _has_tables(db)
+        finally:
+            db.execute("COMMIT")
+        if foreign:
             db.close()
             raise StoreDamaged(path, "it holds tables that dlpath did not make")
         if version > SCHEMA_VERSION:
@@ -539,6 +707,8 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
 def open_store(home: Path | None = None) -> Store:
     """Open the learner's store (created on the first write, never replaced)."""
     path = store_path(home)
+    if path.parent.exists() and not path.parent.is_dir():
+        raise HomeIsAFile(path.parent)
     if not path.exists():
         return Store(path, None)
     if path.is_dir():

@@ -32,6 +32,7 @@ __all__ = [
     "BadAnswers",
     "questions_of",
     "example_answers",
+    "choice_numbers",
     "parse_answers",
     "check_answer",
     "grade",
@@ -91,6 +92,18 @@ def example_answers(questions: Sequence[Any]) -> str:
     return ",".join(str(min(i % 3 + 1, len(q.choices))) for i, q in enumerate(questions))
 
 
+def choice_numbers(text: str, error: type[UsageError], hint: str) -> list[int]:
+    """The numbers in an `--answers` text ("2,1,3" or "2 1 3"); `error` for anything else."""
+    numbers: list[int] = []
+    for part in (p.strip() for p in text.replace(" ", ",").split(",")):
+        if not part:
+            continue
+        if not part.isdigit():
+            raise error(f"'{part}' in --answers is not a choice number.", hint=hint)
+        numbers.append(int(part))
+    return numbers
+
+
 def parse_answers(text: str, lesson: Any) -> list[int]:
     """The 1-based choice numbers in `text` ("2,1,3"), checked against the lesson's questions."""
     questions = questions_of(lesson)
@@ -99,12 +112,7 @@ def parse_answers(text: str, lesson: Any) -> list[int]:
         f"Give one choice number per question, in order, separated by commas: "
         f"`dlpath quiz {lesson.id} --answers {example}`."
     )
-    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
-    numbers: list[int] = []
-    for part in parts:
-        if not part.isdigit():
-            raise BadAnswers(f"'{part}' in --answers is not a choice number.", hint=hint)
-        numbers.append(int(part))
+    numbers = choice_numbers(text, BadAnswers, hint)
     if len(numbers) != len(questions):
         raise BadAnswers(
             f"lesson '{lesson.id}' has {len(questions)} questions, but --answers gave "

@@ -1,15 +1,30 @@
-"""`dlpath search`: lessons ranked by the words of a query."""
+"""`dlpath search`: lessons ranked by what a learner types.
+
+Every lesson is searched in its id, title, summary, objectives, body and
+tags (its tracks, and "gpu cuda" for a lesson that needs a GPU). Words are
+lower-cased and stemmed a little (plurals, -ing, -ed, -ion, -ional, ...), a
+word of four letters or more also matches the words it begins
+("backprop" finds "backpropagation"), and the field's common abbreviations
+stand for what they abbreviate (`SYNONYMS`: "convnet" and "cnn" find
+convolutional networks, "sgd" stochastic gradient descent, ...).
+
+Ranking is BM25F: each field's matches weighted by the field (an id or title
+counts more than a body), saturating, normalised by the field's length, and
+weighted by how rare the word is across lessons; a lesson matching every word
+of the query ranks above one matching some, and the query's words in a row
+add a bonus.
+"""
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from dlpath.curriculum import Curriculum
 
-__all__ = ["SearchHit", "SearchResult", "search"]
+__all__ = ["SearchHit", "SearchResult", "SYNONYMS", "search", "stem", "words"]
 
 
 @dataclass(frozen=True)
@@ -28,61 +43,187 @@ class SearchResult:
     results: list[SearchHit]
 
 
-_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_FIELD_WEIGHTS = {"title": 4.0, "summary": 2.0, "objectives": 1.5, "body": 1.0}
+# Abbreviations and nicknames a learner types -> what the lessons say (each a word or a phrase).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "backprop": ("backpropagation", "back propagation"),
+    "convnet": ("convolutional network", "convolution", "cnn"),
+    "convnets": ("convolutional network", "convolution", "cnn"),
+    "cnn": ("convolutional network", "convolution", "convnet"),
+    "rnn": ("recurrent network", "recurrent"),
+    "lstm": ("long short-term memory", "lstm", "recurrent"),
+    "gru": ("gated recurrent unit", "recurrent"),
+    "gan": ("generative adversarial network", "generative adversarial"),
+    "vae": ("variational autoencoder",),
+    "sgd": ("stochastic gradient descent", "gradient descent"),
+    "gd": ("gradient descent",),
+    "mlp": ("multilayer perceptron", "multi-layer perceptron"),
+    "nlp": ("natural language processing", "language"),
+    "cv": ("computer vision",),
+    "rl": ("reinforcement learning",),
+    "llm": ("large language model", "language model", "transformer"),
+    "gpt": ("transformer", "language model"),
+    "bert": ("transformer", "bert"),
+    "relu": ("rectified linear", "relu", "activation"),
+    "bn": ("batch normalization",),
+    "batchnorm": ("batch normalization",),
+    "ce": ("cross-entropy", "cross entropy"),
+    "mse": ("mean squared error", "mse"),
+    "lr": ("learning rate",),
+    "nn": ("neural network",),
+    "dl": ("deep learning",),
+    "ml": ("machine learning",),
+    "ai": ("artificial intelligence", "deep learning"),
+    "gpu": ("cuda",),
+    "cuda": ("gpu",),
+    "pca": ("principal component analysis",),
+    "auc": ("roc", "area under the curve"),
+    "roc": ("auc",),
+    "xai": ("interpretability", "explainability"),
+    "finetune": ("fine-tuning", "fine tuning", "transfer learning"),
+    "finetuning": ("fine-tuning", "fine tuning", "transfer learning"),
+    "attention": ("attention", "transformer"),
+    "numpy": ("numpy", "array"),
+    "overfit": ("overfitting",),
+}
+
+# Field weights (BM25F): where a word appears says how much the lesson is about it.
+_FIELDS = {"id": 3.0, "title": 3.0, "summary": 2.0, "objectives": 1.5, "tags": 2.0, "body": 1.0}
+_K1 = 1.2
+_B = 0.75
+_PREFIX = 0.6  # a word that only begins like the query's word counts this much
+_SYNONYM = 0.9  # a match through an abbreviation counts this much
+_WORD = re.compile(r"[a-z0-9]+")
 
 
-def _words(text: str) -> list[str]:
-    out = []
-    for token in _WORD.findall(text.lower()):
-        out.append(token)
-        if "-" in token:
-            out.extend(token.split("-"))
-    return out
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
+def stem(word: str) -> str:
+    """A light stemmer: enough that "convolutions", "convolutional" and "convolution" meet."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    for suffix, keep in (("ational", "ate"), ("ations", ""), ("ation", ""), ("ional", ""), ("ions", ""),
+                         ("ion", ""), ("ings", ""), ("ing", ""), ("ies", "y"), ("ed", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + keep
+    if word.endswith("es") and word[:-2].endswith(("s", "x", "z", "ch", "sh")) and len(word) > 4:
+        return word[:-2]
+    # "us" and "is" end many singulars (corpus, status, analysis); four letters are plurals (gpus, cpus)
+    if word.endswith("s") and not word.endswith("ss") and (len(word) == 4 or not word.endswith(("us", "is"))):
+        return word[:-1]
     return word
 
 
-def search(curriculum: Curriculum, query: str, limit: int = 10) -> SearchResult:
-    """Lessons ranked by how well their title, summary and body match the words of `query`."""
-    terms = [_stem(w) for w in _words(query)]
-    if not terms:
-        return SearchResult(query, [])
+def words(text: str) -> list[str]:
+    """The stemmed words of `text`, in order (hyphenated words give their parts)."""
+    return [stem(w) for w in _WORD.findall(text.lower())]
+
+
+class _Doc:
+    __slots__ = ("lesson", "fields", "lengths")
+
+    def __init__(self, lesson: Any, fields: dict[str, list[str]]) -> None:
+        self.lesson = lesson
+        self.fields = fields
+        self.lengths = {f: len(v) for f, v in fields.items()}
+
+
+def _docs(curriculum: Curriculum) -> list[_Doc]:
     docs = []
     for lesson in curriculum.lessons:
+        tags = " ".join(lesson.tracks) + (" gpu cuda nvidia" if lesson.requires.any else "")
         fields = {
-            "title": lesson.title,
-            "summary": lesson.summary,
-            "objectives": " ".join(lesson.objectives),
-            "body": curriculum.body(lesson),
+            "id": words(lesson.id),
+            "title": words(lesson.title),
+            "summary": words(lesson.summary),
+            "objectives": words(" ".join(lesson.objectives)),
+            "tags": words(tags),
+            "body": words(curriculum.body(lesson)),
         }
-        docs.append((lesson, {k: Counter(_stem(w) for w in _words(v)) for k, v in fields.items()},
-                     {k: v.lower() for k, v in fields.items()}))
+        docs.append(_Doc(lesson, fields))
+    return docs
+
+
+def _match(token: str, q: str) -> float:
+    if token == q:
+        return 1.0
+    if len(q) >= 4 and token.startswith(q):
+        return _PREFIX
+    return 0.0
+
+
+def _count(tokens: list[str], phrase: list[str]) -> float:
+    """How often `phrase` (stems) occurs in `tokens`, words in a row; a word's prefix counts weakly."""
+    if len(phrase) == 1:
+        (q,) = phrase
+        return sum(_match(t, q) for t in tokens)
+    n = len(phrase)
+    total = 0.0
+    for i in range(len(tokens) - n + 1):
+        weight = 1.0
+        for token, q in zip(tokens[i:i + n], phrase):
+            weight = min(weight, _match(token, q))
+            if not weight:
+                break
+        total += weight
+    return total
+
+
+def _alternatives(term: str) -> list[tuple[list[str], float]]:
+    """(phrase as stems, weight) for a query word: itself, then what it abbreviates."""
+    out = [([stem(term)], 1.0)]
+    for phrase in SYNONYMS.get(term, ()):
+        stems = words(phrase)
+        if stems and stems not in [a for a, _ in out]:
+            out.append((stems, _SYNONYM))
+    return out
+
+
+def search(curriculum: Curriculum, query: str, limit: int = 10) -> SearchResult:
+    """Lessons ranked by how well they match the words of `query` (see the module's docstring)."""
+    terms = list(dict.fromkeys(_WORD.findall(query.lower())))
+    if not terms:
+        return SearchResult(query, [])
+    docs = _docs(curriculum)
     n = len(docs)
-    df = {t: sum(1 for _, counts, _ in docs if any(t in c for c in counts.values())) for t in set(terms)}
-    phrase = " ".join(_words(query))
+    average = {f: (sum(d.lengths[f] for d in docs) / n if n else 0.0) or 1.0 for f in _FIELDS}
+    counts: dict[tuple[int, int, int], dict[str, float]] = {}
+    doc_freq: dict[tuple[int, int], int] = {}
+    alternatives = [_alternatives(t) for t in terms]
+    for ti, alts in enumerate(alternatives):
+        for ai, (phrase, _) in enumerate(alts):
+            df = 0
+            for di, doc in enumerate(docs):
+                per_field = {f: _count(doc.fields[f], phrase) for f in _FIELDS}
+                if any(per_field.values()):
+                    counts[(ti, ai, di)] = per_field
+                    df += 1
+            doc_freq[(ti, ai)] = df
+    phrase = words(query)
     hits = []
-    for lesson, counts, texts in docs:
+    for di, doc in enumerate(docs):
         score = 0.0
         matched = 0
-        for term in set(terms):
-            idf = math.log(1 + n / (1 + df[term]))
-            term_score = sum(
-                _FIELD_WEIGHTS[f] * (1 + math.log(c[term])) for f, c in counts.items() if c.get(term)
-            )
-            if term_score:
+        for ti, alts in enumerate(alternatives):
+            best = 0.0
+            for ai, (_, weight) in enumerate(alts):
+                per_field = counts.get((ti, ai, di))
+                if not per_field:
+                    continue
+                tf = sum(
+                    _FIELDS[f] * c / (1 - _B + _B * doc.lengths[f] / average[f])
+                    for f, c in per_field.items() if c
+                )
+                idf = math.log(1 + (n - doc_freq[(ti, ai)] + 0.5) / (doc_freq[(ti, ai)] + 0.5))
+                best = max(best, weight * idf * tf / (_K1 + tf))
+            if best:
                 matched += 1
-                score += idf * term_score
+                score += best
         if not matched:
             continue
-        score *= matched / len(set(terms))  # lessons that match every word first
-        if len(terms) > 1 and any(phrase in t for t in texts.values()):
-            score *= 1.5
-        hits.append(SearchHit(lesson.id, lesson.title, lesson.stage, round(score, 3)))
+        score *= (matched / len(terms)) ** 2  # lessons that match every word first
+        if len(phrase) > 1:  # the query's words in a row: most in a title or an id
+            if _count(doc.fields["title"], phrase) or _count(doc.fields["id"], phrase):
+                score *= 2.0
+            elif any(_count(tokens, phrase) for tokens in doc.fields.values()):
+                score *= 1.5
+        hits.append(SearchHit(doc.lesson.id, doc.lesson.title, doc.lesson.stage, round(score, 3)))
     hits.sort(key=lambda h: (-h.score, h.id))
     return SearchResult(query, hits[:limit])

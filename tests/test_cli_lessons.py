@@ -26,7 +26,7 @@ def test_next_on_a_fresh_home_offers_the_first_lesson(runner) -> None:
 
 def test_next_json_shape(runner) -> None:
     data = json.loads(run(runner, "next", "--json").output)
-    assert set(data) == {"lesson", "reason", "passed_over", "available"}
+    assert set(data) == {"lesson", "reason", "passed_over", "available", "reviews_due"}
     assert set(data["lesson"]) >= {"id", "title", "stage", "summary", "objectives", "body", "prerequisites",
                                    "resources", "hours", "project", "tracks", "requires", "status"}
     assert data["lesson"]["id"] == "maths" and data["lesson"]["status"] == "available"

@@ -168,3 +168,65 @@ def test_import_of_a_bad_file_says_what_is_wrong(tmp_path: Path, runner) -> None
     result = runner.invoke(app, ["progress", "import", str(bad)])
     assert result.exit_code == 2
     assert f'Error: {bad} is not a dlpath progress export: it has no "format": "dlpath-progress".' in result.output
+
+
+def test_a_version_2_store_gets_reports_and_the_review_schedule_in_place(dlpath_home: Path) -> None:
+    path = store_path()
+    path.parent.mkdir(parents=True)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("BEGIN")
+    MIGRATIONS[0][1](db)
+    MIGRATIONS[1][1](db)  # the store as the release before the companion wrote it
+    db.execute("INSERT INTO meta VALUES ('managed_by', 'dlpath')")
+    db.execute("INSERT INTO attempts (uid, project, lesson, at, passed, verdict, metrics) VALUES "
+               "('u1', 'mlp-spirals', 'multilayer-perceptron', '2026-01-02T00:00:00+00:00', 1, 'passed', "
+               "'{\"test_accuracy\": 0.93}')")
+    db.execute("COMMIT")
+    db.execute("PRAGMA user_version = 2")
+    db.close()
+
+    with open_store() as store:
+        (old,) = store.attempts()
+        assert old.report is None and old.metrics == {"test_accuracy": 0.93}
+        new = store.record_attempt(project="p", lesson=None, passed=True, verdict="v",
+                                   report={"passed": True, "curves": {"series": [{"points": [[1, float("nan")]]}]}})
+        assert store.review_cards() == {}
+    with open_store() as store:
+        stored = store.attempts(project="p")[0]
+        assert stored.uid == new.uid
+        assert stored.report == {"passed": True, "curves": {"series": [{"points": [[1, None]]}]}}  # NaN -> null
+    meta = dict(sqlite3.connect(path).execute("SELECT key, value FROM meta"))
+    assert meta["migration_3"] == "attempt reports (the grader's full report as JSON)"
+    assert meta["migration_4"] == "review schedule: FSRS cards and the review log"
+
+
+def test_export_and_import_carry_reports_and_the_review_schedule(tmp_path: Path, dlpath_home: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    with open_store() as store:
+        store.record_attempt(project="p", lesson=None, passed=True, verdict="v", report={"thresholds": []})
+        store.save_review("a/0000", "a", {"card_id": 1, "due": "x"}, "2026-02-01T00:00:00.000000+00:00",
+                          correct=True, rating=3, at="2026-01-01T00:00:00.000000+00:00")
+        data = store.export()
+    monkeypatch.setenv("DLPATH_HOME", str(tmp_path / "other"))
+    with open_store() as store:
+        store.merge(json.loads(json.dumps(data)))
+        store.merge(json.loads(json.dumps(data)))  # twice: nothing doubles
+        assert store.attempts()[0].report == {"thresholds": []}
+        assert store.review_due_times() == {"a/0000": "2026-02-01T00:00:00.000000+00:00"}
+        assert store.review_count() == 1
+
+
+def test_a_data_home_that_is_a_file_says_what_to_do(tmp_path: Path, runner, course,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home-file"
+    home.write_text("not a folder")
+    monkeypatch.setenv("DLPATH_HOME", str(home))
+    for args in (["next"], ["done", "maths"], ["progress"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert result.output == (
+            f"Error: DLPATH_HOME ({home}) is a file, not a folder: dlpath keeps your progress in a folder.\n"
+            "Point DLPATH_HOME at a folder (dlpath creates it if it does not exist), or unset DLPATH_HOME to use "
+            "the default one.\n"
+        )
+    assert home.read_text() == "not a folder"

@@ -204,7 +204,12 @@ def test_without_a_terminal_or_answers_it_says_how(runner, course):
 def test_json_needs_answers(runner, course):
     result = run(runner, course, "quiz", "basics", "--json")
     assert result.exit_code == 2
-    assert flat(result.output).startswith("Error: --json needs the answers up front: give them with --answers")
+    assert json.loads(result.stdout) == {"error": {
+        "code": "no-terminal",
+        "message": "--json needs the answers up front: give them with --answers, one choice number per question, "
+                   "in order.",
+        "hint": "For example: dlpath quiz basics --answers 1,2",
+    }}
 
 
 @pytest.mark.parametrize(

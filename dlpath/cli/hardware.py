@@ -40,8 +40,9 @@ def gpu(
 
     Exits 0 whatever the hardware; problems are reported as diagnoses with a fix.
     """
-    from dlpath.hardware import gpu_report
+    from dlpath.hardware import check_fake_gpu, gpu_report
 
+    check_fake_gpu()
     curriculum, note = _curriculum()
     report = gpu_report(curriculum, lessons_note=note, import_torch=check_import)
     if json:

@@ -9,7 +9,7 @@ import typer
 
 from dlpath.cli import app, command, state
 from dlpath.errors import ExitStatus, UsageError
-from dlpath.render.console import print_json
+from dlpath.render.console import console, print_json
 
 JSON = typer.Option(False, "--json", help="Print JSON (shape documented in docs/json.md).")
 
@@ -27,12 +27,30 @@ def _store() -> Any:
 
 
 def _profile() -> Any:
-    """The fast, NVML-only hardware profile (never imports torch)."""
-    try:
-        from dlpath.hardware import fast_profile
-    except ImportError:
-        return None
+    """The fast, NVML-only hardware profile (never imports torch; cached in the data home)."""
+    from dlpath.hardware import fast_profile
+
     return fast_profile()
+
+
+def _check_fake_gpu() -> None:
+    """Report a DLPATH_FAKE_GPU that cannot be read (the hardware modules load only when it is set)."""
+    import os
+
+    if "DLPATH_FAKE_GPU" in os.environ:
+        from dlpath.hardware import check_fake_gpu
+
+        check_fake_gpu()
+
+
+def _reviews_due(curriculum: Any, store: Any, completions: Any) -> int:
+    if not completions:  # nothing done, nothing to review (and nothing more to import)
+        return 0
+    from datetime import datetime, timezone
+
+    from dlpath.review import due_count
+
+    return due_count(curriculum, completions, store.review_due_times(), datetime.now(timezone.utc))
 
 
 @command("next")
@@ -44,13 +62,16 @@ def next_(
     from dlpath import planner
     from dlpath.render import lessons as render
 
+    _check_fake_gpu()
     curriculum = _curriculum()
     with _store() as store:
-        result = planner.next_lesson(curriculum, store.completions(), store.get_setting("track"), _profile)
+        completions = store.completions()
+        result = planner.next_lesson(curriculum, completions, store.get_setting("track"), _profile,
+                                     reviews_due=_reviews_due(curriculum, store, completions))
     if json:
         print_json(result)
     else:
-        render.next_lesson(result, curriculum, show_all=all_)
+        render.next_lesson(result, curriculum, console(), show_all=all_)
 
 
 @command("show")
@@ -67,7 +88,7 @@ def show(lesson_id: str = typer.Argument(..., help="The lesson's id (see `dlpath
     if json:
         print_json(view)
     else:
-        render.show(view)
+        render.show(view, console())
 
 
 def _change(action: str, lesson_id: str, force: bool = False) -> None:
@@ -82,7 +103,7 @@ def _change(action: str, lesson_id: str, force: bool = False) -> None:
             result = planner.mark_skipped(curriculum, store, lesson_id)
         else:
             result = planner.undo(curriculum, store, lesson_id)
-    render.change(result)
+    render.change(result, console())
 
 
 @command("done")
@@ -120,7 +141,7 @@ def progress(ctx: typer.Context, json: bool = JSON) -> None:
     """Where you stand: per-stage progress, hours done and left, recent attempts."""
     if ctx.invoked_subcommand is not None:
         return
-    _progress(json)
+    _progress(json=json)
 
 
 def _progress_command(fn: Any) -> Any:
@@ -144,7 +165,7 @@ def _progress(json: bool) -> None:
     if json:
         print_json(summary)
     else:
-        render.progress(summary)
+        render.progress(summary, console())
 
 
 @progress_app.command("export")
@@ -152,7 +173,6 @@ def _progress(json: bool) -> None:
 def progress_export(file: Path = typer.Argument(..., help="The JSON file to write.")) -> None:
     """Write all your progress to a JSON file (to import on another machine)."""
     from dlpath.progress import write_export_file
-    from dlpath.render.console import console
 
     with _store() as store:
         data = store.export()
@@ -168,7 +188,6 @@ def progress_export(file: Path = typer.Argument(..., help="The JSON file to writ
 def progress_import(file: Path = typer.Argument(..., help="A file written by `dlpath progress export`.")) -> None:
     """Merge progress from an export file; newer data always wins, nothing is lost."""
     from dlpath.progress import read_export_file
-    from dlpath.render.console import console
 
     data = read_export_file(file)
     with _store() as store:
@@ -198,7 +217,7 @@ def map_(
     elif format_ == "mermaid":
         typer.echo(roadmap.mermaid(view), nl=False)
     else:
-        render.map_(view, curriculum)
+        render.map_(view, curriculum, console())
 
 
 @command("search")
@@ -207,7 +226,7 @@ def search(
     limit: int = typer.Option(10, "--limit", min=1, help="How many lessons to show at most."),
     json: bool = JSON,
 ) -> None:
-    """Find lessons by the words in their title, summary and body."""
+    """Find lessons by what you type: ids, titles, summaries, objectives and bodies; abbreviations (CNN, RNN, SGD, ...) too."""
     from dlpath.render import lessons as render
     from dlpath.search import search as find
 
@@ -215,7 +234,7 @@ def search(
     if json:
         print_json(result)
     else:
-        render.search(result)
+        render.search(result, console())
 
 
 @command("track")
@@ -240,7 +259,7 @@ def track(
     if json:
         print_json(result)
     else:
-        render.tracks(result, changed=name is not None)
+        render.tracks(result, console(), changed=name is not None)
 
 
 @command("validate")
@@ -256,6 +275,6 @@ def validate(
     if json:
         print_json({"ok": not problems, "path": str(root), "problems": problems})
     else:
-        render.validation(root, problems)
+        render.validation(root, problems, console())
     if problems:
         raise typer.Exit(int(ExitStatus.USAGE))

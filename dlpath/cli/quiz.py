@@ -8,27 +8,15 @@ answers, unknown lesson, a lesson without questions).
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Optional
 
 import typer
 
-from dlpath.cli import command, state
-from dlpath.errors import ExitStatus, UsageError
+from dlpath.cli import NoTerminal, ask_choice, command, state
+from dlpath.cli import interactive as _interactive
+from dlpath.errors import ExitStatus
 
 __all__ = ["quiz"]
-
-
-class NoTerminal(UsageError):
-    """The quiz cannot ask questions: no terminal and no --answers."""
-
-
-def _interactive() -> bool:
-    """Whether the quiz can ask questions (standard input is a terminal)."""
-    try:
-        return sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _ask(lesson: Any, out: Any) -> list[Any]:
@@ -40,13 +28,7 @@ def _ask(lesson: Any, out: Any) -> list[Any]:
     results = []
     for i, q in enumerate(questions, 1):
         render.question(q, i, len(questions), out)
-        n = len(q.choices)
-        while True:
-            raw = typer.prompt(f"Your answer (1-{n})", prompt_suffix=": ").strip()
-            if raw.isdigit() and 1 <= int(raw) <= n:
-                break
-            out.print(f"Type a number from 1 to {n}.", markup=False)
-        result = core.check_answer(q, i, int(raw))
+        result = core.check_answer(q, i, ask_choice(len(q.choices), out))
         render.feedback(result, out)
         results.append(result)
     return results

@@ -2,9 +2,11 @@
 
 Two entry points:
 
-- `fast_profile()`: NVML only, never imports torch, cheap; `dlpath next` and
-  the grader use it to gate GPU-only lessons and pick a device.
-  `DLPATH_FAKE_GPU` simulates hardware for it (see `dlpath.hardware.profile`).
+- `fast_profile()`: NVML only, never imports torch, cheap, and cached in the
+  data home (`dlpath.hardware.cache`); `dlpath next` and the grader use it to
+  gate GPU-only lessons and pick a device. `DLPATH_FAKE_GPU` simulates
+  hardware for it (see `dlpath.hardware.profile`; `check_fake_gpu` reports a
+  value it cannot read).
 - `gpu_report()`: the full report of `dlpath gpu` (NVML, torch, CPU,
   diagnoses, recommendations); imports torch lazily.
 
@@ -19,13 +21,22 @@ from __future__ import annotations
 from typing import Any
 
 from dlpath.hardware.gating import LessonAccess, lesson_access, unmet_requirements
-from dlpath.hardware.profile import FAKE_GPU_VARIABLE, GpuBrief, HardwareProfile, fast_profile
+from dlpath.hardware.profile import (
+    FAKE_GPU_VARIABLE,
+    BadFakeGpu,
+    GpuBrief,
+    HardwareProfile,
+    check_fake_gpu,
+    fast_profile,
+)
 
 __all__ = [
     "fast_profile",
     "HardwareProfile",
     "GpuBrief",
     "FAKE_GPU_VARIABLE",
+    "BadFakeGpu",
+    "check_fake_gpu",
     "gpu_report",
     "GpuReport",
     "Recommendations",

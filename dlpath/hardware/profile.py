@@ -11,6 +11,10 @@ hardware (for example to see which lessons `dlpath next` offers on a big GPU):
     DLPATH_FAKE_GPU=none                                      no GPU at all
 
 A fake GPU counts as a CUDA GPU; `CUDA_VISIBLE_DEVICES` does not apply to it.
+A value dlpath cannot read is reported (`check_fake_gpu`, `BadFakeGpu`), not ignored.
+
+The real reading is cached in the data home (`dlpath.hardware.cache`): a GPU
+machine pays for NVML once per boot, driver and set of GPUs, not per command.
 """
 
 from __future__ import annotations
@@ -19,12 +23,20 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from dlpath.errors import UsageError
 from dlpath.hardware.nvml import GpuInfo, NvmlReading, read_nvml
 from dlpath.hardware.visibility import cuda_visibility
 
-__all__ = ["GpuBrief", "HardwareProfile", "fast_profile", "profile_from_reading", "FAKE_GPU_VARIABLE"]
+__all__ = [
+    "GpuBrief", "HardwareProfile", "fast_profile", "profile_from_reading", "FAKE_GPU_VARIABLE",
+    "BadFakeGpu", "check_fake_gpu",
+]
 
 FAKE_GPU_VARIABLE = "DLPATH_FAKE_GPU"
+
+
+class BadFakeGpu(UsageError):
+    """DLPATH_FAKE_GPU is set to something dlpath cannot read."""
 
 
 @dataclass(frozen=True)
@@ -54,13 +66,18 @@ def fast_profile(nvml: Any = None, environ: Mapping[str, str] | None = None) -> 
     """The hardware profile from NVML only (or `DLPATH_FAKE_GPU`). Never raises.
 
     `nvml` is a stand-in for the `pynvml` module (tests); None imports the real
-    one, lazily.
+    one, lazily, and, for this process's own environment, goes through the cache
+    in the data home.
     """
     env = os.environ if environ is None else environ
     try:
         fake = env.get(FAKE_GPU_VARIABLE)
         if fake is not None:
             return _fake_profile(fake)
+        if nvml is None and environ is None:
+            from dlpath.hardware.cache import cached_reading
+
+            return profile_from_reading(cached_reading(lambda: read_nvml(None, brief=True)), env)
         return profile_from_reading(read_nvml(nvml, brief=True), env)
     except Exception as exc:  # a bug here must not stop `dlpath next`
         return HardwareProfile(False, (), False, None, f"hardware detection failed ({type(exc).__name__}: {exc})")
@@ -103,22 +120,43 @@ def profile_from_reading(reading: NvmlReading, environ: Mapping[str, str]) -> Ha
     )
 
 
-def _fake_profile(value: str) -> HardwareProfile:
+def _fake_problem(value: str) -> str:
+    return (f"{FAKE_GPU_VARIABLE}={value!r} is not understood: write NAME:MiB "
+            f"(e.g. 'NVIDIA T4:15360'), several separated by commas, or 'none'")
+
+
+def _fake_gpus(value: str) -> list[GpuBrief] | None:
+    """The GPUs a DLPATH_FAKE_GPU value names ([] for none), or None when it cannot be read."""
     text = value.strip()
     if text.lower() in ("", "none", "0", "no"):
-        return HardwareProfile(False, (), False, None, None, source="fake")
+        return []
     briefs = []
     for index, entry in enumerate(part.strip() for part in text.split(",")):
         name, sep, mib = entry.rpartition(":")
-        if not sep or not name.strip() or not mib.strip().isdigit():
-            return HardwareProfile(
-                False, (), False, None,
-                f"{FAKE_GPU_VARIABLE}={value!r} is not understood: write NAME:MiB "
-                f"(e.g. 'NVIDIA T4:15360'), several separated by commas, or 'none'",
-                source="fake",
-            )
+        if not sep or not name.strip() or not mib.strip().isdigit() or int(mib) <= 0:
+            return None
         memory = int(mib)
         briefs.append(GpuBrief(index, name.strip(), memory, memory, True))
+    return briefs
+
+
+def check_fake_gpu(environ: Mapping[str, str] | None = None) -> None:
+    """`BadFakeGpu` when DLPATH_FAKE_GPU is set to something dlpath cannot read."""
+    env = os.environ if environ is None else environ
+    value = env.get(FAKE_GPU_VARIABLE)
+    if value is not None and _fake_gpus(value) is None:
+        raise BadFakeGpu(
+            _fake_problem(value) + ".",
+            hint=f"Fix it, or remove it to detect the real hardware (unset {FAKE_GPU_VARIABLE}).",
+        )
+
+
+def _fake_profile(value: str) -> HardwareProfile:
+    briefs = _fake_gpus(value)
+    if briefs is None:
+        return HardwareProfile(False, (), False, None, _fake_problem(value), source="fake")
+    if not briefs:
+        return HardwareProfile(False, (), False, None, None, source="fake")
     return HardwareProfile(
         nvml_available=True,
         gpus=tuple(briefs),

@@ -110,7 +110,11 @@ def gpu_report(
     even for a CPU-only build (see `dlpath.hardware.framework`).
     """
     env = dict(os.environ if environ is None else environ)
-    reading = nvml_side.read_nvml(nvml)
+    reading = nvml_side.read_nvml(nvml)  # always afresh: this is the report that explains the hardware
+    if nvml is None:
+        from dlpath.hardware.cache import store_reading
+
+        store_reading(reading)  # ... and the next `dlpath next` starts from it
     torch = torch_info if torch_info is not None else framework.probe_torch(full=import_torch)
     cpu = cpu if cpu is not None else system.read_system()
     if deprecated_pynvml is _UNSET:

@@ -1,13 +1,19 @@
-"""Rendering of lessons, progress, the map, search results, tracks and validation."""
+"""Rendering of lessons, progress, the map, search results, tracks and validation.
+
+Every renderer takes the data and a `Console`. Bullets wrap with a hanging
+indent, and ids (what a learner types) are never cut: at 50 columns a title
+wraps under itself, the id stays whole.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.text import Text
 
-from dlpath.render.console import console
+from dlpath.render.console import hanging, wrap_hanging
 
 __all__ = ["next_lesson", "show", "change", "progress", "map_", "search", "tracks", "validation"]
 
@@ -26,24 +32,28 @@ def _lesson_head(view: Any) -> Text:
     return head
 
 
-def _resources(out: Any, resources: list[dict[str, str]]) -> None:
+def _resources(out: Console, resources: list[dict[str, str]]) -> None:
     if resources:
-        out.print(_resources_text(resources))
+        out.print(_resources_text(resources, out.width))
 
 
-def _resources_text(resources: list[dict[str, str]]) -> Text:
+def _resources_text(resources: list[dict[str, str]], width: int) -> Text:
     text = Text("Resources", style="bold")
     for r in resources:
-        text.append("\n  • ")
-        text.append(r["title"])
-        text.append(f" ({r['kind']})", style="dim")
-        text.append(f" — {r['where']}")
+        text.append("\n")
+        text.append(wrap_hanging(f"{r['title']} ({r['kind']}) — {r['where']}", width, "  • "))
     return text
 
 
-def next_lesson(result: Any, curriculum: Any, show_all: bool = False) -> None:
+def _bullet(text: Text, item: str, width: int, prefix: str = "  • ") -> None:
+    text.append("\n")
+    text.append(wrap_hanging(item, width, prefix))
+
+
+def next_lesson(result: Any, curriculum: Any, console: Console, show_all: bool = False) -> None:
     # One Text printed once: `dlpath next` is the command people run most, and each
-    # separate print costs rich a layout pass.
+    # separate print costs rich a layout pass. Bullets are wrapped here, with plain string work.
+    width = console.width
     text = Text()
     lesson = result.lesson
     if lesson is None:
@@ -56,10 +66,10 @@ def next_lesson(result: Any, curriculum: Any, show_all: bool = False) -> None:
         if lesson.objectives:
             text.append("\n\nYou will be able to", style="bold")
             for o in lesson.objectives:
-                text.append(f"\n  • {o}")
+                _bullet(text, o, width)
         if lesson.resources:
             text.append("\n\n")
-            text.append_text(_resources_text(lesson.resources))
+            text.append_text(_resources_text(lesson.resources, width))
         text.append("\n\nRead it:   ", style="bold")
         text.append(f"dlpath show {lesson.id}")
         if lesson.project:
@@ -72,27 +82,30 @@ def next_lesson(result: Any, curriculum: Any, show_all: bool = False) -> None:
                 text.append(f"dlpath quiz {lesson.id}")
             text.append("\nFinished:  ", style="bold")
             text.append(f"dlpath done {lesson.id}")
+    reviews = getattr(result, "reviews_due", 0)
+    if reviews:
+        text.append("\nReview:    ", style="bold")
+        text.append("dlpath review")
+        text.append(f"   {reviews} question{'s' if reviews != 1 else ''} from earlier lessons due", style="dim")
     if result.passed_over:
         text.append("\n\nPassed over for your hardware", style="bold yellow")
         for p in result.passed_over:
             text.append("\n  • ")
             text.append(p.id, style="cyan")
-            text.append(f": {p.why}")
+            text.append(wrap_hanging(f": {p.why}", width, " " * (4 + len(p.id)))[4 + len(p.id):])
     if show_all and result.available:
         text.append(f"\n\nOpen now ({len(result.available)})", style="bold")
         for lesson_id in result.available:
             l = curriculum.by_id[lesson_id]
             text.append("\n  → ")
             text.append(l.id, style="cyan")
-            text.append(f"  {l.title}")
-            text.append(f"  {l.stage}", style="dim")
-    console().print(text)
+            text.append(wrap_hanging(f"  {l.title}  ({l.stage})", width, " " * (4 + len(l.id)))[4 + len(l.id):])
+    console.print(text)
 
 
-def show(view: Any) -> None:
+def show(view: Any, out: Console) -> None:
     from rich.markdown import Markdown
 
-    out = console()
     out.print(_lesson_head(view))
     mark, style = _MARK.get(view.status, ("", ""))
     status = Text(f"{mark} {view.status}", style=style)
@@ -112,7 +125,7 @@ def show(view: Any) -> None:
         out.print()
         out.print(Text("You will be able to", style="bold"))
         for o in view.objectives:
-            out.print(f"  • {o}", markup=False)
+            out.print(hanging("  • ", o))
     out.print()
     out.print(Markdown(view.body or ""))
     out.print()
@@ -125,8 +138,8 @@ def show(view: Any) -> None:
         out.print(Text(f"{tail}dlpath done {view.id} when you have worked through it.", style="bold"))
 
 
-def change(result: Any) -> None:
-    console().print(result.message, markup=False, soft_wrap=True)
+def change(result: Any, out: Console) -> None:
+    out.print(result.message, markup=False, soft_wrap=True)
 
 
 def _bar(done: int, total: int, width: int = 24) -> str:
@@ -134,15 +147,20 @@ def _bar(done: int, total: int, width: int = 24) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def progress(summary: Any) -> None:
-    out = console()
+def _bar_width(console_width: int) -> int:
+    """The progress bars' width: 24 cells, less on a narrow terminal (the rest of a row takes 42)."""
+    return max(6, min(24, console_width - 42))
+
+
+def progress(summary: Any, out: Console) -> None:
+    bar = _bar_width(out.width)
     out.print(Text("Your progress", style="bold"))
     if summary.track:
         out.print(Text(f"Track: {summary.track}", style="dim"))
     out.print()
     for s in summary.stages:
         out.print(Text.assemble(
-            (f"  {s.title:<16}", "bold"), (_bar(s.done, s.total), "green"),
+            (f"  {s.title:<16}", "bold"), (_bar(s.done, s.total, bar), "green"),
             f" {s.done:>3}/{s.total:<3}", (f"  {s.hours_done:g}/{s.hours_total:g} h", "dim"),
         ))
     out.print()
@@ -157,69 +175,111 @@ def progress(summary: Any) -> None:
         out.print(Text(f"Recent attempts ({summary.attempts_total} in all)", style="bold"))
         for a in summary.attempts:
             mark = Text("pass", style="green") if a["passed"] else Text("fail", style="red")
-            out.print(Text.assemble("  ", mark, f"  {a['project']:<24} ", (a["at"][:16].replace("T", " "), "dim"),
-                                    f"  {a['verdict']}"))
+            out.print(hanging("  ", Text.assemble(mark, "  ", (a["project"], "cyan"), "  ",
+                                                  (a["at"][:16].replace("T", " "), "dim"), f"  {a['verdict']}")))
     else:
         out.print(Text("No project graded yet: `dlpath next` leads to the first one.", style="dim"))
 
 
-def map_(view: Any, curriculum: Any) -> None:
-    out = console()
+def _id_row(lead: str, lesson_id: str, id_width: int, title: Text, id_style: str, width: int) -> Any:
+    """An id in its column (never cut), then a title that wraps under itself.
+
+    On a narrow terminal, where the title would get too little room beside the ids,
+    the title goes on the lines below the id instead.
+    """
+    prefix = Text(lead)
+    prefix.append(lesson_id, style=id_style)
+    column = max(id_width, len(lesson_id)) + 2
+    if width - len(lead) - column >= 24:
+        prefix.append(" " * (column - len(lesson_id)))
+        return hanging(prefix, title)
+    from rich.console import Group
+
+    return Group(prefix, hanging(" " * (len(lead) + 2), title))
+
+
+def map_(view: Any, curriculum: Any, out: Console) -> None:
+    # One Text, wrapped here with plain string work: a map can hold thousands of lessons.
     titles = {s.id: s.title for s in curriculum.stages}
+    id_width = min(32, max((len(l.id) for l in view.lessons), default=0))
+    width = out.width
+    text = Text()
     for stage in view.stages:
         lessons = [l for l in view.lessons if l.stage == stage]
         done = sum(l.status in ("done", "skipped") for l in lessons)
-        out.print(Text(f"{titles.get(stage, stage)}  ({done}/{len(lessons)})", style="bold"))
+        text.append(f"{titles.get(stage, stage)}  ({done}/{len(lessons)})\n", style="bold")
         for l in lessons:
             mark, style = _MARK[l.status]
-            line = Text.assemble(f"  {mark} ", (f"{l.id:<32}", "cyan" if l.status == "available" else style),
-                                 (l.title, style))
+            text.append(f"  {mark} ")
+            text.append(l.id, style="cyan" if l.status == "available" else style)
+            column = max(id_width, len(l.id)) + 2
+            title = l.title + ("  [project]" if l.project else "")
+            if width - 4 - column >= 24:  # the title beside the id, wrapping under itself
+                wrapped = wrap_hanging(title, width, " " * (4 + column))[4 + len(l.id):]
+            else:  # narrow: the title on the lines below the id
+                wrapped = "\n" + wrap_hanging(title, width, "      ")
             if l.project:
-                line.append("  [project]", style="magenta")
-            out.print(line)
-        out.print()
-    out.print(Text("✓ done   ↷ skipped   → available   · locked", style="dim"))
+                text.append(wrapped[: -len("[project]")], style=style)
+                text.append("[project]", style="magenta")
+            else:
+                text.append(wrapped, style=style)
+            text.append("\n")
+        text.append("\n")
+    text.append("✓ done   ↷ skipped   → available   · locked", style="dim")
+    out.print(text)
 
 
-def search(result: Any) -> None:
-    out = console()
+def search(result: Any, out: Console) -> None:
     if not result.results:
         out.print(f"No lesson matches '{result.query}'. Try other words, or `dlpath map` for the whole road.",
-                  markup=False)
+                  markup=False, soft_wrap=True)
         return
+    id_width = min(32, max(len(h.id) for h in result.results))
     for hit in result.results:
-        out.print(Text.assemble((f"{hit.id:<32}", "cyan"), f" {hit.title}", (f"  {hit.stage}", "dim")))
+        out.print(_id_row("", hit.id, id_width, Text.assemble(hit.title, (f"  {hit.stage}", "dim")), "cyan", out.width))
 
 
-def tracks(result: Any, changed: bool = False) -> None:
-    out = console()
+def _track(out: Console, t: Any) -> None:
+    head = Text.assemble(("● " if t.chosen else "  ", "green"), (t.title, "bold"), (f"  [{t.id}]", "cyan"))
+    out.print(head)
+    if t.summary:
+        out.print(hanging("    ", Text(t.summary.strip())))
+    if t.careers:
+        out.print(hanging("    Careers: ", Text(", ".join(t.careers)), style="dim"))
+    if t.skills:
+        out.print(hanging("    Skills: ", Text(", ".join(t.skills)), style="dim"))
+    if t.lessons:
+        out.print(hanging("    Lessons: ", Text(", ".join(t.lessons)), style="dim"))
+
+
+def tracks(result: Any, out: Console, changed: bool = False) -> None:
+    """The tracks; after a choice, the confirmation and the chosen track only."""
     if changed:
-        msg = f"You now follow the '{result.chosen}' track: `dlpath next` prefers its lessons." if result.chosen \
-            else "You follow no track now."
-        out.print(Text(msg, style="bold"))
-        out.print()
+        if result.chosen:
+            out.print(Text(f"You now follow the '{result.chosen}' track: `dlpath next` prefers its lessons.",
+                           style="bold"))
+            out.print()
+            for t in result.tracks:
+                if t.chosen:
+                    _track(out, t)
+            out.print()
+            out.print(Text("`dlpath plan` lays out the weeks to its end; `dlpath track` lists every track.",
+                           style="dim"))
+        else:
+            out.print(Text("You follow no track now: `dlpath next` offers lessons in the curriculum's order.",
+                           style="bold"))
+        return
     for t in result.tracks:
-        head = Text.assemble(("● " if t.chosen else "  ", "green"), (t.title, "bold"), (f"  [{t.id}]", "cyan"))
-        out.print(head)
-        if t.summary:
-            out.print(Text("    " + t.summary.strip()))
-        if t.careers:
-            out.print(Text(f"    Careers: {', '.join(t.careers)}", style="dim"))
-        if t.skills:
-            out.print(Text(f"    Skills: {', '.join(t.skills)}", style="dim"))
-        if t.lessons:
-            out.print(Text(f"    Lessons: {', '.join(t.lessons)}", style="dim"))
+        _track(out, t)
         out.print()
-    if not changed:
-        out.print(Text("Choose one with `dlpath track NAME` (or `dlpath track none`).", style="dim"))
+    out.print(Text("Choose one with `dlpath track NAME` (or `dlpath track none`).", style="dim"))
 
 
-def validation(root: Path, problems: list[Any]) -> None:
-    out = console()
+def validation(root: Path, problems: list[Any], out: Console) -> None:
     if not problems:
-        out.print(f"{root}: the curriculum is valid.", markup=False)
+        out.print(f"{root}: the curriculum is valid.", markup=False, soft_wrap=True)
         return
     for p in problems:
         out.print(str(p), markup=False, soft_wrap=True)
     out.print()
-    out.print(f"{len(problems)} problem(s) in {root}.", markup=False)
+    out.print(f"{len(problems)} problem(s) in {root}.", markup=False, soft_wrap=True)
