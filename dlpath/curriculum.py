@@ -275,7 +275,7 @@ class Curriculum:
         if lesson.inline_body is not None:
             return lesson.inline_body
         try:
-            return self.body_path(lesson).read_text(encoding="utf-8")
+            return _printable(self.body_path(lesson).read_text(encoding="utf-8"))
         except OSError as exc:
             raise UsageError(
                 f"{self.body_path(lesson)}: cannot read the body of lesson '{lesson.id}' ({exc.strerror}).",
@@ -482,9 +482,10 @@ class _Reader:
         if not isinstance(node, yaml.ScalarNode):
             return node  # the caller reports the wrong type
         if node.tag == _STR_TAG:  # most values: no need for the constructor
-            return node.value
+            return node.value if node.value.isprintable() else _printable(node.value)
         try:
-            return self._constructor.construct_object(node, deep=True)
+            value = self._constructor.construct_object(node, deep=True)
+            return _printable(value) if isinstance(value, str) and not value.isprintable() else value
         except yaml.YAMLError as exc:
             self.problem(node, f"bad value: {exc}")
             return None
@@ -541,6 +542,13 @@ class _Reader:
             self.problem(node, f"{what}: '{key}' must be a number above 0, not {_describe(value)}")
             return None
         return float(value)
+
+
+def _printable(text: str) -> str:
+    """A course's text without escape sequences or control characters (they would drive the terminal)."""
+    from dlpath.text import clean
+
+    return clean(text)
 
 
 def _describe(value: Any) -> str:

@@ -173,33 +173,18 @@ def matplotlib_available() -> bool:
 
 def _text_plot(x_label: str | None, series: list[tuple[str, str, list[tuple[float, float]]]], width: int = 72,
                height: int = 14) -> list[str]:
-    import plotext  # only when a chart is drawn
+    """The curves as plain-text charts (the grade report's own, without colour)."""
+    from dlpath.grading.protocol import Curves, Series
+    from dlpath.render.grading import curve_charts
 
+    curves = Curves(x_label, tuple(Series(name, kind, tuple((float(x), float(y)) for x, y in points))
+                                   for name, kind, points in series))
     lines: list[str] = []
-    for kind, title in (("loss", "Loss"), ("metric", "Metrics")):
-        chosen = [s for s in series if s[1] == kind]
-        if not chosen:
-            continue
-        figure = plotext.figure
-        figure.clear()
-        for name, _, points in chosen:
-            signal = figure.signal([p[0] for p in points], [p[1] for p in points]).label(name)
-            signal.lines()
-            figure.draw(signal)
-        figure.plot_size(width, height)
-        # The legend where the curves are not: a loss falls (top right is free), a metric rises.
-        xs = [p[0] for _, _, points in chosen for p in points]
-        ys = [p[1] for _, _, points in chosen for p in points]
-        if kind == "loss":
-            figure.legend(x=max(xs), y=max(ys), ha="right", va="top", relative=True)
-        else:
-            figure.legend(x=max(xs), y=min(ys), ha="right", va="bottom", relative=True)
-        figure.title(title)
-        if x_label:
-            figure.label(x_label)
+    for title, chart in curve_charts(curves, width=width, height=height, color=False):
         if lines:
             lines.append("")
-        lines.extend(line.rstrip() for line in figure.build().string(colorless=True).splitlines())
+        lines.append(title.capitalize())
+        lines.extend(line.rstrip() for line in chart.splitlines())
     return lines
 
 

@@ -19,7 +19,9 @@ or dropped here.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -587,6 +589,67 @@ def _attempt(r: sqlite3.Row) -> Attempt:
     )
 
 
+_MAX_NUMBER = 1e15  # anything larger in an export is not a real duration, metric or count
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _list(data: dict, key: str, bad: Callable[[str], BadExport]) -> list:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise bad(f"\"{key}\" must be a list")
+    if not all(isinstance(item, dict) for item in value):
+        raise bad(f"every entry of \"{key}\" must be an object")
+    return value
+
+
+def _mapping(data: dict, key: str, bad: Callable[[str], BadExport]) -> dict:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise bad(f"\"{key}\" must be an object")
+    return dict(value)
+
+
+def _field_readers(bad: Callable[[str], BadExport]) -> tuple[Callable[..., Any], ...]:
+    """Readers of one entry's fields that refuse nulls, absurd numbers and control characters."""
+
+    def text(entry: dict, key: str, optional: bool = False) -> str | None:
+        value = entry.get(key)
+        if value is None:
+            if optional:
+                return None
+            raise bad(f"\"{key}\" is missing or null in an entry")
+        if not isinstance(value, str) or len(value) > 10_000:
+            raise bad(f"\"{key}\" must be a text (of sensible length), not {type(value).__name__}")
+        if _CONTROL.search(value):
+            raise bad(f"\"{key}\" holds control characters (terminal escape codes are not allowed)")
+        return value
+
+    def number(entry: dict, key: str, optional: bool = False) -> float | None:
+        value = entry.get(key)
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or (
+                abs(value) > _MAX_NUMBER):
+            raise bad(f"\"{key}\" must be a finite number of sensible size, not {str(value)[:40]}")
+        return float(value)
+
+    def whole(entry: dict, key: str, optional: bool = False) -> int | None:
+        value = entry.get(key)
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+            raise bad(f"\"{key}\" must be a whole number of sensible size, not {str(value)[:40]}")
+        return value
+
+    def flag(entry: dict, key: str) -> bool:
+        value = entry.get(key)
+        if not isinstance(value, bool):
+            raise bad(f"\"{key}\" must be true or false, not {str(value)[:40]}")
+        return value
+
+    return text, number, whole, flag
+
+
 def _parse_export(
     data: Any, source: str
 ) -> tuple[list[Completion], list[Attempt], list[tuple[str, Any, str]], dict[str, int], list[ReviewCard],
@@ -600,31 +663,33 @@ def _parse_export(
     if not isinstance(data.get("version"), int) or data["version"] > EXPORT_VERSION:
         raise BadExport(f"{source} was written by a newer dlpath (export version {data.get('version')}).",
                         hint="Upgrade dlpath, then import again.")
+    text, number, whole, flag = _field_readers(bad)
     try:
-        completions = [
-            Completion(str(c["lesson"]), str(c["how"]), str(c["at"])) for c in data.get("completions", [])
-        ]
+        completions = [Completion(text(c, "lesson"), text(c, "how"), text(c, "at")) for c in _list(data, "completions", bad)]
         for c in completions:
             if c.how not in ("done", "passed", "skipped"):
                 raise bad(f"completion of '{c.lesson}' has the unknown kind '{c.how}'")
         attempts = [
             Attempt(
-                uid=str(a["uid"]), project=str(a["project"]), lesson=a.get("lesson"), at=str(a["at"]),
-                passed=bool(a["passed"]), verdict=str(a.get("verdict", "")), metrics=dict(a.get("metrics") or {}),
-                duration_s=float(a.get("duration_s") or 0), device=str(a.get("device") or "cpu"),
-                seed=a.get("seed"), report=a.get("report") if isinstance(a.get("report"), dict) else None,
+                uid=text(a, "uid"), project=text(a, "project"), lesson=text(a, "lesson", optional=True),
+                at=text(a, "at"), passed=flag(a, "passed"), verdict=text(a, "verdict", optional=True) or "",
+                metrics={str(k)[:100]: number({"v": v}, "v", optional=True) for k, v in _mapping(a, "metrics", bad).items()},
+                duration_s=number(a, "duration_s", optional=True) or 0.0, device=text(a, "device", optional=True) or "cpu",
+                seed=whole(a, "seed", optional=True),
+                report=a.get("report") if isinstance(a.get("report"), dict) and len(json.dumps(a["report"])) < 2**20
+                else None,
             )
-            for a in data.get("attempts", [])
+            for a in _list(data, "attempts", bad)
         ]
-        settings = [(str(s["key"]), s["value"], str(s["updated_at"])) for s in data.get("settings", [])]
-        counters = {str(k): int(v) for k, v in dict(data.get("counters", {})).items()}
+        settings = [(text(s, "key"), s["value"], text(s, "updated_at")) for s in _list(data, "settings", bad)]
+        counters = {str(k)[:100]: whole({"v": v}, "v") for k, v in _mapping(data, "counters", bad).items()}
         cards = [
-            ReviewCard(str(c["card"]), str(c["lesson"]), dict(c["state"]), str(c["due"]), str(c["updated_at"]))
-            for c in data.get("review_cards", [])
+            ReviewCard(text(c, "card"), text(c, "lesson"), _mapping(c, "state", bad), text(c, "due"), text(c, "updated_at"))
+            for c in _list(data, "review_cards", bad)
         ]
         log = [
-            (str(r["uid"]), str(r["card"]), str(r["at"]), bool(r["correct"]), int(r["rating"]))
-            for r in data.get("review_log", [])
+            (text(r, "uid"), text(r, "card"), text(r, "at"), flag(r, "correct"), whole(r, "rating"))
+            for r in _list(data, "review_log", bad)
         ]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise bad(f"an entry is malformed ({type(exc).__name__}: {exc})") from None
@@ -726,6 +791,9 @@ def read_export_file(path: Path) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise BadExport(f"{path} is not valid JSON ({exc}).",
+                        hint="Create one with `dlpath progress export FILE`.") from None
+    except RecursionError:
+        raise BadExport(f"{path} is nested far too deeply to be a dlpath progress export.",
                         hint="Create one with `dlpath progress export FILE`.") from None
 
 

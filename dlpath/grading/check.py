@@ -26,6 +26,7 @@ from dlpath.errors import DlpathError, EnvironmentProblem, UsageError
 from dlpath.grading.report import OUTPUT_TAIL_CHARS, CheckOutcome, GradeReport, RunReport, verdict
 from dlpath.grading.thresholds import compare
 from dlpath.projects import Project
+from dlpath.text import clean
 from dlpath.scaffold import find_project
 
 __all__ = ["grade", "record", "check_folder", "run_folder", "new_test_seed", "DEVICES", "GradingUnavailable",
@@ -126,7 +127,7 @@ def grade(
     diagnoses = diagnose(_evidence(project, outcome, results, True), _lesson_ids(curriculum))
     return GradeReport(
         project=project.id, lesson=project.lesson, task=project.task, passed=passed,
-        verdict=verdict(passed, results, outcome.failure),
+        verdict=clean(verdict(passed, results, outcome.failure)),
         score=sum(r.points for r in results), max_score=sum(r.weight for r in results),
         thresholds=results, diagnoses=diagnoses, curves=Curves.from_points(outcome.curves), seed=test_seed,
         device=outcome.device, budget_s=budget, memory_mb=cap, duration_s=round(outcome.duration_s, 3),
@@ -170,12 +171,14 @@ def record(report: GradeReport, project: Project, curriculum: Path | None = None
     """
     from dlpath.progress import open_store
 
+    from dlpath.render.formats import report_json
+
     metrics = {t.metric: t.value for t in report.thresholds if t.value is not None}
     try:
         with open_store() as store:
             store.record_attempt(project=project.id, lesson=project.lesson, passed=report.passed,
                                  verdict=report.verdict, metrics=metrics, duration_s=report.duration_s,
-                                 device=report.device or "cpu", seed=report.seed)
+                                 device=report.device or "cpu", seed=report.seed, report=report_json(report))
             completed = False
             if report.passed:
                 completed = _complete(store, project, curriculum)
