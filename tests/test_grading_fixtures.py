@@ -176,3 +176,17 @@ def test_the_third_task_kind_grades_a_regression(runner, tmp_path: Path, fixture
     bad = runner.invoke(app, ["check", str(learner_folder(tmp_path, "naive", "wave")), "--json", "--seed", "4"])
     assert bad.exit_code == 1
     assert "underfitting" in [d["code"] for d in json.loads(bad.stdout)["diagnoses"]]
+
+
+@pytest.mark.slow
+def test_an_exported_model_is_loaded_without_the_learners_code(runner, tmp_path: Path, fixture_projects: Path) -> None:
+    """The loader: a fresh sandboxed process that never imports train.py loads the file the learner saved."""
+    good = runner.invoke(app, ["check", str(learner_folder(tmp_path, "solution", "exported")), "--json", "--seed", "3"])
+    assert good.exit_code == 0, good.output
+    report = json.loads(good.stdout)
+    values = {t["metric"]: t["value"] for t in report["thresholds"]}
+    assert values["test_accuracy"] >= 0.9 and values["output_difference"] == 0.0 and values["latency_ms"] > 0
+    pickled = runner.invoke(app, ["check", str(learner_folder(tmp_path, "naive", "exported")), "--json", "--seed", "3"])
+    assert pickled.exit_code == 1
+    diagnosis = json.loads(pickled.stdout)["diagnoses"][0]
+    assert diagnosis["code"] == "evaluation-crashed" and "does not load without your code" in diagnosis["message"]

@@ -70,10 +70,11 @@ def _judge(channel: Channel, config: JudgeConfig) -> None:
     torch.set_num_threads(threads)
     counter = [0]
 
-    def ask(name: str, values: Mapping[str, Any] | None = None,
-            tensors: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    def ask(name: str, values: Mapping[str, Any] | None = None, tensors: Mapping[str, Any] | None = None,
+            target: str = "learner") -> tuple[dict[str, Any], dict[str, Any]]:
         counter[0] += 1
-        channel.send(Request(id=counter[0], name=name, values=dict(values or {})), dict(tensors or {}))
+        channel.send(Request(id=counter[0], name=name, values=dict(values or {}), target=target),
+                     dict(tensors or {}))
         while True:
             reply, got = channel.receive()
             if isinstance(reply, LearnerGone):

@@ -21,6 +21,13 @@ learner). The conversation:
 
 This process never holds the hidden test seed nor any target the judge grades
 with; everything it says is advice or an answer, never a metric or a verdict.
+
+The same module runs the *loader* (`LearnerConfig.role == "loader"`): a second
+sandboxed process, started beside the learner process for tasks that declare
+`uses_loader`, that never imports the learner's code. It answers the judge's
+requests about a file the learner saved (the judge reads the file's bytes and
+sends them: a model exported to be served without the learner's Python code).
+It may write only its private temporary folder.
 """
 
 from __future__ import annotations
@@ -214,12 +221,18 @@ def _run(channel: Channel, config: LearnerConfig, namespaces: tuple[bool, bool, 
         from dlpath.grading.sandbox import restrict_filesystem
 
         devices = tuple(str(p) for p in Path("/dev").glob("nvidia*")) if device == "cuda" else ()
-        writable = [folder, Path(config.temp_dir)] + ([Path("/dev/shm")] if Path("/dev/shm").is_dir() else [])
+        own = [folder] if config.role == "learner" else []  # the loader writes nowhere but its temp folder
+        writable = own + [Path(config.temp_dir)] + ([Path("/dev/shm")] if Path("/dev/shm").is_dir() else [])
         fs, tcp, reason = restrict_filesystem(writable, deny_tcp=not network and config.processes <= 1,
                                               extra_files=devices)
         reasons.append(reason)
     report = _sandbox_report(config.sandbox, fs, network or tcp, processes, reasons)
     channel.send(Ready(device=device, torch=torch.__version__, sandbox=report.__dict__))
+    if config.role == "loader":  # never imports the learner's code: answers about a file the judge sends
+        side = LearnerSide(module=None, device=device, log=lambda **values: None, watch=Watch(enabled=False),
+                           role="loader")
+        _answer_loop(channel, task, side, folder)
+        return
 
     def log(**values: Any) -> None:
         """Record one point of the learning curves (`log(epoch=3, train_loss=0.41, ...)`)."""

@@ -20,6 +20,8 @@ What each side may say is fixed here:
 
     parent -> learner   LearnerConfig, Request (relayed), Finish
     learner -> parent   Ready, Log, Telemetry, Trained, Answer, Failed
+    parent -> loader    LearnerConfig (role "loader"), Request (relayed), Finish
+    loader -> parent    Ready, Answer, Failed
     parent -> judge     JudgeConfig, Go, Answer (relayed), LearnerGone
     judge -> parent     JudgeReady, Request, Result, JudgeFailed
 
@@ -320,6 +322,7 @@ class LearnerConfig(Message):
     sandbox: bool = True  #: False with --no-sandbox
     observe: bool = True  #: watch the training for the mentor (hooks); False for benchmarks
     processes: int = 1  #: learner processes the project asks for
+    role: str = "learner"  #: "learner" (imports train.py, trains) or "loader" (never imports it: loads a saved file)
 
 
 @dataclass(frozen=True)
@@ -375,6 +378,7 @@ class Request(Message):
     id: int = 0
     name: str = ""
     values: dict = field(default_factory=dict)  #: JSON values; tensors travel in the frame's body
+    target: str = "learner"  #: "learner", or "loader": a fresh process that never imported the learner's code
 
 
 @dataclass(frozen=True)

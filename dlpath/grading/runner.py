@@ -289,6 +289,7 @@ class _Grade:
         self.done = False
         self.pending_request: int | None = None
         self.me = os.getpid()
+        self.preexisting = frozenset(pid for pid in group_members(-1, adopted_by=self.me))  # not the learner's
         self.seen: set[int] = set()
         self.current: set[int] = set()
         self.scanned_at = 0.0
@@ -312,6 +313,18 @@ class _Grade:
             folder=str(folder), project_path=str(project.path), device=device,
             public_seed=int(project.public_seed), memory_mb=int(memory_mb), temp_dir=learner_tmp,
             sandbox=sandbox, observe=observe, processes=processes)))
+        self.loader: _Proc | None = None
+        self.loader_pending: int | None = None
+        from dlpath.grading.tasks import TASKS
+
+        if self.judge is not None and getattr(TASKS.get(project.task), "uses_loader", False):
+            loader_dir = os.path.join(self.temp, "loader")
+            os.makedirs(loader_dir)
+            self.loader = _Proc("learner", loader_dir, learner_environment(loader_dir), _Tail(_JUDGE_TAIL))
+            self.loader.queue(p.encode(p.LearnerConfig(
+                folder=str(folder), project_path=str(project.path), device=device,
+                public_seed=int(project.public_seed), memory_mb=int(memory_mb), temp_dir=loader_dir,
+                sandbox=sandbox, observe=False, processes=1, role="loader")))
 
     # ------------------------------------------------------------------ endings
 
@@ -385,6 +398,12 @@ class _Grade:
             return
         if isinstance(message, p.JudgeReady):
             self.judge_ready = True
+        elif isinstance(message, p.Request) and message.target == "loader":
+            if self.loader is None or self.loader.proc.poll() is not None:
+                self._loader_gone(message.id, "the loader process is not running")
+            else:
+                self.loader_pending = message.id
+                self.loader.queue(raw)
         elif isinstance(message, p.Request):
             self.pending_request = message.id
             self.learner.queue(raw)
@@ -396,10 +415,32 @@ class _Grade:
         elif isinstance(message, p.JudgeFailed):
             self.environment(f"the grader's judge failed: {str(message.message)[:3000]}")
 
+    def from_loader(self, raw: bytes, header: dict, body: bytes) -> None:
+        """The loader may only say Ready, Answer or Failed; whatever goes wrong there is an answer's error
+        for the judge (the learner's saved file did not load), not the end of the grade."""
+        tag = p.peek_tag(header)
+        try:
+            message = p.decode(header)
+        except p.ProtocolError:
+            message = None
+        if isinstance(message, p.Answer) and message.id == self.loader_pending and self.judge is not None:
+            self.loader_pending = None
+            self.judge.queue(raw)
+        elif isinstance(message, p.Failed) and self.loader_pending is not None:
+            failure = p.failure_from_json(message.failure) if message.failure else None
+            self._loader_gone(self.loader_pending, message.environment or (failure.verdict() if failure else "failed"))
+        elif tag not in (p.Ready.tag, p.Answer.tag, p.Failed.tag) and self.loader_pending is not None:
+            self._loader_gone(self.loader_pending, f"the loader sent {tag!r}")
+
+    def _loader_gone(self, request: int, why: str) -> None:
+        if self.judge is not None:
+            self.judge.queue(p.encode(p.Answer(id=request, error=f"loading your saved file failed: {why}")))
+        self.loader_pending = None
+
     # ------------------------------------------------------------------ the loop
 
     def members(self) -> set[int]:
-        exclude = frozenset({self.judge.pid} if self.judge else set())
+        exclude = frozenset(proc.pid for proc in (self.judge, self.loader) if proc is not None) | self.preexisting
         found = group_members(self.learner.pid, self.seen, adopted_by=self.me, exclude=exclude)
         self.seen |= found
         self.current = found
@@ -416,19 +457,20 @@ class _Grade:
 
     def run(self) -> RunOutcome:
         selector = selectors.DefaultSelector()
-        procs = [("learner", self.learner)] + ([("judge", self.judge)] if self.judge else [])
+        procs = [("learner", self.learner)] + ([("judge", self.judge)] if self.judge else []) + (
+            [("loader", self.loader)] if self.loader else [])
         for name, proc in procs:
             selector.register(proc.from_r, selectors.EVENT_READ, (name, "channel"))
             selector.register(proc.out_fd, selectors.EVENT_READ, (name, "output"))
         last_check = 0.0
         try:
             while not self.done:
-                for proc in (self.learner, self.judge):
+                for proc in (self.learner, self.judge, self.loader):
                     if proc is not None:
                         proc.flush()
                 for key, _ in selector.select(timeout=_POLL_S):
                     name, what = key.data
-                    proc = self.learner if name == "learner" else self.judge
+                    proc = {"learner": self.learner, "judge": self.judge, "loader": self.loader}[name]
                     assert proc is not None
                     if what == "output":
                         if not proc.read_output():
@@ -460,6 +502,11 @@ class _Grade:
         try:
             frames = proc.read_channel()
         except p.ProtocolError as exc:
+            if name == "loader":
+                selector.unregister(fd)
+                if self.loader_pending is not None:
+                    self._loader_gone(self.loader_pending, f"it wrote garbage on its channel ({exc})")
+                return
             if name == "learner":
                 self.fail(FailureKind.PROTOCOL, f"your process wrote garbage on the grader's channel ({exc})")
             else:
@@ -468,14 +515,22 @@ class _Grade:
         if frames is None:
             selector.unregister(fd)
             return
+        handler = {"learner": self.from_learner, "judge": self.from_judge, "loader": self.from_loader}[name]
         for raw, header, body in frames:
-            (self.from_learner if name == "learner" else self.from_judge)(raw, header, body)
+            handler(raw, header, body)
             if self.done:
                 return
         if not proc.open["channel"]:
             selector.unregister(fd)
 
     def _check_processes(self) -> None:
+        if self.loader is not None and self.loader_pending is not None and self.loader.proc.poll() is not None:
+            for raw, header, body in self.loader.read_channel() or []:
+                self.from_loader(raw, header, body)
+            if self.loader_pending is not None:
+                code = self.loader.proc.returncode
+                what = f"killed by {_signal_name(-code)}" if code < 0 else f"exit status {code}"
+                self._loader_gone(self.loader_pending, f"its process ended ({what})")
         code = self.learner.proc.poll()
         if code is not None:
             for frames in (self.learner.read_channel() or [],):
@@ -531,7 +586,7 @@ class _Grade:
     def kill_all(self) -> None:
         """SIGKILL both groups, every descendant seen and every adopted orphan; wait until none runs."""
         deadline = time.monotonic() + 5.0
-        procs = [proc for proc in (self.learner, self.judge) if proc is not None]
+        procs = [proc for proc in (self.learner, self.judge, self.loader) if proc is not None]
         while True:
             alive = self.members()
             for proc in procs:
@@ -560,7 +615,7 @@ class _Grade:
 
     def _reap_adopted(self) -> None:
         """Collect the orphans this process adopted as subreaper (never our own Popen children)."""
-        ours = {proc.pid for proc in (self.learner, self.judge) if proc is not None}
+        ours = {proc.pid for proc in (self.learner, self.judge, self.loader) if proc is not None}
         for pid in list(self.seen - ours):
             try:
                 os.waitpid(pid, os.WNOHANG)

@@ -121,13 +121,15 @@ class LearnerSide:
     device: str  #: "cpu" or "cuda"
     log: Callable[..., None]  #: the learner's `log(...)`
     watch: Any  #: dlpath.grading.observe.Watch: hooks for the mentor's observations
-    state: Any = None  #: what `Task.train` returned (the trained model)
+    state: Any = None  #: what `Task.train` returned (the trained model), or what the loader loaded
+    role: str = "learner"  #: "learner", or "loader" (module is None there: the learner's code is never imported)
 
 
 class Asker(Protocol):
     def __call__(self, name: str, values: Mapping[str, Any] | None = None,
-                 tensors: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Ask the learner process ``name``; its answer's (values, tensors). Raises LearnerError."""
+                 tensors: Mapping[str, Any] | None = None,
+                 target: str = "learner") -> tuple[dict[str, Any], dict[str, Any]]:
+        """Ask the learner process (or the loader) ``name``; its answer's (values, tensors). Raises LearnerError."""
 
 
 @dataclass
@@ -158,6 +160,9 @@ class Task:
     codes: ClassVar[dict[str, Any]] = {}  #: its own diagnosis codes: code -> dlpath.grading.diagnose.CodeInfo
     exclusive: ClassVar[dict[str, set[str]]] = {}  #: its codes that make vaguer generic ones redundant
     hand_written_updates: ClassVar[bool] = False  #: the learner updates weights by hand (no optimizer expected)
+    uses_loader: ClassVar[bool] = False
+    #: the judge also asks a "loader": a fresh sandboxed process that never imports the learner's code, for
+    #: a file the learner saved (`ctx.ask(name, ..., target="loader")`; `answer` then runs with side.role "loader")
 
     @classmethod
     def metric(cls, name: str) -> Metric | None:

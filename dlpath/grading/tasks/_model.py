@@ -31,6 +31,7 @@ __all__ = [
     "ModelOutputs",
     "model_outputs",
     "shape_text",
+    "read_learner_file",
     "needs_artifact",
 ]
 
@@ -147,6 +148,34 @@ def mix(parts: list[torch.Tensor], seed: int) -> tuple[torch.Tensor, list[torch.
         out.append(where[start:start + size])
         start += size
     return mixed, out
+
+
+def read_learner_file(folder: Any, name: str, limit: int) -> bytes | str:
+    """The bytes of a regular file the learner's code wrote in its folder (never following a link, never
+    blocking on a pipe), or a sentence saying why not. For the judge: it reads, never imports."""
+    import os
+    import stat
+
+    try:
+        fd = os.open(os.path.join(str(folder), name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        return f"no file {name} ({exc.strerror})"
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return f"{name} is not a regular file"
+        if info.st_size > limit:
+            return f"{name} is larger than {limit // 1024} KB"
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        return b"".join(chunks)[:limit]
+    finally:
+        os.close(fd)
 
 
 def shape_text(shape: Any, dtype: str = "float") -> str:
