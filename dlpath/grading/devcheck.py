@@ -156,8 +156,9 @@ def _check_project(project: Project, seeds: int, device: str, sandbox: bool,
             else:
                 outcome = "failed as expected"
         calibrated = _calibrated(project, variant, primary)
+        slack = 1e-4 * max(1.0, abs(calibrated[0]), abs(calibrated[1])) if calibrated else 0.0  # figures are rounded
         if calibrated and values and any(v is not None and math.isfinite(v) and not (
-                calibrated[0] - 1e-9 <= v <= calibrated[1] + 1e-9) for v in values):
+                calibrated[0] - slack <= v <= calibrated[1] + slack) for v in values):
             notes.append(f"{variant}: {measured.split(',')[0]} is outside its calibrated {calibrated[0]:.4g}.."
                          f"{calibrated[1]:.4g}")
         rows.append(VariantRow(
