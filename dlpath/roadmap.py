@@ -7,7 +7,7 @@ Kept apart from `dlpath.planner` so that `dlpath next` does not load them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from dlpath.curriculum import Curriculum
@@ -138,6 +138,16 @@ def progress_summary(
 
 
 @dataclass(frozen=True)
+class Capstone:
+    """A track's graded capstone: the project of one of its specialization lessons, and what it proves."""
+
+    project: str
+    lesson: str
+    title: str
+    proves: str  # the project's summary
+
+
+@dataclass(frozen=True)
 class TrackView:
     id: str
     title: str
@@ -146,6 +156,7 @@ class TrackView:
     skills: list[str]
     lessons: list[str]  # the lessons tagged with this track, in curriculum order
     chosen: bool
+    capstones: list[Capstone] = field(default_factory=list)  # graded projects of its specialization lessons
 
 
 @dataclass(frozen=True)
@@ -161,7 +172,25 @@ def track_list(curriculum: Curriculum, chosen: str | None) -> TrackList:
         chosen=chosen,
         tracks=[
             TrackView(t.id, t.title, t.summary, list(t.careers), list(t.skills),
-                      [l.id for l in curriculum.lessons if t.id in l.tracks], t.id == chosen)
+                      [l.id for l in curriculum.lessons if t.id in l.tracks], t.id == chosen,
+                      _capstones(curriculum, t.id))
             for t in curriculum.tracks
         ],
     )
+
+
+def _capstones(curriculum: Curriculum, track: str) -> list[Capstone]:
+    """The projects of the track's lessons in the last stage (its specialization)."""
+    from dlpath.errors import DlpathError
+    from dlpath.projects import load_project
+
+    last = curriculum.stages[-1].id if curriculum.stages else None
+    out = []
+    for lesson in curriculum.lessons:
+        if lesson.project and track in lesson.tracks and lesson.stage == last:
+            try:
+                project = load_project(lesson.project, curriculum=curriculum.root)
+            except DlpathError:
+                continue
+            out.append(Capstone(project.id, lesson.id, project.title, " ".join(project.summary.split())))
+    return out

@@ -239,11 +239,7 @@ def _register() -> None:
     import importlib
 
     for name in ("lessons", "hardware", "projects", "quiz", "companion"):
-        try:
-            importlib.import_module(f"dlpath.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"dlpath.cli.{name}":
-                raise
+        importlib.import_module(f"dlpath.cli.{name}")
 
 
 _register()

@@ -13,10 +13,7 @@ __all__ = ["gpu"]
 
 def _curriculum() -> tuple[Any, str | None]:
     """The curriculum for the lesson list, or None and why (a broken one must not stop the report)."""
-    try:
-        from dlpath.curriculum import load_curriculum
-    except ImportError:
-        return None, None
+    from dlpath.curriculum import load_curriculum
     from dlpath.errors import DlpathError
 
     try:

@@ -250,6 +250,8 @@ def _track(out: Console, t: Any) -> None:
         out.print(hanging("    Skills: ", Text(", ".join(t.skills)), style="dim"))
     if t.lessons:
         out.print(hanging("    Lessons: ", Text(", ".join(t.lessons)), style="dim"))
+    for c in getattr(t, "capstones", []):
+        out.print(hanging("    Capstone: ", Text(f"{c.title} (`dlpath start {c.project}`): {c.proves}")))
 
 
 def tracks(result: Any, out: Console, changed: bool = False) -> None:
