@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
 from dlpath.errors import UsageError
 from dlpath.paths import project_roots
@@ -458,7 +457,7 @@ def _read_calibration(reader: Any, keys: dict) -> Calibration | None:
         if variant not in entry:
             continue
         raw = reader.mapping(entry[variant][1], f"calibration: {variant}")
-        for name, (key_node, value_node) in (raw or {}).items():
+        for name, (_, value_node) in (raw or {}).items():
             pair = getattr(value_node, "value", None)
             values = [reader.scalar(v) for v in pair] if isinstance(pair, list) else []
             if len(values) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):

@@ -60,7 +60,7 @@ def test_a_course_with_escape_codes_in_its_text_shows_none(runner, tmp_path: Pat
     course = tmp_path / "course"
     shutil.copytree(FIXTURES / "course" / "curriculum", course)
     one = course / "one.yaml"
-    one.write_text(one.read_text().replace("title:", f"title: \"\\e[2J\\e]0;pwned\\a\"", 1))
+    one.write_text(one.read_text().replace("title:", "title: \"\\e[2J\\e]0;pwned\\a\"", 1))
     body = next((course / "lessons").glob("*.md"))
     body.write_text(body.read_text() + f"\n{ESC}\n")
     monkeypatch.setenv("DLPATH_CURRICULUM", str(course))

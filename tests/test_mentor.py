@@ -11,7 +11,6 @@ not working", the fault classes of UMLAUT, AUTOTRAINER and DeepDiagnosis).
 from __future__ import annotations
 
 import pytest
-import torch
 
 from dlpath.grading.diagnose import CODES
 from dlpath.projects import DatasetSpec, Threshold

@@ -57,10 +57,6 @@ class CheckOutcome:
     record_problem: str | None = None  #: why it could not be recorded (the grade stands)
     lesson_completed: bool = False  #: this check completed the lesson
 
-    @property
-    def result(self) -> GradeReport:  # the name the first grader used
-        return self.report
-
 
 @dataclass(frozen=True)
 class RunReport:

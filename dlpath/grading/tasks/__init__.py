@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Protocol
 from dlpath.errors import NotYet, UsageError
 
 if TYPE_CHECKING:
-    from dlpath.datasets import Dataset
     from dlpath.grading.facts import Facts
 
 __all__ = [

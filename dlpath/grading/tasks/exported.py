@@ -68,7 +68,7 @@ export(model, example, path) -> None
         model = train_module(side, data)
         path = Path(side.module.__file__).resolve().parent / FILE_NAME
         path.unlink(missing_ok=True)
-        export = getattr(side.module, "export")
+        export = side.module.export
         try:
             model.eval()
             export(model, data.x_train[:LATENCY_BATCH].clone(), str(path))

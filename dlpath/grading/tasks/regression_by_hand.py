@@ -127,7 +127,7 @@ No autograd (.backward(), torch.autograd) and no torch.optim anywhere: the grade
                 raise LearnerError(f"train(data, log) returned a pair that is not numbers: {short(exc)}") from None
             return {}, {"w": w, "b": b}
         if name == "gradients":
-            gradients = getattr(side.module, "gradients")
+            gradients = side.module.gradients
             try:
                 with side.watch.counting_autograd():
                     got = gradients(tensors["w"], tensors["b"], tensors["x"], tensors["y"])
