@@ -11,6 +11,9 @@ import yaml
 
 from dlpath.cli import app
 from dlpath.grading.ci import GRADE_SCRIPT
+from tests.conftest import check_junit
+
+CI_SHELL = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"]  # how GitHub runs `shell: bash`
 
 
 def test_gitlab_gets_a_job_whose_junit_reports_it_shows(runner, tmp_path: Path, monkeypatch) -> None:
@@ -53,7 +56,8 @@ def fake_dlpath(tmp_path: Path) -> Path:
     bin_dir.mkdir()
     script = bin_dir / "dlpath"
     script.write_text('#!/bin/sh\nfolder=$2\nwhile [ $# -gt 1 ]; do [ "$1" = -o ] && out=$2; shift; done\n'
-                      'echo "<testsuites/>" > "$out"\nexit "$(cat "$folder/status")"\n')
+                      'echo "<testsuites><testsuite name=\\"rings\\" tests=\\"1\\"><testcase classname=\\"rings\\" name=\\"acc\\" '
+                      'time=\\"1\\"/></testsuite></testsuites>" > "$out"\nexit "$(cat "$folder/status")"\n')
     script.chmod(0o755)
     return bin_dir
 
@@ -65,15 +69,18 @@ def test_the_grading_script_grades_every_project_folder(tmp_path: Path, fake_dlp
         (repo / folder / ".dlpath-project").write_text("project: rings\n")
         (repo / folder / "status").write_text(str(status))
     env = dict(os.environ, PATH=f"{fake_dlpath}{os.pathsep}{os.environ['PATH']}")
-    done = subprocess.run(["sh", "-c", GRADE_SCRIPT], cwd=repo, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(CI_SHELL + [GRADE_SCRIPT], cwd=repo, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stdout + done.stderr  # the worst status wins
     assert sorted(p.name for p in (repo / "dlpath-reports").iterdir()) == ["week1_mlp.xml", "week2_cnn_project.xml",
                                                                           "week3_rnn.xml"]
     assert "== ./week2/cnn project: exit status 1" in done.stdout
+    report = check_junit((repo / "dlpath-reports" / "week2_cnn_project.xml").read_text())
+    assert report.find("testsuite/testcase").get("classname") == "week2_cnn_project"  # one name per folder
     (repo / "week3" / "rnn" / "status").write_text("0")
-    assert subprocess.run(["sh", "-c", GRADE_SCRIPT], cwd=repo, env=env, capture_output=True,
+    assert subprocess.run(CI_SHELL + [GRADE_SCRIPT], cwd=repo, env=env, capture_output=True,
                           timeout=60).returncode == 1
     empty = tmp_path / "empty"
     empty.mkdir()
-    done = subprocess.run(["sh", "-c", GRADE_SCRIPT], cwd=empty, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(["sh", "-e", "-c", GRADE_SCRIPT], cwd=empty, env=env, capture_output=True, text=True,
+                          timeout=60)
     assert done.returncode == 2 and "nothing to grade" in done.stdout

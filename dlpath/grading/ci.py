@@ -4,11 +4,13 @@ The workflow installs dlpath (and the CPU build of torch, pinned to the
 version that wrote it), finds every folder holding a `.dlpath-project` file
 (what `dlpath start` writes), grades each with `dlpath check --no-record
 --format junit`, and publishes the JUnit files: GitLab shows them through
-`artifacts:reports:junit`, GitHub through a JUnit reporter action. The job
-fails when a project does not pass (the highest exit status wins: 2 over 1).
+`artifacts:reports:junit`, GitHub through a JUnit reporter action. Each
+folder's tests carry its name as their `classname` (GitLab's "suite"; it keeps
+only the first of two tests with one name). The job fails when a project does
+not pass (the highest exit status wins: 2 over 1).
 
 The same grading script serves both files (`GRADE_SCRIPT`, POSIX sh), so a
-test can run it here with a stand-in `dlpath`.
+test can run it here with a stand-in `dlpath`, under `-e` as CI shells run it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ __all__ = ["CiFile", "KINDS", "GRADE_SCRIPT", "workflow_text", "write_workflow"]
 KINDS = {"gitlab": Path(".gitlab-ci.yml"), "github": Path(".github/workflows/dlpath.yml")}
 REPORTS = "dlpath-reports"
 
-GRADE_SCRIPT = """set -u
+GRADE_SCRIPT = """set -u +e  # CI shells stop at the first failing command (-e); every folder must be graded
 mkdir -p {reports}
 find . -name .dlpath-project -not -path './.git/*' -not -path './{reports}/*' | sort > {reports}/folders.txt
 status=0
@@ -37,6 +39,8 @@ while IFS= read -r marker; do
   echo "== dlpath check $folder"
   dlpath check "$folder" --no-record --format junit -o "{reports}/$name.xml" < /dev/null
   code=$?
+  # Name the tests after the folder: two folders of one project must not share test names.
+  [ -f "{reports}/$name.xml" ] && sed -i 's/ classname="[^"]*"/ classname="'"$name"'"/' "{reports}/$name.xml"
   echo "== $folder: exit status $code (0 passed, 1 not yet, 2 not graded)"
   [ "$code" -gt "$status" ] && status=$code
 done < {reports}/folders.txt

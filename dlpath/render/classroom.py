@@ -138,7 +138,7 @@ def render_bundle(bundle: Any, console: Console) -> None:
 
 def render_ci(written: Any, console: Console) -> None:
     """What `dlpath ci init` wrote."""
-    console.print(f"Wrote [bold]{escape(str(written.path))}[/] ({escape(written.kind)}): it installs dlpath "
+    console.print(f"Wrote [bold]{escape(str(written.path))}[/] ({escape(written.kind)}): it installs "
                   f"{escape(written.dlpath)} and grades every folder holding a .dlpath-project file, one JUnit "
                   "report each under dlpath-reports/.", highlight=False)
     console.print("Commit it; each push then grades the course's project folders.", highlight=False)
