@@ -2,10 +2,10 @@
 
     parent (this module)                  one child per submission, N at a time
     unpacks each submission into   --->   python -m dlpath check WORK --format json --no-record
-    OUT/.work/, starts the children,      (its own session; its own learner process and judge,
-    watches their time, reads their       sandboxed as for any check); the JSON report goes to
-    JSON reports, caches each result      a file beside WORK, never inside it
-    under OUT/.cache/
+    OUT/.work/S/submission, starts the    (its own session; its own learner process and judge,
+    children, watches their time, reads   sandboxed as for any check); the JSON report goes to
+    their JSON reports, caches each       OUT/.work/S/report.json, beside WORK, never inside it
+    result under OUT/.cache/
 
 The conversation is one-way and ends with the child: the parent hands over a
 folder, a project id and limits on the command line (no secret: the child
@@ -187,7 +187,7 @@ class _Running:
     job: _Job
     proc: subprocess.Popen
     started: float
-    work: Path
+    work: Path  #: the grade's folder: the child's report and errors, and the submission's copy below
     stdout: Path
     stderr: Path
 
@@ -284,21 +284,21 @@ class _Batch:
         from dlpath.grading.sandbox import die_with_parent
         from dlpath.scaffold import MARKER
 
-        slug = _slug(job.submission.student)
-        work = self.work_root / slug
-        shutil.rmtree(work, ignore_errors=True)
+        base = self.work_root / _slug(job.submission.student)  # the report goes here, the code runs below
+        shutil.rmtree(base, ignore_errors=True)
+        base.mkdir(parents=True)
         try:
-            folder = unpack(job.submission, work)
+            folder = unpack(job.submission, base / "submission")
         except SubmissionRefused as exc:
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(base, ignore_errors=True)
             self.finish(job, StudentResult(job.submission.student, Status.REFUSED, exc.message, sha256=job.sha256))
             return
         (folder / MARKER).write_text(f"project: {self.project.id}\n", encoding="utf-8")
         if self.user:
-            for parent in (self.out, self.work_root):  # the user may pass through, not list nor write
+            for parent in (self.out, self.work_root, base):  # the user may pass through, not list nor write
                 os.chmod(parent, os.stat(parent).st_mode | 0o111)
-            _give(work, self.user)
-        stdout, stderr = self.work_root / f"{slug}.out", self.work_root / f"{slug}.err"
+            _give(base / "submission", self.user)
+        stdout, stderr = base / "report.json", base / "stderr.txt"
         extra: dict[str, Any] = {}
         if self.user:
             import pwd
@@ -309,7 +309,7 @@ class _Batch:
             proc = subprocess.Popen(self.command(folder), cwd=self.home, env=self.environment(),
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
                                     preexec_fn=die_with_parent, **extra)
-        self.running.append(_Running(job, proc, time.monotonic(), work, stdout, stderr))
+        self.running.append(_Running(job, proc, time.monotonic(), base, stdout, stderr))
         self.notify(BatchEvent("started", self.progress(), student=job.submission.student))
 
     def collect(self, run: _Running, *, overtime: bool = False) -> StudentResult:
@@ -359,8 +359,6 @@ class _Batch:
             _stop([run.proc])
         _kill_adopted(self.me, self.others | {r.proc.pid for r in self.running})
         result = self.collect(run, overtime=overtime)
-        for path in (run.stdout, run.stderr):
-            path.unlink(missing_ok=True)
         shutil.rmtree(run.work, ignore_errors=True)
         self.finish(run.job, result)
 
@@ -403,8 +401,6 @@ class _Batch:
         _stop(procs)
         _kill_adopted(self.me, self.others)
         for run in self.running:
-            for path in (run.stdout, run.stderr):
-                path.unlink(missing_ok=True)
             shutil.rmtree(run.work, ignore_errors=True)
         self.running.clear()
 
