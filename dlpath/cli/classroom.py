@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from dlpath.cli import _wrap, app, command, state
 from dlpath.errors import ExitStatus, UsageError
 
+if TYPE_CHECKING:
+    from dlpath.projects import Project
+
 JSON = typer.Option(False, "--json", help="Print JSON (shape documented in docs/json.md).")
 
 
-def _project(spec: str):  # -> Project
+def _project(spec: str) -> Project:
     """The project named by an id, or the project folder at a path."""
     from dlpath.projects import load_project
 

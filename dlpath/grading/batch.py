@@ -87,10 +87,6 @@ class StudentResult:
     same_as: str | None = None  #: graded once with another student's identical submission
     report_file: str | None = None  #: the full JSON report, relative to the output folder
 
-    @property
-    def score(self) -> float:
-        return self.report.score if self.report else 0.0
-
 
 @dataclass(frozen=True)
 class Progress:
