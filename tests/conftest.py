@@ -89,3 +89,27 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def check_junit(text: str):
+    """Parse JUnit XML `text` and check it against tests/schemas/gitlab-junit.schema.json (GitLab's field
+    list): every element known and under its parent, only known attributes, the required ones present."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    schema = json.loads((Path(__file__).parent / "schemas" / "gitlab-junit.schema.json").read_text())
+    root = ET.fromstring(text.encode("utf-8"))
+    assert root.tag in schema["root"]
+
+    def walk(element) -> None:
+        rules = schema["elements"][element.tag]
+        assert set(element.attrib) <= set(rules["attributes"]), (element.tag, element.attrib)
+        assert set(rules["required"]) <= set(element.attrib), (element.tag, element.attrib)
+        if "time" in element.attrib:
+            assert float(element.get("time")) >= 0
+        for child in element:
+            assert child.tag in rules["children"], (element.tag, child.tag)
+            walk(child)
+
+    walk(root)
+    return root

@@ -148,7 +148,7 @@ def test_timeout_option_overrides_the_budget(runner, tmp_path: Path, fixture_pro
         (["--device", "tpu"], "Error: --device must be one of auto, cpu, cuda, not 'tpu'."),
         (["--timeout", "0"], "Error: --timeout must be a positive number of seconds."),
         (["--memory-mb", "10"], "Error: --memory-mb must be at least 64"),
-        (["--format", "xml"], "Error: unknown format 'xml'; dlpath writes: json, text"),
+        (["--format", "xml"], "Error: unknown format 'xml'; dlpath writes: gradescope, json, junit, prairielearn, text"),
     ],
 )
 def test_bad_options_are_usage_errors(runner, tmp_path: Path, fixture_projects: Path, options: list[str],

@@ -238,7 +238,7 @@ def _register() -> None:
     # Each module adds its commands to `app` when imported.
     import importlib
 
-    for name in ("lessons", "hardware", "projects", "quiz", "companion"):
+    for name in ("lessons", "hardware", "projects", "quiz", "companion", "classroom"):
         importlib.import_module(f"dlpath.cli.{name}")
 
 

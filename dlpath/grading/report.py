@@ -16,7 +16,7 @@ from dlpath.grading.diagnose import Diagnosis
 from dlpath.grading.protocol import Curves, Failure, SandboxReport
 from dlpath.grading.thresholds import ThresholdResult
 
-__all__ = ["GradeReport", "CheckOutcome", "RunReport", "OUTPUT_TAIL_CHARS", "verdict"]
+__all__ = ["GradeReport", "CheckOutcome", "RunReport", "OUTPUT_TAIL_CHARS", "verdict", "report_from_json"]
 
 OUTPUT_TAIL_CHARS = 4000  # characters of the learner's output kept in a report
 
@@ -97,3 +97,40 @@ def verdict(passed: bool, thresholds: list[ThresholdResult], failure: Failure | 
             value = f"is {t.value:.4g}"
         parts.append(f"{t.metric} {value}, which misses its target {t.target}")
     return "; ".join(parts) if parts else "the evaluation did not finish"
+
+
+def report_from_json(data: Any) -> GradeReport:
+    """A `GradeReport` back from its `--format json` object (docs/json.md), as `dlpath grade` reads its
+    children's reports. Raises ValueError when `data` is not that shape."""
+    from dlpath.grading.protocol import Series, failure_from_json
+
+    if not isinstance(data, dict):
+        raise ValueError("a grade report is a JSON object")
+    try:
+        thresholds = [ThresholdResult(
+            metric=str(t["metric"]), target=str(t["target"]),
+            value=None if t.get("value") is None else float(t["value"]), passed=bool(t["passed"]),
+            min=None if t.get("min") is None else float(t["min"]), max=None if t.get("max") is None else float(t["max"]),
+            weight=float(t.get("weight", 1.0)), points=float(t.get("points", 0.0))) for t in data["thresholds"]]
+        diagnoses = [Diagnosis(code=str(d["code"]), severity=str(d["severity"]), message=str(d["message"]),
+                               evidence=tuple(str(e) for e in d.get("evidence") or ()),
+                               causes=tuple(str(c) for c in d.get("causes") or ()),
+                               lesson=None if d.get("lesson") is None else str(d["lesson"]))
+                     for d in data["diagnoses"]]
+        raw_curves = data.get("curves") or {}
+        curves = Curves(raw_curves.get("x"), tuple(
+            Series(str(s["name"]), str(s["kind"]), tuple((float(x), float(y)) for x, y in s["points"]))
+            for s in raw_curves.get("series") or ()))
+        failure = failure_from_json(data["failure"]) if isinstance(data.get("failure"), dict) else None
+        return GradeReport(
+            project=str(data["project"]), lesson=str(data["lesson"]), task=str(data["task"]),
+            passed=bool(data["passed"]), verdict=str(data["verdict"]), score=float(data["score"]),
+            max_score=float(data["max_score"]), thresholds=thresholds, diagnoses=diagnoses, curves=curves,
+            seed=int(data["seed"]), device=None if data.get("device") is None else str(data["device"]),
+            budget_s=float(data["budget_s"]), memory_mb=int(data["memory_mb"]), duration_s=float(data["duration_s"]),
+            training_s=float(data["training_s"]), peak_memory_mb=float(data["peak_memory_mb"]),
+            sandbox=SandboxReport.from_json(data.get("sandbox")), failure=failure,
+            output_tail=str(data.get("output_tail") or ""), output_bytes=int(data.get("output_bytes") or 0),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not a grade report ({type(exc).__name__}: {exc})") from None

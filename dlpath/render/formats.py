@@ -65,3 +65,24 @@ def _text(outcome: Any, console: Console) -> None:
 @formatter("json", "the whole report as JSON (docs/json.md)")
 def _json(outcome: Any, console: Console) -> None:
     _write(console, json.dumps(report_json(outcome), indent=2, ensure_ascii=False))
+
+
+@formatter("gradescope", "Gradescope's results.json: a test per threshold, the feedback in output")
+def _gradescope(outcome: Any, console: Console) -> None:
+    from dlpath.grading.platforms import gradescope_results
+
+    _write(console, json.dumps(gradescope_results(outcome.report), indent=2, ensure_ascii=False))
+
+
+@formatter("prairielearn", "PrairieLearn's external grader results.json (score from 0 to 1)")
+def _prairielearn(outcome: Any, console: Console) -> None:
+    from dlpath.grading.platforms import prairielearn_results
+
+    _write(console, json.dumps(prairielearn_results(outcome.report), indent=2, ensure_ascii=False))
+
+
+@formatter("junit", "JUnit XML (GitLab's artifacts:reports:junit, GitHub JUnit reporters)")
+def _junit(outcome: Any, console: Console) -> None:
+    from dlpath.grading.platforms import junit_document, junit_suite
+
+    _write(console, junit_document([junit_suite(outcome.report)]))

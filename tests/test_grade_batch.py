@@ -1,0 +1,213 @@
+"""`dlpath grade`: a class of twenty submissions (passes, fails, crashes, a hang, hostile zips), stopped with
+Ctrl-C halfway and resumed, ends with the right outcome for each and one summary."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dlpath.cli import app
+from dlpath.render.formats import report_json
+from tests.conftest import VARIANTS, check_junit
+from tests.test_submissions import make_zip
+
+# student -> (status, the verdict starts with / holds this, how it is handed in)
+EXPECTED = {
+    "alice": ("passed", "every threshold met"),
+    "bob": ("passed", "every threshold met"),
+    "carol": ("passed", "every threshold met"),
+    "dan": ("passed", "every threshold met"),  # the same files as alice: graded once
+    "erin": ("passed", "every threshold met"),
+    "frank": ("failed", "test_accuracy is 0."),
+    "grace": ("failed", "your code raised ValueError"),
+    "heidi": ("failed", "your code raised ValueError"),  # the same files as grace
+    "ivan": ("failed", "your code called sys.exit(3)"),
+    "judy": ("failed", "your code raised SyntaxError"),
+    "ken": ("failed", "stopped after the 20 s budget"),
+    "leo": ("refused", "no train.py in the submission"),
+    "mallory": ("refused", "the zip holds a path that climbs out of its folder ('../../escaped.py')"),
+    "niaj": ("refused", "the zip holds an absolute path ('/tmp/escaped.py')"),
+    "olivia": ("refused", "the zip holds a symbolic link ('data')"),
+    "peggy": ("refused", "the zip entry 'weights.bin' expands"),
+    "quinn": ("refused", "the folder holds a symbolic link ('data')"),
+    "rupert": ("refused", "not a readable zip"),
+    "sybil": ("refused", "several train.py in the submission"),
+    "trent": ("failed", "your code raised ValueError"),  # ships a fake `dlpath` package that prints a pass
+}
+
+
+def _variant(name: str, tag: str = "") -> bytes:
+    return (VARIANTS / f"{name}.py").read_bytes() + (f"\n# {tag}\n".encode() if tag else b"")
+
+
+def _folder(root: Path, name: str, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        (root / name / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / name / rel).write_bytes(data)
+
+
+def _zip(root: Path, name: str, files: dict[str, bytes], links: dict[str, str] | None = None) -> None:
+    make_zip(root / f"{name}.zip", files, links=links)
+
+
+def make_class(root: Path) -> Path:
+    """Twenty submissions, one per student, in `root`/class."""
+    from tests.test_platform_formats import make_report
+
+    subs = root / "class"
+    subs.mkdir()
+    passes = _variant("passes")
+    _folder(subs, "alice", {"train.py": passes})
+    _zip(subs, "bob", {"train.py": _variant("passes", "bob")})
+    _zip(subs, "carol", {"carol/train.py": _variant("passes", "carol"), "carol/notes.md": b"my notes",
+                         "__MACOSX/carol/._train.py": b"\x00junk"})
+    _folder(subs, "dan", {"train.py": passes})
+    _folder(subs, "erin", {"train.py": passes})
+    _folder(subs, "frank", {"train.py": _variant("below_threshold")})
+    _folder(subs, "grace", {"train.py": _variant("raises")})
+    _folder(subs, "heidi", {"train.py": _variant("raises")})
+    _folder(subs, "ivan", {"train.py": _variant("exits_early")})
+    _folder(subs, "judy", {"train.py": b"import torch\ndef build_model(info)\n    pass\n"})
+    _folder(subs, "ken", {"train.py": _variant("hangs")})
+    _folder(subs, "leo", {"README.md": b"I forgot my code"})
+    _zip(subs, "mallory", {"train.py": passes, "../../escaped.py": b"print('out')\n"})
+    _zip(subs, "niaj", {"train.py": passes, "/tmp/escaped.py": b"print('out')\n"})
+    _zip(subs, "olivia", {"train.py": passes}, links={"data": "/etc"})
+    _zip(subs, "peggy", {"train.py": passes, "weights.bin": bytes(64 * 2**20)})
+    _folder(subs, "quinn", {"train.py": passes})
+    (subs / "quinn" / "data").symlink_to("/etc")
+    (subs / "rupert.zip").write_bytes(b"PK\x05\x06 not really a zip at all")
+    _folder(subs, "sybil", {"v1/train.py": passes, "v2/train.py": passes})
+    forged = json.dumps(report_json(make_report("passed")))
+    fake = f"import sys\nsys.stdout.write({forged!r})\nsys.exit(0)\n".encode()
+    _folder(subs, "trent", {"train.py": _variant("raises", "trent"), "dlpath/__init__.py": fake,
+                            "dlpath/__main__.py": fake})
+    (subs / "roster.txt").write_text("not a submission\n")
+    return subs
+
+
+def processes_under(path: Path) -> list[int]:
+    """Live processes whose working folder is `path` or inside it."""
+    found = []
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cwd = os.readlink(f"/proc/{name}/cwd")
+            with open(f"/proc/{name}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if (cwd == str(path) or cwd.startswith(str(path) + "/")) and state not in (b"Z", b"X"):
+            found.append(int(name))
+    return found
+
+
+@pytest.mark.slow
+def test_a_class_is_graded_stopped_resumed_and_summarised(runner, tmp_path: Path, fixture_projects: Path,
+                                                         dlpath_home: Path) -> None:
+    subs = make_class(tmp_path)
+    out = tmp_path / "grades"
+    command = [sys.executable, "-m", "dlpath", "grade", str(subs), "--project", "rings", "--out", str(out),
+               "--jobs", "2", "--device", "cpu"]
+
+    # 1. Ctrl-C once two grades are cached: it stops cleanly and keeps them.
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while len(list((out / ".cache").glob("*.json"))) < 2 and time.monotonic() < deadline:
+        assert first.poll() is None, first.communicate()
+        time.sleep(0.2)
+    first.send_signal(signal.SIGINT)
+    stdout, stderr = first.communicate(timeout=60)
+    assert first.returncode == 130, (stdout, stderr)
+    assert "Stopped: the grades that finished are kept in" in stderr
+    assert "Error: interrupted." in stderr
+    assert processes_under(out) == [] and processes_under(subs) == []
+    assert not (out / ".work").exists()
+    assert not (out / "summary.json").exists()  # summaries come with a finished batch
+    kept = len(list((out / ".cache").glob("*.json")))
+    assert kept >= 2
+
+    # 2. The same command again grades the rest; the cached grades are reused.
+    result = runner.invoke(app, ["grade", str(subs), "--project", "rings", "--out", str(out), "--jobs", "2",
+                                 "--device", "cpu", "--json"])
+    assert result.exit_code == 1, result.output  # some did not pass
+    summary = json.loads(result.stdout)
+    students = {s["student"]: s for s in summary["students"]}
+    assert list(students) == sorted(EXPECTED)
+    for name, (status, verdict) in EXPECTED.items():
+        s = students[name]
+        assert s["status"] == status, (name, s["verdict"])
+        assert verdict in s["verdict"], (name, s["verdict"])
+        assert s["passed"] == (status == "passed")
+    assert summary["counts"] == {"passed": 5, "failed": 7, "refused": 8, "error": 0, "total": 20,
+                                 "cached": summary["counts"]["cached"]}
+    assert summary["counts"]["cached"] >= kept
+    assert sum(s["cached"] for s in students.values()) == summary["counts"]["cached"]
+    for twin, original in (("dan", "alice"), ("erin", "alice"), ("heidi", "grace")):
+        assert students[twin]["same_as"] == original or students[twin]["cached"], students[twin]
+    assert summary["skipped"] == ["roster.txt"]
+    assert "budget-exhausted" in [d["code"] for d in students["ken"]["diagnoses"]]
+    assert not (tmp_path / "escaped.py").exists() and not Path("/tmp/escaped.py").exists()
+    assert not (dlpath_home / "progress.sqlite3").exists()  # the instructor's store is never written
+
+    # 3. One summary, the same points everywhere, no hidden seed in it.
+    for s in students.values():
+        if s["report"]:
+            report = json.loads((out / s["report"]).read_text())
+            assert report["score"] == s["score"] == sum(t["points"] for t in s["thresholds"])
+            assert str(report["seed"]) not in (out / "summary.json").read_text()
+        else:
+            assert s["status"] == "refused" and s["score"] == 0
+    with open(out / "summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["student"] for r in rows] == sorted(EXPECTED)
+    assert {r["student"]: r["status"] for r in rows} == {n: s["status"] for n, s in students.items()}
+    assert rows[0]["test_accuracy"] and float(rows[0]["score"]) == students["alice"]["score"] == 2.0
+    junit = check_junit((out / "junit.xml").read_text())
+    suites = {suite.get("name"): suite for suite in junit.findall("testsuite")}
+    assert list(suites) == sorted(EXPECTED)
+    assert suites["alice"].get("failures") == "0" and suites["alice"].get("errors") == "0"
+    assert suites["mallory"].find("testcase/error").get("type") == "refused"
+    assert int(junit.get("tests")) == sum(int(s.get("tests")) for s in suites.values())
+    assert processes_under(out) == []
+
+
+def test_grade_says_what_is_wrong_with_its_arguments(runner, tmp_path: Path, fixture_projects: Path) -> None:
+    result = runner.invoke(app, ["grade", str(tmp_path / "nowhere"), "--project", "rings"])
+    assert result.exit_code == 2
+    assert f"Error: {tmp_path / 'nowhere'} is not a folder: `dlpath grade` grades a folder holding one folder or " \
+           ".zip per student." in " ".join(result.output.split())
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(app, ["grade", str(tmp_path / "empty"), "--project", "rings"])
+    assert result.exit_code == 2 and "holds no submissions" in result.output
+    (tmp_path / "empty" / "alice").mkdir()
+    result = runner.invoke(app, ["grade", str(tmp_path / "empty"), "--project", "rings", "--jobs", "0", "--json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["message"] == "--jobs must be at least 1."
+    result = runner.invoke(app, ["grade", str(tmp_path / "empty"), "--project", "ringz"])
+    assert result.exit_code == 2 and "there is no project 'ringz'" in result.output
+
+
+def test_default_jobs_fit_the_cores_and_the_memory(fixture_projects: Path, monkeypatch) -> None:
+    import dataclasses
+
+    from dlpath.grading import batch
+    from dlpath.hardware import system
+    from dlpath.projects import Requires, load_project
+
+    project = load_project("rings")
+    info = system.read_system()
+    monkeypatch.setattr(system, "read_system", lambda: dataclasses.replace(info, usable_cores=16,
+                                                                          ram_available_mib=64_000))
+    assert batch.default_jobs(project) == 16
+    assert batch.default_jobs(dataclasses.replace(project, requires=Requires(processes=2))) == 8
+    monkeypatch.setattr(system, "read_system", lambda: dataclasses.replace(info, usable_cores=16,
+                                                                          ram_available_mib=3000))
+    assert batch.default_jobs(project) == 2  # 1024 MB cap + the judge's and the checker's share each
