@@ -501,15 +501,10 @@ def grade_batch(
     user. KeyboardInterrupt (Ctrl-C, or SIGTERM) stops every child, keeps what is
     cached, and propagates.
     """
-    from dlpath.grading.check import DEVICES
+    from dlpath.grading.check import check_options
     from dlpath.grading.sandbox import set_child_subreaper
 
-    if device not in DEVICES:
-        raise UsageError(f"--device must be one of {', '.join(DEVICES)}, not '{device}'.")
-    if timeout_s is not None and not timeout_s > 0:
-        raise UsageError("--timeout must be a positive number of seconds.")
-    if memory_mb is not None and memory_mb < 64:
-        raise UsageError("--memory-mb must be at least 64 (PyTorch alone needs more than that).")
+    check_options(project, timeout_s=timeout_s, device=device, memory_mb=memory_mb)
     jobs = default_jobs(project) if jobs is None else jobs
     if jobs < 1:
         raise UsageError("--jobs must be at least 1.")

@@ -29,7 +29,7 @@ from dlpath.projects import Project
 from dlpath.text import clean
 from dlpath.scaffold import find_project
 
-__all__ = ["grade", "record", "check_folder", "run_folder", "new_test_seed", "DEVICES", "GradingUnavailable",
+__all__ = ["grade", "record", "check_folder", "run_folder", "check_options", "new_test_seed", "DEVICES", "GradingUnavailable",
            "StoreNotWritable", "store_problem"]
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -48,8 +48,9 @@ def new_test_seed() -> int:
     return secrets.randbelow(2**31 - 1) + 1
 
 
-def _check_options(project: Project, folder: Path, timeout_s: float | None, device: str, seed: int | None,
-                   memory_mb: int | None) -> None:
+def check_options(project: Project, *, timeout_s: float | None = None, device: str = "auto",
+                  seed: int | None = None, memory_mb: int | None = None) -> None:
+    """The grading options, checked once for every command that grades (UsageError names the bad one)."""
     if device not in DEVICES:
         raise UsageError(f"--device must be one of {', '.join(DEVICES)}, not '{device}'.")
     if timeout_s is not None and not timeout_s > 0:
@@ -58,14 +59,19 @@ def _check_options(project: Project, folder: Path, timeout_s: float | None, devi
         raise UsageError("--memory-mb must be at least 64 (PyTorch alone needs more than that).")
     if seed is not None and not 0 <= seed < 2**62:
         raise UsageError("--seed must be a whole number between 0 and 2**62.")
+    if project.requires.cuda and device == "cpu":
+        raise UsageError(f"'{project.id}' needs a CUDA GPU; --device cpu cannot grade it.",
+                         hint="Run it on a machine with an NVIDIA GPU (`dlpath gpu` says what this one has).")
+
+
+def _check_options(project: Project, folder: Path, timeout_s: float | None, device: str, seed: int | None,
+                   memory_mb: int | None) -> None:
+    check_options(project, timeout_s=timeout_s, device=device, seed=seed, memory_mb=memory_mb)
     if not (folder / "train.py").is_file():
         raise UsageError(
             f"{folder / 'train.py'} does not exist: the grader runs your train.py.",
             hint=f"Start afresh in a new folder with `dlpath start {project.id} NEW_FOLDER`.",
         )
-    if project.requires.cuda and device == "cpu":
-        raise UsageError(f"'{project.id}' needs a CUDA GPU; --device cpu cannot grade it.",
-                         hint="Run it on a machine with an NVIDIA GPU (`dlpath gpu` says what this one has).")
 
 
 def _lesson_ids(curriculum: Path | None) -> set[str] | None:
