@@ -99,7 +99,8 @@ def _tensor_bytes(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], tota
             sizes = {}
     for entry in tensors:
         count = sizes.get(entry.filename.rsplit("/", 1)[-1])
-        if not count or entry.file_size % count or entry.file_size // count not in (1, 2, 4, 8):
+        if not count or entry.file_size % count or entry.file_size // count not in (1, 2, 4, 8) or (
+                entry.compress_type != zipfile.ZIP_STORED or entry.file_size > MAX_BYTES):  # torch stores, never deflates
             continue
         width = entry.file_size // count
         try:
