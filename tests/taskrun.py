@@ -66,7 +66,8 @@ def run_task(source: str, project: dict, test_seed: int = 99, folder: Path | Non
 
 
 def mentor(source: str, project: dict, **kw: Any) -> tuple[list[Any], dict[str, Any]]:
-    """The diagnoses of `source`, as `dlpath check` would give them, and the run."""
+    """The diagnoses of `source`, as `dlpath check` would give them (the facts cross JSON, as the judge's do),
+    and the run."""
     from dlpath.grading.diagnose import Evidence, diagnose
     from dlpath.grading.facts import Facts
     from dlpath.grading.protocol import Curves
@@ -76,7 +77,8 @@ def mentor(source: str, project: dict, **kw: Any) -> tuple[list[Any], dict[str, 
     got = run_task(source, project, **kw)
     spec = types.SimpleNamespace(**project)
     metrics = got["metrics"] if got["failure"] is None else None
+    facts = Facts.from_json(got["facts"].to_json()) if got["facts"] else Facts()
     evidence = Evidence(task=TASKS[spec.task], project=spec, curves=Curves.from_points(got["curves"]),
-                        metrics=dict(metrics or {}), facts=got["facts"] or Facts(), observation=got["observation"],
+                        metrics=dict(metrics or {}), facts=facts, observation=got["observation"],
                         failure=got["failure"], thresholds=compare(spec.thresholds, metrics))
     return diagnose(evidence), got

@@ -86,7 +86,7 @@ def export(model, example, path):
 def test_an_export_that_writes_nothing_or_raises_is_named_with_the_reason(tmp_path: Path) -> None:
     _, diagnoses, _ = grade(MODEL + "\ndef export(model, example, path):\n    pass\n", tmp_path)
     assert codes(diagnoses) == ["export-failed"]  # and not suspicious-validation, although val_accuracy was 1
-    assert "returned without writing model.pt2" in diagnoses[0].message
+    assert "returned without writing model.pt2 at the path it was given" in diagnoses[0].message
     source = MODEL.replace('    return nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, info["num_classes"]))', '''
     class Branchy(nn.Module):
         def __init__(self):

@@ -178,7 +178,8 @@ def serve(ctx: JudgeContext, x: Any, metrics: dict[str, float], extra: dict[str,
             _, got = ctx.ask("outputs", tensors={"x": batch}, target="loader")
         except LearnerError as exc:
             problem = "fixed-batch" if served else "failed-on-inputs"
-            extra["export"] = {"problem": problem, "detail": str(exc), "served": served, "failed": size}
+            extra["export"] = {"problem": problem, "detail": str(exc), "failed": size,
+                               "served": " and ".join(str(n) for n in served)}
             return None
         out = got.get("y")
         if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != size or (
@@ -224,9 +225,9 @@ def _export_failed(run: Any) -> list[Any]:
         return []
     detail = str(problem.get("detail", ""))
     if not problem.get("raised"):
-        return [make("export-failed", f"""export(model, example, path) returned without writing {FILE_NAME}
-            ({detail}). Export the trained model, then save it at exactly the path you are given:
-            {_dynamic_batch_code()}, then torch.export.save(program, path).""", evidence=[detail], codes=EXPORT_CODES)]
+        return [make("export-failed", f"""Your export(model, example, path) returned without writing {FILE_NAME} at
+            the path it was given. Export the trained model, then save it there: {_dynamic_batch_code()}, then
+            torch.export.save(program, path).""", evidence=[f"no {FILE_NAME} in your folder"], codes=EXPORT_CODES)]
     lowered = detail.lower()
     if "constraint" in lowered or "specializ" in lowered or "dim(" in lowered:
         advice = ("You marked the batch dimension dynamic, but forward() fixes its size somewhere: a reshape with "
@@ -286,8 +287,7 @@ def _fixed_batch(run: Any) -> list[Any]:
     problem = run.facts.extra.get("export") or {}
     if problem.get("problem") != "fixed-batch":
         return []
-    served = ", ".join(str(s) for s in problem.get("served", []))
-    failed = problem.get("failed")
+    served, failed = problem.get("served"), problem.get("failed")
     return [make("fixed-batch-size", f"""Your exported model answered a batch of {served} inputs (the size of
         the example it was exported with) but failed on a batch of {failed}: {str(problem.get('detail', '')).rstrip('.')}.
         torch.export fixes every dimension you do not mark as dynamic, so this file serves batches of exactly
