@@ -212,9 +212,8 @@ def serve(ctx: JudgeContext, x: Any, metrics: dict[str, float], extra: dict[str,
 # ------------------------------------------------------------------ diagnoses
 
 
-def _dynamic_batch_code() -> str:
-    return ("batch = torch.export.Dim('batch'); program = torch.export.export(model, (example,), "
-            "dynamic_shapes=({0: batch},))")
+_DYNAMIC_EXPORT = ("batch = torch.export.Dim('batch'); program = torch.export.export(model, (example,), "
+                   "dynamic_shapes=({0: batch},))")
 
 
 def _export_failed(run: Any) -> list[Any]:
@@ -226,7 +225,7 @@ def _export_failed(run: Any) -> list[Any]:
     detail = str(problem.get("detail", ""))
     if not problem.get("raised"):
         return [make("export-failed", f"""Your export(model, example, path) returned without writing {FILE_NAME} at
-            the path it was given. Export the trained model, then save it there: {_dynamic_batch_code()}, then
+            the path it was given. Export the trained model, then save it there: {_DYNAMIC_EXPORT}, then
             torch.export.save(program, path).""", evidence=[f"no {FILE_NAME} in your folder"], codes=EXPORT_CODES)]
     lowered = detail.lower()
     if "constraint" in lowered or "specializ" in lowered or "dim(" in lowered:
@@ -257,7 +256,7 @@ def _not_loadable(run: Any) -> list[Any]:
     if problem.get("problem") != "not-loadable":
         return []
     detail, form = str(problem.get("detail", "")), problem.get("format")
-    export = (f"Export the graph instead, which holds the computation and the weights together: {_dynamic_batch_code()}, "
+    export = (f"Export the graph instead, which holds the computation and the weights together: {_DYNAMIC_EXPORT}, "
               "then torch.export.save(program, path).")
     evidence = [f"{FILE_NAME}: {_FORMATS.get(form, form)}"]
     if form == "pickled-module":
@@ -292,7 +291,7 @@ def _fixed_batch(run: Any) -> list[Any]:
         the example it was exported with) but failed on a batch of {failed}: {str(problem.get('detail', '')).rstrip('.')}.
         torch.export fixes every dimension you do not mark as dynamic, so this file serves batches of exactly
         {served} and nothing else; a server gets requests one at a time or in batches of any size. Mark the batch
-        dimension: {_dynamic_batch_code()}.""", evidence=[f"batch of {served}: answered", f"batch of {failed}: failed"],
+        dimension: {_DYNAMIC_EXPORT}.""", evidence=[f"batch of {served}: answered", f"batch of {failed}: failed"],
                  codes=EXPORT_CODES)]
 
 
