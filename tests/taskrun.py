@@ -16,15 +16,19 @@ from dlpath.grading.observe import Watch
 from dlpath.grading.tasks import JudgeContext, LearnerSide, get_task
 
 
-def learner(source: str) -> types.ModuleType:
+def learner(source: str, path: Path | None = None) -> types.ModuleType:
     module = types.ModuleType("train")
+    if path is not None:  # where tasks that write files (an exported model) put them
+        module.__file__ = str(path)
     exec(textwrap.dedent(source), module.__dict__)  # noqa: S102 - the test's own learner code
     return module
 
 
 def run_task(source: str, project: dict, test_seed: int = 99, folder: Path | None = None) -> dict[str, Any]:
     """Train `source` on the public data and judge it: metrics, facts, observation, curves, the requests asked,
-    and the failure (a protocol.Failure) when the learner's code raised."""
+    and the failure (a protocol.Failure) when the learner's code raised. A task that `uses_loader` gets an
+    in-process loader (a side with no learner module) for `ask(..., target="loader")`; its requests are
+    recorded as "loader:<name>". Files the learner's code writes go to `folder`."""
     from dlpath.grading.learner import _failed
     from dlpath.grading.protocol import failure_from_json
     from dlpath.grading.tasks import ContractError
@@ -33,7 +37,7 @@ def run_task(source: str, project: dict, test_seed: int = 99, folder: Path | Non
     task = get_task(spec.task)
     data = task.public_data(spec, 1)
     curves: list[dict] = []
-    module = learner(source)
+    module = learner(source, folder / "train.py" if folder is not None else None)
     watch = Watch(module)
     side = LearnerSide(module=module, device="cpu", log=lambda **k: curves.append(k), watch=watch)
     result: dict[str, Any] = {"curves": curves, "asked": [], "failure": None, "metrics": None, "facts": None}
@@ -48,9 +52,11 @@ def run_task(source: str, project: dict, test_seed: int = 99, folder: Path | Non
         return result
     result["observation"] = watch.observation()
 
-    def ask(name, values=None, tensors=None):
-        result["asked"].append(name)
-        return task.answer(name, dict(values or {}), dict(tensors or {}), side)
+    loader = LearnerSide(module=None, device="cpu", log=lambda **k: None, watch=Watch(enabled=False), role="loader")
+
+    def ask(name, values=None, tensors=None, target="learner"):
+        result["asked"].append(name if target == "learner" else f"{target}:{name}")
+        return task.answer(name, dict(values or {}), dict(tensors or {}), side if target == "learner" else loader)
 
     ctx = JudgeContext(project=spec, public=task.public_data(spec, 1), test=task.test_data(spec, test_seed), ask=ask,
                        folder=folder or Path("/nonexistent"), test_seed=test_seed)
@@ -60,7 +66,8 @@ def run_task(source: str, project: dict, test_seed: int = 99, folder: Path | Non
 
 
 def mentor(source: str, project: dict, **kw: Any) -> tuple[list[Any], dict[str, Any]]:
-    """The diagnoses of `source`, as `dlpath check` would give them, and the run."""
+    """The diagnoses of `source`, as `dlpath check` would give them (the facts cross JSON, as the judge's do),
+    and the run."""
     from dlpath.grading.diagnose import Evidence, diagnose
     from dlpath.grading.facts import Facts
     from dlpath.grading.protocol import Curves
@@ -70,7 +77,8 @@ def mentor(source: str, project: dict, **kw: Any) -> tuple[list[Any], dict[str, 
     got = run_task(source, project, **kw)
     spec = types.SimpleNamespace(**project)
     metrics = got["metrics"] if got["failure"] is None else None
+    facts = Facts.from_json(got["facts"].to_json()) if got["facts"] else Facts()
     evidence = Evidence(task=TASKS[spec.task], project=spec, curves=Curves.from_points(got["curves"]),
-                        metrics=dict(metrics or {}), facts=got["facts"] or Facts(), observation=got["observation"],
+                        metrics=dict(metrics or {}), facts=facts, observation=got["observation"],
                         failure=got["failure"], thresholds=compare(spec.thresholds, metrics))
     return diagnose(evidence), got

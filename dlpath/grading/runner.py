@@ -49,6 +49,7 @@ __all__ = ["RunOutcome", "run_grade", "group_members", "STARTUP_LIMIT_S", "learn
 
 STARTUP_LIMIT_S = 180.0  # seconds the learner process may take to import torch and build the data
 _POLL_S = 0.25  # seconds between budget and memory checks
+_FLUSH_S = 0.001  # seconds to wait while a frame is only partly written to a process's pipe
 _SCAN_S = 1.0  # seconds between scans of /proc for new members of the group
 _TAIL_BYTES = 32_000  # bytes of the learner's output kept
 _JUDGE_TAIL = 8_000
@@ -468,7 +469,9 @@ class _Grade:
                 for proc in (self.learner, self.judge, self.loader):
                     if proc is not None:
                         proc.flush()
-                for key, _ in selector.select(timeout=_POLL_S):
+                # A frame larger than a pipe holds goes out in pieces: come back for the rest at once.
+                unsent = any(proc is not None and proc.outbox for proc in (self.learner, self.judge, self.loader))
+                for key, _ in selector.select(timeout=_FLUSH_S if unsent else _POLL_S):
                     name, what = key.data
                     proc = {"learner": self.learner, "judge": self.judge, "loader": self.loader}[name]
                     assert proc is not None
