@@ -49,7 +49,6 @@ __all__ = ["RunOutcome", "run_grade", "group_members", "STARTUP_LIMIT_S", "learn
 
 STARTUP_LIMIT_S = 180.0  # seconds the learner process may take to import torch and build the data
 _POLL_S = 0.25  # seconds between budget and memory checks
-_FLUSH_S = 0.001  # seconds to wait while a frame is only partly written to a process's pipe
 _SCAN_S = 1.0  # seconds between scans of /proc for new members of the group
 _TAIL_BYTES = 32_000  # bytes of the learner's output kept
 _JUDGE_TAIL = 8_000
@@ -464,17 +463,27 @@ class _Grade:
             selector.register(proc.from_r, selectors.EVENT_READ, (name, "channel"))
             selector.register(proc.out_fd, selectors.EVENT_READ, (name, "output"))
         last_check = 0.0
+        writers: set[int] = set()
         try:
             while not self.done:
-                for proc in (self.learner, self.judge, self.loader):
-                    if proc is not None:
-                        proc.flush()
-                # A frame larger than a pipe holds goes out in pieces: come back for the rest at once.
-                unsent = any(proc is not None and proc.outbox for proc in (self.learner, self.judge, self.loader))
-                for key, _ in selector.select(timeout=_FLUSH_S if unsent else _POLL_S):
+                for name, proc in procs:
+                    proc.flush()
+                    # A frame larger than a pipe holds goes out in pieces: wake up as soon as the
+                    # process has read some, rather than at the next poll.
+                    waiting = proc.to_w in writers
+                    if proc.outbox and not waiting:
+                        selector.register(proc.to_w, selectors.EVENT_WRITE, (name, "input"))
+                        writers.add(proc.to_w)
+                    elif not proc.outbox and waiting:
+                        selector.unregister(proc.to_w)
+                        writers.discard(proc.to_w)
+                for key, _ in selector.select(timeout=_POLL_S):
                     name, what = key.data
                     proc = {"learner": self.learner, "judge": self.judge, "loader": self.loader}[name]
                     assert proc is not None
+                    if what == "input":
+                        proc.flush()
+                        continue
                     if what == "output":
                         if not proc.read_output():
                             selector.unregister(key.fd)
