@@ -243,6 +243,7 @@ The grader sends raw rows of new patients, measures the accuracy, and compares y
 
         test, public = ctx.test, ctx.public
         classes = int(test.info["num_classes"])
+        estimate = self._estimate(ctx)  # committed before the learner process sees a single test row
         probe_x, probe_y = public.x[:_PUBLIC_PROBE], public.y[:_PUBLIC_PROBE]
         mixed, (at_test, at_public) = mix([test.x, probe_x], ctx.test_seed)
         got = model_outputs(ctx, mixed)
@@ -254,7 +255,6 @@ The grader sends raw rows of new patients, measures the accuracy, and compares y
             "chance_score": float(torch.bincount(test.y, minlength=classes).max()) / max(len(test), 1),
             "label_entropy": label_entropy(public.y, classes), "extra": extra,
         }
-        estimate = self._estimate(ctx)
         if estimate is not None:
             extra["estimate"] = estimate
         out = got.outputs

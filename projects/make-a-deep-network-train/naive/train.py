@@ -27,7 +27,7 @@ from torch import nn
 DEPTH = 20  # weight layers from input to output (the grade counts at least 20)
 WIDTH = 32  # units in each hidden layer (16 .. 64)
 LEARNING_RATE = 2e-3  # Adam step size (1e-4 .. 1e-2)
-EPOCHS = 60  # passes over the training set
+EPOCHS = 40  # passes over the training set
 BATCH_SIZE = 100  # points per gradient step
 SEED = 0  # fixes the initial weights and the shuffling
 
