@@ -80,6 +80,8 @@ to tensor operations, the same for every input."""
     )
     codes = {"too-shallow": CodeInfo("vanishing-exploding-gradients")}
     rules = (_too_shallow,)
+    # The data and its labels are dlpath's here: a shallow model that learned nothing is about the model.
+    exclusive = {"too-shallow": {"labels-not-learnable"}}
 
     def judge(self, ctx: JudgeContext) -> Evaluation:
         """The classification judge, with every output it grades coming from the replay of one traced graph."""

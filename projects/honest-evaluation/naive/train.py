@@ -29,7 +29,7 @@ from torch import nn
 VAL_SHARE = 0.2  # share of the ROWS held out to estimate the accuracy (0.1 .. 0.3)
 HIDDEN = 128  # units in each hidden layer: a wide network (16 .. 256)
 LEARNING_RATE = 1e-2  # Adam step size (1e-4 .. 1e-2)
-EPOCHS = 40  # passes over the training rows: trained long
+EPOCHS = 25  # passes over the training rows: trained long for this data
 BATCH_SIZE = 1024  # rows per gradient step
 CLIP = 5.0  # scaled values beyond +-CLIP are data-entry errors: clipped (3 .. 10)
 SEED = 0  # fixes the split, the initial weights and the shuffling

@@ -29,7 +29,7 @@ from torch import nn
 VAL_SHARE = 0.25  # share held out to estimate the accuracy (0.2 .. 0.3)
 HIDDEN = 128  # units in each hidden layer (16 .. 256)
 LEARNING_RATE = 1e-2  # Adam step size (1e-4 .. 1e-2)
-EPOCHS = 40  # passes over the training rows
+EPOCHS = 25  # passes over the training rows
 BATCH_SIZE = 1024  # rows per gradient step
 SEED = 0  # fixes the split, the initial weights and the shuffling
 
