@@ -134,3 +134,13 @@ def test_the_context_probe_reads_only_the_neighbours():
     assert _context(out, (4, 4)) == (3.0, 0.0)
     out[3, 6, 5] = 0.5  # a neighbour two rows down moved too
     assert _context(out, (4, 4)) == (3.0, 0.5)
+
+
+def test_convolutions_without_padding_are_named_when_the_loss_refuses_the_masks():
+    source = CONV.replace("3, padding=1)", "3)")
+    found, got = mentor(source, SEGMENT)
+    assert got["failure"] is not None
+    codes = [d.code for d in found]
+    assert codes[0] == "output-size-changed" and "crashed" not in codes
+    assert "2 of them turn 12x12 into 8x8" in found[0].message and "padding=1" in found[0].message
+    assert found[0].lesson == "convolutional-networks"

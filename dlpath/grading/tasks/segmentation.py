@@ -12,6 +12,7 @@ mentor says so.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from dlpath.grading.diagnose import CodeInfo
@@ -37,6 +38,32 @@ def _pixelwise(run: Any) -> list[Any]:
                              f"change at the pixel itself: {_fmt(own)}"],
                  causes=("a per-pixel threshold", "1x1 convolutions only", "no spatial context"),
                  codes=SegmentationTask.codes)]
+
+
+_SIZES = re.compile(r"Target size \(torch\.Size\(\[([\d, ]+)\]\)\) must be the same as input size "
+                    r"\(torch\.Size\(\[([\d, ]+)\]\)\)")
+
+
+def _shrunk(run: Any) -> list[Any]:
+    """The loss refused masks and outputs of different sizes: the usual cause is convolutions without padding."""
+    from dlpath.grading.diagnose import make
+
+    match = _SIZES.search(run.failure.message) if run.failure is not None else None
+    if not match:
+        return []
+    target = [int(d) for d in match.group(1).split(",")]
+    output = [int(d) for d in match.group(2).split(",")]
+    if len(target) < 2 or len(output) < 2 or target[-2:] == output[-2:]:
+        return []
+    (th, tw), (oh, ow) = target[-2:], output[-2:]
+    lost = (th - oh) // 2
+    why = (f"each 3x3 convolution without padding loses one pixel on every side, so {lost} of them turn {th}x{tw} "
+           f"into {oh}x{ow}" if th > oh and th - oh == tw - ow and (th - oh) % 2 == 0 else
+           "a pooling without an upsampling back, or convolutions without padding, changed the image size")
+    return [make("output-size-changed", f"""Your model's output is {oh}x{ow} pixels but the masks are {th}x{tw}:
+        {why}. A segmentation model must answer for every pixel: give every 3x3 convolution padding=1, and bring
+        pooled feature maps back to full size with nn.Upsample(scale_factor=2) before the last layer.""",
+                 evidence=[f"masks {th}x{tw}", f"outputs {oh}x{ow}"], codes=SegmentationTask.codes)]
 
 
 def _background(run: Any) -> list[Any]:
@@ -84,9 +111,11 @@ of the pixels it marks (logit > 0) with the true masks."""
     )
     primary = "test_iou"
     codes = {"pixelwise-model": CodeInfo("convolutional-networks"),
-             "background-everywhere": CodeInfo("computer-vision")}
-    rules = (_pixelwise, _background)
+             "background-everywhere": CodeInfo("computer-vision"),
+             "output-size-changed": CodeInfo("convolutional-networks")}
+    rules = (_shrunk, _pixelwise, _background)
     exclusive = {"pixelwise-model": {"underfitting", "plateau", "below-threshold"},
+                 "output-size-changed": {"crashed", "shape-mismatch"},
                  "background-everywhere": {"underfitting", "plateau", "below-threshold"}}
 
     def train(self, side: LearnerSide, data: SplitData) -> Any:
