@@ -1,0 +1,249 @@
+"""``shortcut``: a classifier trained on data with a spurious tag, and a saliency method that shows where it looks.
+
+The training and validation images carry a tag that predicts the label (as a
+hospital's tag on X-rays does); the hidden test images carry none. The judge
+measures:
+
+- the accuracy on tag-free test images (a model that learned the tag falls to
+  chance there), and, for the mentor, how many of its answers change when the
+  judge itself pastes the tag onto those images;
+- the learner's ``saliency(model, x)``: the judge sends fresh probe images
+  drawn like the training ones (tags included), inputs only, and measures on
+  the maps that come back the share of their mass on the object (its mask,
+  grown by one pixel) and on the tag's corner. The maps are computed in the
+  learner process by the learner's code, as the outputs are: the judge only
+  measures them against masks that never leave it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from dlpath.grading.diagnose import CodeInfo
+from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData
+from dlpath.grading.tasks.classification import ClassificationTask
+
+_PROBES = 64  # probe images the saliency maps are measured on
+_RELIANCE = 0.2  # a share of answers that the tag flips above this reads as "it learned the tag"
+_FLAT = 0.05  # maps whose mean relative spread (std / mean) is below this are flat
+
+
+def _saliency_broken(run: Any) -> list[Any]:
+    from dlpath.grading.diagnose import make
+
+    problem = run.facts.extra.get("saliency_problem")
+    if not problem:
+        return []
+    return [make("saliency-broken", f"""The grader could not use your saliency maps: {str(problem).rstrip('.')}.
+        saliency(model, x) gets images x of shape (N, 1, H, W) and must return one map per image, a tensor of shape
+        (N, H, W) (or (N, 1, H, W)) with a large value where a pixel matters to the model's answer.""",
+                 evidence=[str(problem)[:200]], codes=ShortcutTask.codes)]
+
+
+def _shortcut(run: Any) -> list[Any]:
+    from dlpath.grading.diagnose import _pct, make
+
+    if not run.failed("test_accuracy"):
+        return []
+    flips, val = run.facts.extra.get("tag_reliance"), run.facts.val_score
+    test = run.metrics.get("test_accuracy")
+    if flips is None or test is None or (flips < _RELIANCE and (val is None or val - test < 0.15)):
+        return []
+    seen = f"{_pct(val)} on the validation images but only " if val is not None else ""
+    return [make("shortcut-learned", f"""Your model scores {seen}{_pct(test)} on fresh images without the tag, and
+        when the grader pasted the tag onto those fresh images, {_pct(flips)} of its answers changed: it learned
+        the tag, not the shape. In your data the tag predicts the label almost perfectly and is far easier to see
+        than a noisy shape, so that is what training found. Your saliency maps on training images show it: look
+        at where their mass sits. Then take the tag away from the model, for training and grading alike: blank
+        its corner inside forward (multiply the input by a fixed mask), or paste the tag at random onto images of
+        both classes while training so that it no longer tells anything.""",
+                 evidence=[f"answers changed by the tag {_pct(flips)}", f"accuracy without the tag {_pct(test)}"]
+                 + ([f"validation accuracy (tagged) {_pct(val)}"] if val is not None else []),
+                 causes=("a spurious feature that predicts the training labels",), codes=ShortcutTask.codes)]
+
+
+def _saliency(run: Any) -> list[Any]:
+    from dlpath.grading.diagnose import _fmt, _pct, make
+
+    extra, codes = run.facts.extra, ShortcutTask.codes
+    if extra.get("saliency_problem") or extra.get("saliency_spread") is None:
+        return []
+    on_object, on_tag = run.metrics.get("saliency_on_object"), run.metrics.get("saliency_on_tag")
+    evidence = [f"mass on the object {_pct(on_object or 0)}", f"mass on the tag's corner {_pct(on_tag or 0)}"]
+    if run.failed("saliency_on_object") and extra["saliency_spread"] < _FLAT:
+        return [make("saliency-flat", f"""Your saliency maps are flat: every pixel gets about the same value (mean
+            relative spread {_fmt(extra['saliency_spread'])}), so they point nowhere. A gradient saliency map asks
+            "if this pixel changed a little, how much would the score of the predicted class change?": make x
+            require gradients (x = x.clone().requires_grad_(True)), take the score of the predicted class, call
+            torch.autograd.grad(score.sum(), x), and return the gradient's absolute value, one (H, W) map per
+            image.""", evidence=evidence, codes=codes)]
+    out = []
+    if run.failed("saliency_on_tag"):
+        out.append(make("saliency-on-tag", f"""Your saliency maps put {_pct(on_tag or 0)} of their mass on the tag in
+            the top-left corner: your model looks there to decide. That is the map doing its job, and the model's
+            problem: a model that does not use the tag has no reason to look at that corner. Stop the model from
+            seeing the tag (see the shortcut advice) and the maps move onto the shapes.""",
+                        evidence=evidence, codes=codes))
+    if run.failed("saliency_on_object") and not out:
+        out.append(make("saliency-off-object", f"""Only {_pct(on_object or 0)} of your saliency maps' mass falls on
+            the shapes; the rest is spread over the background noise. Use the gradient of the predicted class's
+            score with respect to the input, in absolute value; if it stays noisy, average it over a few noisy
+            copies of the image (SmoothGrad) or multiply it by the input (gradient times input), and check a few
+            maps by printing them next to their images.""", evidence=evidence, codes=codes))
+    return out
+
+
+class ShortcutTask(ClassificationTask):
+    kind = "shortcut"
+    summary = ("Classify images whose training set holds a spurious tag; graded on tag-free accuracy and on the "
+               "learner's saliency maps.")
+    contract = """\
+build_model(info) -> torch.nn.Module
+    info["input_shape"] is one image's shape [1, H, W] and info["num_classes"] the number of
+    classes. The model maps images (N, 1, H, W) to raw scores (logits) of shape (N, num_classes).
+train(model, data, device, log) -> None (or the trained model)
+    data.x_train, data.y_train (int64 labels), data.x_val, data.y_val, data.info.
+    device is "cpu" or "cuda". log(epoch=..., train_loss=..., val_loss=..., val_accuracy=...)
+    records your learning curves. Leave the model in eval mode.
+saliency(model, x) -> maps
+    x (N, 1, H, W) float32 images; return a tensor (N, H, W) (or (N, 1, H, W)): how much each
+    pixel matters to the model's answer (the grader uses the absolute values).
+The grader measures the accuracy on fresh images, then sends other fresh images to saliency
+and measures how much of each map's mass falls on the object and how much on the tag's corner."""
+    contract_lines = ("build_model(info) -> torch.nn.Module", "train(model, data, device, log)",
+                      "saliency(model, x) -> maps")
+    dataset_kinds = ("tagged-classification",)
+    metrics = (
+        Metric("test_accuracy", "max", "fraction",
+               "share of fresh test images, none of them tagged, whose highest score is the right class"),
+        Metric("saliency_on_object", "max", "fraction",
+               "share of each saliency map's mass (absolute values) inside the object's mask grown by one pixel, "
+               "averaged over fresh probe images drawn like the training ones"),
+        Metric("saliency_on_tag", "min", "fraction",
+               "share of each saliency map's mass on the tag's corner (the tag grown by one pixel), averaged over "
+               "the same probe images"),
+        Metric("parameters", "min", "numbers",
+               "numbers in every tensor the model computes with, counted by the judge on a trace of the model"),
+    )
+    primary = "test_accuracy"
+    codes = {"shortcut-learned": CodeInfo("interpretability"), "saliency-flat": CodeInfo("interpretability"),
+             "saliency-on-tag": CodeInfo("interpretability"), "saliency-off-object": CodeInfo("interpretability"),
+             "saliency-broken": CodeInfo("interpretability")}
+    rules = (_saliency_broken, _shortcut, _saliency)
+    exclusive = {"shortcut-learned": {"suspicious-validation", "overfitting", "underfitting", "plateau",
+                                      "below-threshold"}}
+
+    def test_data(self, project: Any, seed: int) -> Any:
+        """The hidden test images: drawn from the same world, without any tag."""
+        from dlpath.datasets import draw
+
+        spec = _spec(project, tags=False)
+        return draw(spec, seed, ("test",))["test"]
+
+    def train(self, side: LearnerSide, data: SplitData) -> Any:
+        from dlpath.grading.tasks._model import function
+
+        function(side.module, "saliency", ("model", "x"))
+        return super().train(side, data)
+
+    def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
+               side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
+        import torch
+
+        from dlpath.grading.tasks._model import short
+
+        if name != "saliency":
+            return super().answer(name, values, tensors, side)
+        x = tensors.get("x")
+        if not isinstance(x, torch.Tensor):
+            raise LearnerError("the request carries no images")
+        try:
+            where = next(side.state.parameters()).device
+        except (StopIteration, AttributeError):
+            where = torch.device(side.device)
+        try:
+            with torch.enable_grad():
+                maps = side.module.saliency(side.state, x.to(where))
+            maps = torch.as_tensor(maps).detach().float().cpu()
+        except Exception as exc:  # noqa: BLE001 - the learner's function
+            raise LearnerError(f"saliency(model, x) failed: {short(exc)}") from None
+        return {}, {"maps": maps}
+
+    def judge(self, ctx: JudgeContext) -> Evaluation:
+        """The classification's judgement on the tag-free test images, then the tag test and the saliency maps."""
+        import dataclasses
+
+        evaluation = super().judge(ctx)
+        metrics, extra = dict(evaluation.metrics), dict(evaluation.facts.extra)
+        tag_size = _tag_size(ctx.project)
+        if evaluation.facts.outputs_finite:
+            extra.update(_tag_test(ctx, tag_size))
+        metrics.update(self._saliency(ctx, tag_size, extra))
+        return Evaluation(metrics, dataclasses.replace(evaluation.facts, extra=extra))
+
+    @staticmethod
+    def _saliency(ctx: JudgeContext, tag_size: int, extra: dict[str, Any]) -> dict[str, float]:
+        """Ask for maps of fresh probe images (tagged like the training data) and measure where their mass falls."""
+        import torch
+
+        from dlpath.datasets import draw, split_seed
+        from dlpath.datasets.tagged import tag_box
+
+        probe_spec = dict(_spec(ctx.project), test=_PROBES)
+        probes = draw(probe_spec, split_seed(ctx.test_seed, "val") + 1, ("test",))["test"]
+        failed = {"saliency_on_object": 0.0, "saliency_on_tag": 1.0}
+        try:
+            _, got = ctx.ask("saliency", tensors={"x": probes.x})
+        except LearnerError as exc:
+            extra["saliency_problem"] = str(exc)
+            return failed
+        maps = got.get("maps")
+        size = tuple(probes.x.shape[2:])
+        if isinstance(maps, torch.Tensor) and maps.dim() == 4 and maps.shape[1] == 1:
+            maps = maps[:, 0]
+        if not isinstance(maps, torch.Tensor) or tuple(maps.shape) != (_PROBES, *size):
+            shape = tuple(maps.shape) if isinstance(maps, torch.Tensor) else type(maps).__name__
+            extra["saliency_problem"] = f"it returned {shape} for {_PROBES} images of {size[0]}x{size[1]} pixels"
+            return failed
+        maps = maps.float().abs()
+        if not bool(torch.isfinite(maps).all()):
+            extra["saliency_problem"] = "its maps hold NaN or infinite values"
+            return failed
+        total = maps.flatten(1).sum(1).view(-1, 1, 1)
+        maps = torch.where(total > 0, maps / total.clamp_min(1e-30), torch.full_like(maps, 1.0 / maps[0].numel()))
+        grown = torch.nn.functional.max_pool2d(probes.extra["object_mask"].float().unsqueeze(1), 3, 1, 1)[:, 0]
+        start, stop = tag_box(tag_size)
+        corner = torch.zeros(size)
+        corner[max(start - 1, 0):stop + 1, max(start - 1, 0):stop + 1] = 1.0
+        flat = maps.flatten(1)
+        extra["saliency_spread"] = float((flat.std(dim=1) / flat.mean(dim=1).clamp_min(1e-30)).mean())
+        extra["object_area"] = float(grown.mean())
+        return {"saliency_on_object": float((maps * grown).flatten(1).sum(1).mean()),
+                "saliency_on_tag": float((maps * corner).flatten(1).sum(1).mean())}
+
+
+def _tag_test(ctx: JudgeContext, tag_size: int) -> dict[str, float]:
+    """Paste the tag onto the tag-free test images: how many answers it changes, and the accuracy with it."""
+    from dlpath.datasets.tagged import paste_tag
+    from dlpath.grading.tasks._model import mix, model_outputs
+
+    test = ctx.test
+    mixed, (at_clean, at_tagged) = mix([test.x, paste_tag(test.x, tag_size)], ctx.test_seed + 1)
+    out = model_outputs(ctx, mixed).outputs
+    if out is None or out.dim() != 2 or out.shape[0] != mixed.shape[0]:
+        return {}
+    answer = out.float().argmax(dim=1)
+    return {"tag_reliance": float((answer[at_clean] != answer[at_tagged]).float().mean()),
+            "tagged_accuracy": float((answer[at_tagged] == test.y).float().mean())}
+
+
+def _spec(project: Any, **changes: Any) -> dict[str, Any]:
+    spec = project.dataset
+    return {"name": spec.name, "params": {**dict(spec.params), **changes}, "train": spec.train, "val": spec.val,
+            "test": spec.test}
+
+
+def _tag_size(project: Any) -> int:
+    from dlpath.datasets.tagged import TAG_SIZE
+
+    return int(dict(project.dataset.params).get("tag_size", TAG_SIZE))
