@@ -22,6 +22,9 @@ _LESSON = "reinforcement-learning"
 
 
 def _share(run: Any, key: str) -> float:
+    """A share the judge measured (0 when the run failed before it could)."""
+    if run.failure is not None:
+        return 0.0
     value = (run.facts.extra or {}).get(key)
     return float(value) if isinstance(value, (int, float)) else 0.0
 
@@ -38,8 +41,9 @@ def _training_evidence(run: Any) -> tuple[list[str], str]:
     episodes = extra.get("train_episodes")
     if not all(isinstance(v, (int, float)) for v in (visited, cells, goals, episodes)):
         return [], ""
+    times = "once" if int(goals) == 1 else f"{int(goals):,} times"
     text = (f" During training it played {int(episodes):,} episodes, visited {int(visited)} of the {int(cells)} open "
-            f"cells and reached the goal {int(goals):,} times.")
+            f"cells and reached the goal {times}.")
     return [f"training: {int(episodes):,} episodes, {int(visited)}/{int(cells)} cells visited, "
             f"{int(goals):,} goals"], text
 
@@ -48,11 +52,12 @@ def _not_learned(run: Any) -> list[Any]:
     """The model's scores never changed, or it plays one action everywhere."""
     from dlpath.grading.diagnose import make
 
-    if not run.failed():
+    if run.failure is not None:
         return []
     extra = run.facts.extra or {}
     used = extra.get("actions_used")
-    if run.observation.parameters_changed is not False and used != 1:
+    frozen = run.observation.parameters_changed is False  # seen by `dlpath run` too: no judge needed
+    if not frozen and (used != 1 or not run.failed()):
         return []
     action = extra.get("only_action")
     what = (f"it plays '{action}' in every cell" if isinstance(action, str) and used == 1

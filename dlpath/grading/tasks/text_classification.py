@@ -34,7 +34,7 @@ def _negation_blind(run: Any) -> list[Any]:
     extra = run.facts.extra or {}
     plain, negated = extra.get("plain_accuracy"), run.metrics.get("negation_accuracy")
     single, order = extra.get("single_negation_accuracy"), extra.get("order_accuracy")
-    if not bad or plain is None or negated is None or plain < 0.85:
+    if not bad or run.failure is not None or plain is None or negated is None or plain < 0.85:
         return []
     evidence = [f"reviews without a negation: {_pct(plain)} right", f"reviews with one: {_pct(negated)} right"]
     bag = ("Your model is a bag of words: it counts, sums or averages what each word says and applies one linear "
