@@ -59,6 +59,11 @@ def _not_learned(run: Any) -> list[Any]:
     frozen = run.observation.parameters_changed is False  # seen by `dlpath run` too: no judge needed
     if not frozen and (used != 1 or not run.failed()):
         return []
+    if run.thresholds and not run.failed():  # a pass with a policy set by hand (a warning, said once)
+        return [make("policy-not-learned", """Your agent passes, but train(model, env, log) never changed its
+            scores: the policy was written into the model, not learned from reward. The project is about the
+            learning: start from a table of zeros and let the updates after each env.step fill it in.""",
+                     evidence=["every weight identical before and after training"], codes=AgentTask.codes)]
     action = extra.get("only_action")
     what = (f"it plays '{action}' in every cell" if isinstance(action, str) and used == 1
             else "its scores are exactly as build_model made them")

@@ -28,7 +28,7 @@ from torch import nn
 
 HIDDEN = 64  # units in each hidden layer (16 .. 128)
 LEARNING_RATE = 0.01  # Adam step size (1e-4 .. 1e-1)
-EPOCHS = 150  # passes over this rank's half of the training set
+EPOCHS = 80  # passes over this rank's half of the training set
 BATCH_PER_RANK = 250  # points per step
 SEED = 0  # fixes the initial weights and the shuffling (the same on both ranks)
 

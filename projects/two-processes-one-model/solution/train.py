@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 HIDDEN = 64  # units in each hidden layer (16 .. 128)
 LEARNING_RATE = 0.01  # Adam step size (1e-4 .. 1e-1)
-EPOCHS = 150  # passes over the training set (each rank sees half of it per epoch)
+EPOCHS = 80  # passes over the training set (each rank sees half of it per epoch)
 BATCH_PER_RANK = 250  # points per rank per step: one step averages 2 x 250 = 500 points
 SEED = 0  # fixes the initial weights and the shuffling (the same on both ranks)
 
