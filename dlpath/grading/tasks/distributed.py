@@ -89,10 +89,16 @@ class _Usage:
 
 
 class _Watching:
-    """While a rank trains: note a DistributedDataParallel built around the model."""
+    """While a rank trains: note a DistributedDataParallel built around the model, and keep every one alive.
+
+    Kept alive, a DDP wrapper is not destroyed when train's frame ends: destroying it there destroys the gloo
+    process group it holds, which joins gloo's worker threads while holding the GIL, and a worker still
+    releasing its last work may need the GIL (a deadlock seen in PyTorch 2.x). The wrappers go with the process.
+    """
 
     def __init__(self, model: Any, usage: _Usage) -> None:
         self.model, self.usage = model, usage
+        self.kept: list[Any] = []
 
     def __enter__(self) -> None:
         from torch.nn.parallel import DistributedDataParallel
@@ -103,6 +109,7 @@ class _Watching:
         def init(ddp: Any, module: Any, *args: Any, **kwargs: Any) -> None:
             if module is watching.model:
                 watching.usage.wrapped = True
+            watching.kept.append(ddp)
             watching.original(ddp, module, *args, **kwargs)
 
         DistributedDataParallel.__init__ = init  # type: ignore[method-assign]
@@ -159,13 +166,16 @@ def _rank_one(train: Any, model: Any, data: Any, conn: Any, folder: str) -> None
     from dlpath.grading.sandbox import die_with_parent
 
     die_with_parent()
+    while torch._C._len_torch_function_stack():  # a mode inherited from the parent would ride along every
+        torch._C._pop_torch_function_stack()  # collective (and need the GIL in gloo's threads)
     usage = _Usage()
+    watching = _Watching(model, usage)
     try:
         os.environ["RANK"] = os.environ["LOCAL_RANK"] = "1"
         torch.set_num_threads(1)
         recorder = _StepRecorder(data.x_train)
         model.register_forward_pre_hook(recorder)
-        with _Watching(model, usage):
+        with watching:
             result = train(model, data, 1, WORLD_SIZE, lambda **values: None)
         trained = _unwrapped(result, model)
         _leave_group(usage)
@@ -237,6 +247,7 @@ class _Ranks:
     weights: list[dict] = field(default_factory=list)  #: each rank's state_dict
     steps: list[tuple[Any, Any]] = field(default_factory=list)  #: each rank's (indices, lengths)
     usage: list[_Usage] = field(default_factory=list)
+    kept: list[Any] = field(default_factory=list)  #: rank 0's DDP wrappers, alive until the process ends
 
 
 # ------------------------------------------------------------------ the mentor's rules
@@ -376,9 +387,10 @@ at each step, and measures rank 0's model on fresh inputs."""
         recorder = _StepRecorder(data.x_train)
         model.register_forward_pre_hook(recorder)
         usage = _Usage()
+        watching = _Watching(model, usage)
         side.watch.attach(model)
         try:
-            with side.watch.training(), _Watching(model, usage):
+            with side.watch.training(), watching:
                 result = train(model, data, 0, WORLD_SIZE, side.log)
         except BaseException as exc:
             _leave_group(usage)
@@ -400,7 +412,7 @@ at each step, and measures rank 0's model on fresh inputs."""
         side.watch.finish(trained)
         return _Ranks(trained, [_state(trained), other["weights"]],
                       [recorder.packed(), (other["indices"], other["lengths"])],
-                      [usage, _Usage(bool(other.get("joined")), bool(other.get("wrapped")))])
+                      [usage, _Usage(bool(other.get("joined")), bool(other.get("wrapped")))], kept=watching.kept)
 
     def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
                side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
