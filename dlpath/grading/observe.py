@@ -165,8 +165,12 @@ class Watch:
 
     def _module_called(self, module: nn.Module, inputs: tuple) -> None:
         if self._first_forward_open:
+            if isinstance(module, nn.Embedding):
+                return  # a lookup of the input: the layer after it is the first that computes
             kind = "weight" if isinstance(module, _WEIGHT_LAYERS) else type(module).__name__
             self._events.append(("module", kind))
+            if isinstance(module, nn.RNNBase):  # weights with non-linearities (tanh, gates) inside
+                self._events.append(("module", type(module).__name__))
 
     def _first_layer_input(self, module: nn.Module, inputs: tuple) -> None:
         stats = self._input_stats
