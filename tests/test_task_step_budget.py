@@ -70,7 +70,7 @@ def make_scheduler(optimizer):
 
     module = taskrun.learner(source)
     original = taskrun.learner
-    taskrun.learner = lambda _: module
+    taskrun.learner = lambda *_: module
     try:
         run_task(source, VALLEY)
     finally:

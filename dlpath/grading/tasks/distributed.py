@@ -36,6 +36,7 @@ from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, Learner
 
 WORLD_SIZE = 2
 _LESSON = "distributed-training"
+_ALIVE: list[Any] = []  #: every DDP wrapper built in this process, never destroyed before the process ends
 _GROUP_TIMEOUT_S = 30  # how long a rank waits for the other to join (when the learner sets no timeout)
 _GAP_CAP = 1.0e12  # the weight gap when the ranks' weights cannot be compared
 
@@ -91,14 +92,14 @@ class _Usage:
 class _Watching:
     """While a rank trains: note a DistributedDataParallel built around the model, and keep every one alive.
 
-    Kept alive, a DDP wrapper is not destroyed when train's frame ends: destroying it there destroys the gloo
-    process group it holds, which joins gloo's worker threads while holding the GIL, and a worker still
-    releasing its last work may need the GIL (a deadlock seen in PyTorch 2.x). The wrappers go with the process.
+    Kept alive (in _ALIVE, for the life of the process), a DDP wrapper is not destroyed when train's frame ends,
+    nor when the exception that ended train is dropped: destroying it destroys the gloo process group it holds,
+    which joins gloo's worker threads while holding the GIL, and a worker still releasing its last work may need
+    the GIL (a deadlock seen in PyTorch 2.x). The wrappers go with the process.
     """
 
     def __init__(self, model: Any, usage: _Usage) -> None:
         self.model, self.usage = model, usage
-        self.kept: list[Any] = []
 
     def __enter__(self) -> None:
         from torch.nn.parallel import DistributedDataParallel
@@ -109,7 +110,7 @@ class _Watching:
         def init(ddp: Any, module: Any, *args: Any, **kwargs: Any) -> None:
             if module is watching.model:
                 watching.usage.wrapped = True
-            watching.kept.append(ddp)
+            _ALIVE.append(ddp)
             watching.original(ddp, module, *args, **kwargs)
 
         DistributedDataParallel.__init__ = init  # type: ignore[method-assign]
@@ -247,7 +248,6 @@ class _Ranks:
     weights: list[dict] = field(default_factory=list)  #: each rank's state_dict
     steps: list[tuple[Any, Any]] = field(default_factory=list)  #: each rank's (indices, lengths)
     usage: list[_Usage] = field(default_factory=list)
-    kept: list[Any] = field(default_factory=list)  #: rank 0's DDP wrappers, alive until the process ends
 
 
 # ------------------------------------------------------------------ the mentor's rules
@@ -412,7 +412,7 @@ at each step, and measures rank 0's model on fresh inputs."""
         side.watch.finish(trained)
         return _Ranks(trained, [_state(trained), other["weights"]],
                       [recorder.packed(), (other["indices"], other["lengths"])],
-                      [usage, _Usage(bool(other.get("joined")), bool(other.get("wrapped")))], kept=watching.kept)
+                      [usage, _Usage(bool(other.get("joined")), bool(other.get("wrapped")))])
 
     def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
                side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
