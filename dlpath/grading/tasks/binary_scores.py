@@ -325,7 +325,9 @@ The grader then runs the model on fresh inputs it never saw and measures the pro
     exclusive = {
         "decisions-not-scores": {"miscalibrated", "shifted-probabilities", "majority-class", "underfitting",
                                  "plateau", "overfitting"},
-        "not-probabilities": {"miscalibrated", "shifted-probabilities"},
+        # Raw scores fail every probability metric whatever the curves say: the missing sigmoid is the
+        # one thing to fix (a climbing validation loss is often already handled by keeping the best epoch).
+        "not-probabilities": {"miscalibrated", "shifted-probabilities", "overfitting"},
         "shifted-probabilities": {"overfitting"},
         "majority-class": {"underfitting", "plateau", "below-threshold"},
     }

@@ -27,7 +27,7 @@ from torch import nn
 
 CHANNELS = (8, 16)  # output channels of the convolution blocks (4 .. 32 each)
 LEARNING_RATE = 0.003  # Adam step size (1e-3 .. 1e-2)
-EPOCHS = 8  # passes over the training scans
+EPOCHS = 5  # passes over the training scans
 BATCH_SIZE = 64  # scans per gradient step
 POS_WEIGHT = 9.0  # a lesion counts as much as 9 healthy scans in the loss: the classes weigh the same
 SEED = 0  # fixes the initial weights and the shuffling
