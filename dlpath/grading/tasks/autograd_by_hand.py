@@ -1,0 +1,494 @@
+"""``autograd_by_hand``: a tiny reverse-mode autograd written by the learner, checked against torch's.
+
+The learner writes a ``Value`` class (a number that remembers how it was made,
+micrograd-style) and trains a small network built from Values. The judge then:
+
+1. sends expression graphs, as a list of operations on numbered values (never
+   code): first one graph per operation alone, then a value used twice by one
+   operation (``a * a``), a value feeding two operations (a diamond), and
+   random graphs full of shared sub-expressions. The task's learner side builds
+   each graph with the learner's ``Value``, calls ``backward()`` on the last
+   value and returns its value and the leaves' gradients; the judge compares
+   them with torch autograd's, in float64;
+2. asks the trained network's score for fresh points and measures the accuracy;
+3. counts torch autograd and torch.optim: in the source (read, never run) and
+   while the learner's code ran.
+
+A graph is ``{"leaves": [x0, x1, ...], "ops": [[name, i, arg], ...]}``: the
+leaves are values 0..L-1 and operation k makes value L+k from value ``i`` and
+``arg`` (another value's number for ``add`` and ``mul``, a plain number for
+``add_number``, ``times_number`` and ``pow``, nothing for ``tanh``, ``relu``,
+``exp``, ``log``). ``backward()`` starts from the last value.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import random
+from pathlib import Path
+from typing import Any, Mapping
+
+from dlpath.grading.diagnose import CodeInfo
+from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData, Task
+
+RANDOM_GRAPHS = 4  # random graphs with shared sub-expressions, after the fixed checks
+TOLERANCE = 1e-6  # a check passes when the relative error is below this
+
+# What each operation means (the learner side builds it), and its local derivative in words (for the diagnosis).
+OPERATIONS = {
+    "add": ("a + b", "d(a + b)/da = 1 and d(a + b)/db = 1"),
+    "mul": ("a * b", "d(a * b)/da = b and d(a * b)/db = a"),
+    "add_number": ("a + 2.5", "adding a plain number: d/da = 1 (the number is wrapped in a Value or used as is)"),
+    "times_number": ("2.5 * a", "a plain number on the left: Python calls a.__rmul__(2.5); d/da = 2.5"),
+    "pow": ("a ** k", "d(a ** k)/da = k * a ** (k - 1), for a plain number k"),
+    "tanh": ("a.tanh()", "d tanh(a)/da = 1 - tanh(a) ** 2"),
+    "relu": ("a.relu()", "d relu(a)/da = 1 where a > 0, else 0"),
+    "exp": ("a.exp()", "d exp(a)/da = exp(a), the output itself"),
+    "log": ("a.log()", "d log(a)/da = 1 / a"),
+}
+SAME_TWICE = "a * a (one value used twice by one operation)"
+DIAMOND = "a value feeding two operations"
+
+
+# ------------------------------------------------------------------ graphs (judge side)
+
+
+def _leaf(rng: random.Random, low: float = 0.3, high: float = 1.5) -> float:
+    return round(rng.choice((-1, 1)) * rng.uniform(low, high), 6)
+
+
+def fixed_checks(rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
+    """One graph per operation alone, then the two smallest shapes where a value is reused."""
+    a, b, c = _leaf(rng), _leaf(rng), round(rng.uniform(0.5, 2.5), 6)
+    positive = abs(a)
+    checks = [
+        ("add", {"leaves": [a, b], "ops": [["add", 0, 1]]}),
+        ("mul", {"leaves": [a, b], "ops": [["mul", 0, 1]]}),
+        ("add_number", {"leaves": [a], "ops": [["add_number", 0, c]]}),
+        ("times_number", {"leaves": [a], "ops": [["times_number", 0, c]]}),
+        ("pow", {"leaves": [a], "ops": [["pow", 0, rng.choice((2, 3))]]}),
+        ("pow", {"leaves": [positive], "ops": [["pow", 0, -1]]}),
+        ("tanh", {"leaves": [a], "ops": [["tanh", 0]]}),
+        ("relu", {"leaves": [positive, -positive], "ops": [["relu", 0], ["relu", 1], ["add", 2, 3]]}),
+        ("exp", {"leaves": [a], "ops": [["exp", 0]]}),
+        ("log", {"leaves": [positive], "ops": [["log", 0]]}),
+        (SAME_TWICE, {"leaves": [a], "ops": [["mul", 0, 0]]}),
+        (DIAMOND, {"leaves": [a, b], "ops": [["mul", 0, 1], ["tanh", 2], ["mul", 2, 3], ["add", 4, 0]]}),
+    ]
+    return checks
+
+
+def random_graph(rng: random.Random, leaves: int = 3, ops: int = 12) -> dict[str, Any]:
+    """A random expression whose values are reused (shared sub-expressions), every value feeding the output."""
+    values = [_leaf(rng) for _ in range(leaves)]
+    graph: dict[str, Any] = {"leaves": list(values), "ops": []}
+    uses = [0] * leaves
+
+    def pick(ok: Any) -> int | None:
+        candidates = [i for i, v in enumerate(values) if ok(v)]
+        if not candidates:
+            return None
+        recent = candidates[-4:]
+        return rng.choice(recent if rng.random() < 0.6 else candidates)
+
+    while len(graph["ops"]) < ops:
+        name = rng.choice(("add", "mul", "mul", "tanh", "relu", "exp", "log", "pow", "add_number", "times_number"))
+        bounded = (lambda v: abs(v) < 3.0)
+        i = pick({"log": lambda v: v > 0.2, "exp": lambda v: v < 2.0, "relu": lambda v: abs(v) > 0.05}.get(
+            name, bounded))
+        if i is None:
+            continue
+        x = values[i]
+        op: list[Any] = [name, i]
+        if name in ("add", "mul"):
+            j = pick(bounded)
+            if j is None:
+                continue
+            op.append(j)
+            result = x + values[j] if name == "add" else x * values[j]
+            uses[j] += 1
+        elif name in ("add_number", "times_number"):
+            number = round(rng.uniform(0.5, 2.0) * rng.choice((-1, 1)), 6)
+            op.append(number)
+            result = x + number if name == "add_number" else number * x
+        elif name == "pow":
+            k = rng.choice((2, 3, -1)) if abs(x) > 0.3 else 2
+            op.append(k)
+            result = x ** k
+        else:
+            result = {"tanh": math.tanh, "relu": lambda v: max(v, 0.0), "exp": math.exp, "log": math.log}[name](x)
+        if not math.isfinite(result) or abs(result) > 20.0 or (name == "relu" and result == 0.0 and rng.random() < 0.5):
+            continue
+        uses[i] += 1
+        graph["ops"].append(op)
+        values.append(result)
+        uses.append(0)
+    # tie every value nobody used into the output, so that every leaf and operation matters
+    loose = [i for i in range(len(values) - 1) if uses[i] == 0]
+    last = len(values) - 1
+    for i in loose:
+        graph["ops"].append(["add", last, i])
+        values.append(values[last] + values[i])
+        last = len(values) - 1
+    return graph
+
+
+def oracle(graph: Mapping[str, Any]) -> tuple[float, list[float]]:
+    """The graph's output and the leaves' gradients, by torch autograd in float64."""
+    import torch
+
+    leaves = [torch.tensor(float(x), dtype=torch.float64, requires_grad=True) for x in graph["leaves"]]
+    values = list(leaves)
+    for op in graph["ops"]:
+        name, a = op[0], values[op[1]]
+        if name == "add":
+            values.append(a + values[op[2]])
+        elif name == "mul":
+            values.append(a * values[op[2]])
+        elif name == "add_number":
+            values.append(a + op[2])
+        elif name == "times_number":
+            values.append(op[2] * a)
+        elif name == "pow":
+            values.append(a ** op[2])
+        else:
+            values.append(getattr(torch, name)(a))
+    out = values[-1]
+    grads = torch.autograd.grad(out, leaves, allow_unused=True)
+    return float(out.detach()), [float(g) if g is not None else 0.0 for g in grads]
+
+
+# ------------------------------------------------------------------ the learner's side
+
+
+def build_and_backward(value_class: Any, graph: Mapping[str, Any]) -> dict[str, Any]:
+    """Build ``graph`` with the learner's Value class, call backward() on the last value; its value and leaf grads."""
+    from dlpath.grading.tasks._model import short
+
+    leaves = graph.get("leaves") or []
+    try:
+        values = [value_class(float(x)) for x in leaves]
+    except Exception as exc:  # noqa: BLE001 - the learner's class
+        raise LearnerError(f"Value(2.0) failed: {short(exc)}") from None
+    for op in graph.get("ops") or []:
+        name, a = op[0], values[op[1]]
+        shown = OPERATIONS.get(name, (name, ""))[0]
+        try:
+            if name == "add":
+                result = a + values[op[2]]
+            elif name == "mul":
+                result = a * values[op[2]]
+            elif name == "add_number":
+                result = a + op[2]
+            elif name == "times_number":
+                result = op[2] * a
+            elif name == "pow":
+                result = a ** op[2]
+            elif name in ("tanh", "relu", "exp", "log"):
+                result = getattr(a, name)()
+            else:
+                raise LearnerError(f"unknown operation {name!r}")
+        except LearnerError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the learner's operations
+            raise LearnerError(f"{shown} failed: {short(exc)}") from None
+        if not hasattr(result, "data") or not hasattr(result, "backward"):
+            raise LearnerError(f"{shown} returned a {type(result).__name__}, not a Value")
+        values.append(result)
+    out = values[-1]
+    try:
+        out.backward()
+        grads = [_number(v.grad) for v in values[:len(leaves)]]
+        return {"value": _number(out.data), "grads": grads}
+    except Exception as exc:  # noqa: BLE001 - the learner's backward
+        raise LearnerError(f"backward() failed: {short(exc)}") from None
+
+
+def _number(value: Any) -> float | None:
+    number = float(value.item() if hasattr(value, "item") else value)
+    return number if math.isfinite(number) else None
+
+
+# ------------------------------------------------------------------ reading the source for torch autograd
+
+
+_FORBIDDEN = ("torch.autograd", "torch.optim", "torch.func", "functorch", "autograd.", "optim.")
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def count_torch_autograd(folder: Path) -> int:
+    """Uses of torch's autograd and optimizers written in the learner's Python files (read, never run).
+
+    Counts ``torch.autograd...``, ``torch.optim...``, ``torch.func...`` (calls and imports),
+    ``requires_grad`` (as an attribute, a method or a keyword) and ``.retain_grad()``. The
+    learner's own ``backward()`` is not counted: it is what the project asks for.
+    """
+    total = 0
+    for path in sorted(folder.glob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("requires_grad", "requires_grad_", "retain_grad"):
+                total += 1
+            elif isinstance(node, ast.keyword) and node.arg == "requires_grad":
+                total += 1
+            elif isinstance(node, ast.Call) and _dotted(node.func).startswith(_FORBIDDEN):
+                total += 1
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                if isinstance(node, ast.ImportFrom):
+                    module = node.module or ""
+                    names = [f"{module}.{a.name}" for a in node.names] if module == "torch" else [module]
+                else:
+                    names = [a.name for a in node.names]
+                total += sum(1 for name in names if name.startswith(_FORBIDDEN[:4]))
+    return total
+
+
+# ------------------------------------------------------------------ the diagnoses
+
+
+def _gradient_mismatch(run: Any) -> list[Any]:
+    from dlpath.grading.diagnose import _fmt, make
+
+    error = run.metrics.get("gradient_error")
+    if error is None or not run.failed("gradient_error"):
+        return []
+    extra = run.facts.extra
+    failed = [str(name) for name in extra.get("checks_failed") or []]
+    wrong_values = [str(name) for name in extra.get("values_wrong") or []]
+    singles = [name for name in failed if name in OPERATIONS]
+    if extra.get("graph_problem"):
+        detail = f"Building a graph with your Value failed: {str(extra['graph_problem']).rstrip('.')}."
+    elif extra.get("all_zero"):
+        detail = ("Every gradient came back 0: backward() does not run the chain rule yet. It must set the output's "
+                  "grad to 1, then go from the output back to the leaves, every value adding (its local derivative "
+                  "x its own grad) to the grad of each value it was computed from.")
+    elif wrong_values:
+        shown = ", ".join(OPERATIONS[name][0] for name in wrong_values if name in OPERATIONS)
+        detail = f"Even the forward values are wrong for {shown}: check what each operation computes first."
+    elif singles:
+        rules = "; ".join(OPERATIONS[name][1] for name in dict.fromkeys(singles))
+        shown = ", ".join(OPERATIONS[name][0] for name in dict.fromkeys(singles))
+        detail = f"The operation(s) {shown} pass back the wrong gradient on their own. The local derivatives: {rules}."
+    elif SAME_TWICE in failed:
+        detail = ("Every operation is right on its own, but a * a is wrong: the two uses of a each pass back a "
+                  "gradient, and the second overwrites the first. Add to .grad (+=) instead of setting it (=): a "
+                  "value used several times collects the sum of what each use sends back.")
+    elif failed:
+        detail = ("Every operation is right on its own and so is a * a, but graphs where a value feeds two "
+                  "operations are wrong: a value passed its gradient on before every use had sent it its share. "
+                  "backward() must visit values in reverse topological order (each value after all the values "
+                  "made from it): build that order with a depth-first walk over the children, then go through it "
+                  "backwards.")
+    else:
+        detail = f"Your gradients differ from torch's by {_fmt(error)} (relative)."
+    evidence = [f"largest relative error {_fmt(error)}"] + ([f"wrong: {', '.join(dict.fromkeys(failed))}"]
+                                                           if failed else [])
+    return [make("gradient-mismatch", f"""The grader built expression graphs with your Value class, called
+        backward() and compared the gradients with torch autograd's. {detail}""", evidence=evidence,
+                 codes=AutogradByHandTask.codes)]
+
+
+def _autograd_used(run: Any) -> list[Any]:
+    from dlpath.grading.diagnose import make
+
+    uses = run.metrics.get("autograd_uses")
+    if not uses:
+        return []
+    return [make("autograd-used", f"""Your code used torch's autograd or torch.optim {int(uses)} time(s)
+        (requires_grad, torch.autograd, an optimizer). This project is about building that machinery yourself:
+        compute everything with your Value class and update the weights with plain arithmetic.""",
+                 evidence=[f"{int(uses)} use(s) of torch autograd or torch.optim"], codes=AutogradByHandTask.codes)]
+
+
+def _loop(run: Any) -> list[Any]:
+    """The by-hand training loop: flat (no step applied), or a loss that climbs (grads never reset)."""
+    from dlpath.grading.diagnose import _flat, _fmt, make
+
+    points = run.loss()
+    if _flat(points) and run.failed("test_accuracy"):
+        return [make("no-learning", f"""Your loss did not move during training ({_fmt(points[0][1])} from start to
+            end). Either the gradients are zero (local derivatives still 0, or a backward() that stops at the output)
+            or the loop never uses
+            them: each step must reset every parameter's grad to 0, call loss.backward(), then move each parameter
+            with p.data -= LEARNING_RATE * p.grad.""", evidence=[f"training loss {_fmt(points[0][1])} from start to "
+                                                                 "end"], lesson="forward-and-backprop")]
+    values = [v for _, v in points if math.isfinite(v)]
+    if len(values) >= 3 and run.failed("test_accuracy") and values[-1] > 1.2 * min(values) and max(values) > values[0]:
+        return [make("divergence", f"""Your loss went up again during training ({_fmt(values[0])} at the start,
+            lowest {_fmt(min(values))}, {_fmt(values[-1])} at the end). With an engine that adds to .grad, the usual
+            cause is a loop that never resets the parameters' grads: each step then follows the sum of every past
+            gradient. Set p.grad = 0 for every parameter before each loss.backward(). If you already do, lower
+            LEARNING_RATE.""", evidence=[f"training loss {_fmt(values[0])} -> {_fmt(values[-1])}"],
+                     causes=("grads never reset between steps", "learning rate too large"),
+                     lesson="forward-and-backprop")]
+    return []
+
+
+# ------------------------------------------------------------------ the task
+
+
+class AutogradByHandTask(Task):
+    kind = "autograd_by_hand"
+    summary = ("Reverse-mode autograd by hand: a Value class with backward(), checked against torch on shared "
+               "expression graphs, then a tiny network trained with it.")
+    contract = """\
+class Value: Value(data) -> a number that remembers how it was computed
+    v.data (a float) and v.grad (0.0 until backward() fills it in);
+    v + w and v * w (w a Value or a plain number, on either side), v ** k (k a plain number),
+    v.tanh(), v.relu(), v.exp(), v.log(), and v.backward(): the gradient of v with respect to every
+    Value it was computed from, in their .grad. The grader checks them against torch autograd.
+build_model(info) -> model
+    A network made of Values. model(point) takes one input, a list of info["input_shape"][0] floats,
+    and returns a Value: its score (above 0 means class 1, below 0 class 0).
+train(model, data, log) -> None (or the trained model)
+    data.x_train (N, 2) float32 and data.y_train (N,) int64 labels 0/1 (torch tensors: use .tolist()),
+    and data.x_val, data.y_val. log(epoch=..., train_loss=..., val_accuracy=...) records your curves.
+No torch autograd (requires_grad, torch.autograd) and no torch.optim anywhere: the grader counts them."""
+    contract_lines = ("Value(data)", "build_model(info) -> model", "train(model, data, log)")
+    dataset_kinds = ("classification",)
+    metrics = (
+        Metric("gradient_error", "min", "relative error",
+               "largest relative difference between your Value's results (forward values and the leaves' "
+               "gradients after backward()) and torch autograd's, on graphs with shared sub-expressions"),
+        Metric("test_accuracy", "max", "fraction",
+               "share of fresh test points whose score has the right sign (above 0 for class 1)"),
+        Metric("autograd_uses", "min", "count",
+               "uses of torch autograd or torch.optim: found in the source of your files, or counted while it ran"),
+    )
+    primary = "test_accuracy"
+    hand_written_updates = True  # no optimizer: the diagnoses judge the loop, not optimizer calls
+    codes = {"gradient-mismatch": CodeInfo("forward-and-backprop"), "autograd-used": CodeInfo("forward-and-backprop")}
+    rules = (_gradient_mismatch, _autograd_used, _loop)
+    exclusive = {"gradient-mismatch": {"underfitting", "plateau", "below-threshold"}}
+
+    def train(self, side: LearnerSide, data: SplitData) -> Any:
+        from dlpath.grading.tasks import ContractError
+        from dlpath.grading.tasks._model import function
+
+        if not isinstance(getattr(side.module, "Value", None), type):
+            raise ContractError("train.py has no class Value; the grader builds its expression graphs with it. Keep "
+                                "the names from the starter's contract at the top of the file.")
+        build_model = function(side.module, "build_model", ("info",))
+        train = function(side.module, "train", ("model", "data", "log"))
+        with side.watch.counting_autograd():
+            model = build_model(dict(data.info))
+            if not callable(model):
+                raise ContractError(f"build_model(info) returned a {type(model).__name__}, which cannot be called; "
+                                    "it must return a model that maps one point to a Value.")
+            result = train(model, data, side.log)
+        return model if result is None else result
+
+    def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
+               side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
+        import torch
+
+        from dlpath.grading.tasks._model import short
+
+        if name == "graph":
+            with side.watch.counting_autograd():
+                return build_and_backward(side.module.Value, values), {}
+        if name == "outputs":
+            x = tensors.get("x")
+            if not isinstance(x, torch.Tensor):
+                raise LearnerError("the request carries no inputs")
+            model, scores = side.state, []
+            if not callable(model):
+                raise LearnerError(f"train(model, data, log) returned a {type(model).__name__}, not a model")
+            try:
+                with side.watch.counting_autograd():
+                    for point in x.tolist():
+                        score = model(point)
+                        scores.append(float(getattr(score, "data", score)))
+            except Exception as exc:  # noqa: BLE001 - the learner's model
+                raise LearnerError(f"model(point) failed on a fresh point: {short(exc)}") from None
+            return {}, {"y": torch.tensor(scores, dtype=torch.float64)}
+        if name == "usage":
+            return {"autograd_calls": int(side.watch.autograd_calls)}, {}
+        raise LearnerError(f"unknown request {name!r}")
+
+    def judge(self, ctx: JudgeContext) -> Evaluation:
+        import torch
+
+        from dlpath.grading.facts import Facts
+        from dlpath.grading.tasks._model import mix, shape_text
+
+        test, public = ctx.test, ctx.public
+        extra: dict[str, Any] = {}
+        metrics = {"gradient_error": self._gradient_check(ctx, extra), "test_accuracy": 0.0}
+        facts: dict[str, Any] = {"primary": self.primary, "expected_output": shape_text((len(test),)),
+                                 "chance_score": float(torch.bincount(test.y).max()) / max(len(test), 1),
+                                 "extra": extra}
+        mixed, (at_test, at_train, at_val) = mix([test.x, public.x_train, public.x_val], ctx.test_seed)
+        try:
+            _, got = ctx.ask("outputs", tensors={"x": mixed})
+            out = got.get("y")
+        except LearnerError as exc:
+            facts["forward_error"] = str(exc)
+            out = None
+        static = count_torch_autograd(Path(ctx.folder))
+        try:
+            values, _ = ctx.ask("usage")
+            reported = values.get("autograd_calls")
+            runtime = int(reported) if isinstance(reported, int) and reported >= 0 else 0
+        except LearnerError:
+            runtime = 0
+        metrics["autograd_uses"] = float(max(static, runtime))
+        if not isinstance(out, torch.Tensor) or out.shape != (mixed.shape[0],):
+            if out is not None:
+                facts["output_problem"] = "model(point) must return one score (a Value) per point"
+            return Evaluation(metrics, Facts(**facts))
+        finite = bool(torch.isfinite(out).all())
+        facts["outputs_finite"] = finite
+
+        def accuracy(rows: Any, y: Any) -> float:
+            return float(((out[rows] > 0).long() == y).float().mean()) if len(rows) and finite else 0.0
+
+        metrics["test_accuracy"] = accuracy(at_test, test.y)
+        facts["train_score"] = accuracy(at_train, public.y_train)
+        facts["val_score"] = accuracy(at_val, public.y_val) if len(at_val) else None
+        return Evaluation(metrics, Facts(**facts))
+
+    @staticmethod
+    def _gradient_check(ctx: JudgeContext, extra: dict[str, Any]) -> float:
+        """Every check's relative error (values and gradients); the worst, and which checks failed, in ``extra``."""
+        rng = random.Random(int(ctx.test_seed) * 7919 + 17)
+        checks = fixed_checks(rng) + [("random graph", random_graph(rng)) for _ in range(RANDOM_GRAPHS)]
+        worst, failed, values_wrong, zero = 0.0, [], [], True
+        for name, graph in checks:
+            value, grads = oracle(graph)
+            try:
+                answer, _ = ctx.ask("graph", values=graph)
+            except LearnerError as exc:
+                extra["graph_problem"] = str(exc)
+                return 1.0
+            got_value, got = answer.get("value"), answer.get("grads")
+            if not isinstance(got, list) or len(got) != len(grads) or not all(
+                    isinstance(g, (int, float)) and not isinstance(g, bool) for g in got):
+                extra["graph_problem"] = (f"backward() must fill in a number in the .grad of each of the "
+                                          f"{len(grads)} leaves; got {str(got)[:80]}")
+                return 1.0
+            if not isinstance(got_value, (int, float)) or abs(got_value - value) > TOLERANCE * max(1.0, abs(value)):
+                values_wrong.append(name)
+            truth = math.sqrt(sum(t * t for t in grads))
+            error = math.sqrt(sum((g - t) ** 2 for g, t in zip(got, grads))) / max(truth, 1e-9)
+            if name in values_wrong:
+                error = max(error, 1.0)
+            zero = zero and all(g == 0 for g in got)
+            if error > TOLERANCE:
+                failed.append(name)
+            worst = max(worst, min(error, 1.0e6))
+        extra.update(checks_failed=failed, values_wrong=values_wrong, all_zero=zero and bool(failed))
+        return worst
