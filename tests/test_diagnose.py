@@ -274,6 +274,14 @@ def test_inputs_not_normalized_quotes_what_the_first_layer_saw():
     assert "mean 250" in item.message
 
 
+def test_raw_inputs_are_named_as_the_cause_of_exploding_gradients():
+    huge = [LayerStat("0", "Linear", size=256, grad_norm=3e6), LayerStat("1", "Linear", size=256, grad_norm=1e5)]
+    obs = dataclasses.replace(GOOD_OBS, layers=huge, inputs_normalized=False,
+                              first_layer_input={"mean": 6730.0, "std": 18400.0})
+    got = codes(obs=obs, facts=dataclasses.replace(GOOD_FACTS, train_score=0.4))
+    assert "inputs-not-normalized" in got and "exploding-gradients" not in got
+
+
 def test_suspicious_validation():
     facts = dataclasses.replace(GOOD_FACTS, val_score=0.95, train_score=0.97)
     assert "suspicious-validation" in codes(facts=facts, metrics={"test_accuracy": 0.6})

@@ -857,6 +857,9 @@ _EXCLUSIVE: dict[str, set[str]] = {
     "softmax-before-cross-entropy": {"plateau", "underfitting", "no-learning", "labels-not-learnable"},
     "activation-on-logits": {"plateau", "underfitting", "labels-not-learnable"},
     "dying-relu": {"plateau", "underfitting"},
+    # raw, large inputs are what makes the first layer's gradients explode and its units die: name the cause
+    "inputs-not-normalized": {"exploding-gradients", "dying-relu", "saturated-units", "learning-rate-too-high",
+                              "divergence"},
 }
 
 
