@@ -13,7 +13,7 @@ Generators live in the modules of this package, one family per module
 (``points``, ``images``, ``series``, ...), each registered with ``@generator``;
 ``GENERATORS`` holds them all by name, with the parameters their signatures
 declare (``dlpath validate`` checks a project's ``dataset.params`` against them,
-and docs/project-format.md lists them). Modules import torch inside the
+and docs/task-kinds.md lists them). Modules import torch inside the
 functions, so that reading the catalogue (``dlpath validate``) stays fast.
 
 Shipped real data (``shipped:<name>``, see ``dlpath.datasets.shipped``) lives in
