@@ -66,6 +66,8 @@ def test_every_project_has_its_calibration_and_expectations(project_id: str) -> 
     assert figures["solution"]["train_s"][1] <= 60, "the solution must train inside 60 s on a 2-core CPU"
     assert project.expect.starter and project.expect.naive
     assert len(project.hints) >= 3
+    notes = project.calibration.notes or ""
+    assert len(notes.split()) >= 20 and "to be written" not in notes, "say in notes where the thresholds sit and why"
 
 
 @pytest.mark.parametrize("project_id", SHIPPED)
