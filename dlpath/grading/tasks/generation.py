@@ -16,7 +16,7 @@ from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerSide, Metric, SplitData, Task
 
 NEAR = 3.0  # a sample is near a mode within this many of the mode's standard deviations
-FAIR = 0.25  # a mode is covered when it holds at least this share of its fair part (1 / modes) of all samples
+FAIR = 0.5  # a mode is covered when it holds at least this share of its fair part (1 / modes) of all samples
 _OFF = 0.3  # fewer samples than this near any mode: the generator has not found the data
 
 
