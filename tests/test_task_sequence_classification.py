@@ -80,3 +80,29 @@ def test_without_signal_steps_the_judge_is_plain_classification():
     source = learner(0).replace("x[:, self.step, :4]", "x[:, self.step, :1].expand(-1, 3)")
     got = run_task(source, project)
     assert got["asked"] == ["outputs"] and "follows_signal" not in got["facts"].extra
+
+
+def test_recurrent_and_embedding_models_are_not_called_linear():
+    """The mentor's layer chain (observe.Watch): an LSTM has non-linear gates inside, an embedding reads ids and
+    starts a chain, a LayerNorm divides by a scale the data sets; none of these models is a stack of linear layers."""
+    import torch
+    from torch import nn
+
+    from dlpath.grading.observe import Watch
+
+    class Reader(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm, self.head = nn.LSTM(3, 4, batch_first=True), nn.Linear(4, 2)
+
+        def forward(self, x):  # (N, T, 3)
+            return self.head(self.lstm(x)[0][:, -1])
+
+    embedded = nn.Sequential(nn.Embedding(5, 4), nn.LayerNorm(4), nn.Linear(4, 4), nn.LayerNorm(4), nn.Linear(4, 5))
+    for model, x in [(Reader(), torch.randn(2, 6, 3)), (embedded, torch.randint(0, 5, (2, 6)))]:
+        watch = Watch()
+        watch.attach(model)
+        model(x)
+        watch.finish(model)
+        seen = watch.observation()
+        assert not seen.stacked_linear and not seen.linear_model, type(model).__name__

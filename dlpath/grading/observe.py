@@ -165,8 +165,11 @@ class Watch:
 
     def _module_called(self, module: nn.Module, inputs: tuple) -> None:
         if self._first_forward_open:
-            kind = "weight" if isinstance(module, _WEIGHT_LAYERS) else type(module).__name__
-            self._events.append(("module", kind))
+            # An embedding is a lookup of integer ids: it starts a chain of layers, it never follows one.
+            weight = isinstance(module, _WEIGHT_LAYERS) and not isinstance(module, nn.Embedding)
+            self._events.append(("module", "weight" if weight else type(module).__name__))
+            if isinstance(module, nn.RNNBase):  # weights with a non-linearity inside (tanh, the gates)
+                self._events.append(("module", type(module).__name__))
 
     def _first_layer_input(self, module: nn.Module, inputs: tuple) -> None:
         stats = self._input_stats
@@ -450,7 +453,8 @@ def _structure(events: list[tuple[str, str]]) -> tuple[str | None, bool | None, 
     nonlinear_modules = {"ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU", "SiLU", "ELU", "LeakyReLU",
                          "PReLU", "Softplus", "Mish", "Hardtanh", "SELU", "CELU", "ReLU6", "Hardswish", "GLU",
                          "MultiheadAttention", "LSTM", "GRU", "RNN", "MaxPool1d", "MaxPool2d", "MaxPool3d",
-                         "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "TransformerEncoderLayer"}
+                         "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "TransformerEncoderLayer",
+                         "LayerNorm", "GroupNorm", "RMSNorm"}  # a normalization divides by a scale the data sets
     stacked = False
     linear = True
     last_weight = None
