@@ -454,7 +454,8 @@ def _structure(events: list[tuple[str, str]]) -> tuple[str | None, bool | None, 
     nonlinear_modules = {"ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU", "SiLU", "ELU", "LeakyReLU",
                          "PReLU", "Softplus", "Mish", "Hardtanh", "SELU", "CELU", "ReLU6", "Hardswish", "GLU",
                          "MultiheadAttention", "LSTM", "GRU", "RNN", "MaxPool1d", "MaxPool2d", "MaxPool3d",
-                         "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "TransformerEncoderLayer"}
+                         "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "TransformerEncoderLayer",
+                         "LayerNorm", "GroupNorm", "RMSNorm"}  # a normalization divides by a scale the data sets
     stacked = False
     linear = True
     last_weight = None

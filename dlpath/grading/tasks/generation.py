@@ -1,0 +1,150 @@
+"""``generation``: a generator (a GAN's, for instance) graded on the samples it makes from the judge's noise.
+
+The learner's model is the generator: noise in, samples out. The judge draws its own
+noise from the hidden seed, sends it (inputs only), gets the samples back, and
+measures them against the data set's modes (``info["centers"]``, ``info["std"]``):
+the share of samples near a mode, and how many modes get a fair part of them. The
+learner's own losses (a GAN's are notoriously uninformative) are curves for the
+mentor, never a metric.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from dlpath.grading.diagnose import CodeInfo
+from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerSide, Metric, SplitData, Task
+
+NEAR = 3.0  # a sample is near a mode within this many of the mode's standard deviations
+FAIR = 0.5  # a mode is covered when it holds at least this share of its fair part (1 / modes) of all samples
+_OFF = 0.3  # fewer samples than this near any mode: the generator has not found the data
+
+
+def _collapse(run: Any) -> list[Any]:
+    from dlpath.grading.diagnose import _pct, make
+
+    extra = run.facts.extra or {}
+    covered, modes = run.metrics.get("modes_covered"), extra.get("modes")
+    quality = run.metrics.get("quality")
+    if covered is None or modes is None or quality is None or quality < _OFF or not run.failed("modes_covered"):
+        return []
+    shares = extra.get("mode_shares") or []
+    listed = ", ".join(_pct(s) for s in shares)
+    return [make("mode-collapse", f"""Your generator's samples land on only {int(covered)} of the {modes} modes
+        (share of the samples near each mode: {listed}; a fair share is {_pct(1 / modes)}). This is mode collapse:
+        the generator found a few places the discriminator accepts and stays there, and a discriminator that judges
+        one sample at a time cannot see that every sample looks alike. Give the discriminator a view of the whole
+        batch (a minibatch standard deviation feature, or several samples packed into one input, as PacGAN does),
+        or keep it smooth so its gradient points the generator towards every mode: an R1 penalty on its gradient at
+        real samples, or spectral normalization. Judge by the samples, not the losses: plot a few thousand.""",
+                 evidence=[f"modes covered {int(covered)} of {modes}", f"near-mode shares {listed}"],
+                 causes=("a discriminator that sees one sample at a time", "no regularization of the discriminator",
+                         "learning rates or Adam betas that make the pair oscillate"),
+                 codes=GenerationTask.codes)]
+
+
+def _off_data(run: Any) -> list[Any]:
+    from dlpath.grading.diagnose import _fmt, _pct, make
+
+    extra = run.facts.extra or {}
+    quality = run.metrics.get("quality")
+    if quality is None or quality >= _OFF or not run.failed() or run.observation.parameters_changed is False:
+        return []
+    spread = extra.get("sample_spread")
+    still = ""
+    if spread is not None and spread < 0.1 * (extra.get("data_spread") or 1.0):
+        still = (f" Its samples hardly vary (spread {_fmt(spread)} against {_fmt(extra.get('data_spread'))} for the "
+                 "data): it ignores its noise.")
+    return [make("samples-off-data", f"""Only {_pct(quality)} of your generator's samples land near any mode of the
+        data.{still} The pair has not settled: check the loop first (the discriminator's step must use
+        fake.detach(), the generator's step must not; the generator's loss is the non-saturating one,
+        BCE(D(G(z)), 1)), then the balance (one discriminator step per generator step, Adam with betas (0.5, 0.999),
+        learning rates around 1e-3 to 2e-4), then train longer.""", evidence=[f"samples near a mode {_pct(quality)}"],
+                 causes=("a mistake in the alternating loop", "a discriminator that wins too easily", "too few steps"),
+                 codes=GenerationTask.codes)]
+
+
+class GenerationTask(Task):
+    kind = "generation"
+    summary = ("Build a generator (build_model(info) + train(model, data, device, log)); graded on the samples it "
+               "makes from the grader's noise: modes covered and the share near a mode.")
+    contract = """\
+build_model(info) -> torch.nn.Module
+    The generator: it maps noise (N, info["noise_dim"]), drawn from a standard normal, to
+    samples shaped like the data, (N, *info["input_shape"]).
+train(model, data, device, log) -> None (or the trained generator)
+    data.x_train (N, 2) float32: samples of the real data (data.y_train says which mode each
+    came from; a GAN does not need it). Build the discriminator inside train and train both.
+    log(epoch=..., d_loss=..., g_loss=...) records your curves. Leave the generator in eval mode.
+The grader feeds the generator its own noise and measures the samples: the share that lands
+near a mode of the data, and how many modes get a fair part of them."""
+    contract_lines = ("build_model(info) -> torch.nn.Module", "train(model, data, device, log)")
+    dataset_kinds = ("mixture",)
+    metrics = (
+        Metric("modes_covered", "max", "modes",
+               f"modes that receive at least {FAIR:.0%} of their fair share (1 / modes) of the samples, counting "
+               f"samples within {NEAR:g} standard deviations of a mode's centre"),
+        Metric("quality", "max", "fraction",
+               f"share of the samples within {NEAR:g} standard deviations of some mode's centre"),
+        Metric("parameters", "min", "numbers",
+               "numbers in every tensor the generator computes with, counted by the judge on a trace of it"),
+    )
+    primary = "modes_covered"
+    codes = {"mode-collapse": CodeInfo("gans"), "samples-off-data": CodeInfo("gans")}
+    rules = (_collapse, _off_data)
+    exclusive = {"mode-collapse": {"underfitting", "plateau", "no-learning"},
+                 "samples-off-data": {"underfitting", "plateau"}}
+
+    def train(self, side: LearnerSide, data: SplitData) -> Any:
+        from dlpath.grading.tasks._model import train_module
+
+        return train_module(side, data)
+
+    def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
+               side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
+        from dlpath.grading.tasks._model import answer_model
+
+        return answer_model(name, tensors, side.state, side.device)
+
+    def judge(self, ctx: JudgeContext) -> Evaluation:
+        import torch
+
+        from dlpath.grading.facts import Facts
+        from dlpath.grading.tasks._model import model_outputs, shape_text
+
+        info = ctx.test.info
+        n = max(len(ctx.test), 1000)
+        g = torch.Generator().manual_seed(int(ctx.test_seed) % (2**62) + 67)
+        noise = torch.randn(n, int(info["noise_dim"]), generator=g)  # the judge's own noise
+        got = model_outputs(ctx, noise)
+        centers = torch.tensor(info["centers"], dtype=torch.float32)  # (K, D)
+        modes = int(centers.shape[0])
+        metrics: dict[str, float] = {"modes_covered": 0.0, "quality": 0.0}
+        if got.parameters is not None:
+            metrics["parameters"] = float(got.parameters)
+        extra: dict[str, Any] = {"modes": modes}
+        shape = (n, *info["input_shape"])
+        facts: dict[str, Any] = {"primary": self.primary, "expected_output": shape_text(shape),
+                                 "forward_error": got.forward_error, "parameters": got.parameters,
+                                 "replay": got.replay, "extra": extra}
+        out = got.outputs
+        if out is None:
+            return Evaluation(metrics, Facts(**facts))
+        if tuple(out.shape) != shape or not out.is_floating_point():
+            facts["got_output"] = shape_text(out.shape, str(out.dtype).replace("torch.", ""))
+            facts["output_problem"] = (f"your generator's output has shape {facts['got_output']}; the grader "
+                                       f"expected {shape_text(shape)}: one sample per row of noise")
+            return Evaluation(metrics, Facts(**facts))
+        out = out.float().reshape(n, -1)
+        finite = torch.isfinite(out).all(dim=1)
+        facts["outputs_finite"] = bool(finite.all())
+        distance = torch.cdist(torch.nan_to_num(out, nan=1e6, posinf=1e6, neginf=-1e6), centers)  # (n, K)
+        nearest, which = distance.min(dim=1)
+        near = (nearest <= NEAR * float(info["std"])) & finite
+        counts = torch.bincount(which[near], minlength=modes).float()
+        metrics["quality"] = float(near.float().mean())
+        metrics["modes_covered"] = float((counts >= FAIR * n / modes).sum())
+        extra["mode_shares"] = [round(float(c) / n, 4) for c in counts]
+        extra["sample_spread"] = float(out[finite].std(dim=0).mean()) if int(finite.sum()) > 1 else 0.0
+        extra["data_spread"] = float(ctx.public.x_train.std(dim=0).mean()) if len(ctx.public.x_train) > 1 else None
+        return Evaluation(metrics, Facts(**facts))

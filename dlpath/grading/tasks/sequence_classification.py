@@ -1,0 +1,117 @@
+"""``sequence_classification``: classify sequences, and find out how far back the model remembers.
+
+The same contract and metrics as ``classification``. When the data set says which
+steps its label depends on (``info["signal_steps"]``, as ``delayed_recall`` does), the judge
+also probes the trained model: it swaps those steps between test sequences of
+different classes and counts how often the model's answer follows the swap. A model
+that remembers the start of a sequence changes its answer; one that has forgotten it
+(a plain RNN, an MLP on the last step) does not. That figure is advice for the
+mentor (``short-memory``), never a metric.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from dlpath.grading.diagnose import CodeInfo
+from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError
+from dlpath.grading.tasks.classification import ClassificationTask
+
+PROBE = 1000  # test sequences whose signal steps the judge swaps
+_FORGOT = 0.5  # the answer followed the swapped start less often than this: the model does not remember it
+_RECURRENT = ("LSTM", "GRU")
+
+
+def _short_memory(run: Any) -> list[Any]:
+    from dlpath.grading.diagnose import _pct, make
+
+    extra = run.facts.extra or {}
+    follows = extra.get("follows_signal")
+    if follows is None or follows >= _FORGOT or not run.failed(run.primary):
+        return []
+    if run.observation.parameters_changed is False:
+        return []  # nothing was learned at all: no-learning says why
+    first, last = extra.get("signal_steps", [0, 1])
+    length = extra.get("length")
+    steps = f"step {first}" if last - first == 1 else f"steps {first} to {last - 1}"
+    later = extra.get("follows_end")
+    kinds = {layer.kind for layer in run.observation.layers}
+    if kinds & set(_RECURRENT):
+        advice = ("Your model has a gated recurrent layer, but it has not learned to keep the start yet. PyTorch "
+                  "starts an LSTM's forget gate near 0.5, so at first the cell halves what it holds at every step "
+                  "and nothing from step 0 reaches the end: set the forget gate's bias to 1-3 (in nn.LSTM the "
+                  "biases are laid out as input, forget, cell, output gates), clip the gradient norm, and train "
+                  "until the validation accuracy jumps (it often stays at chance for a while, then jumps).")
+        causes = ("the forget gate starts half closed", "too few training steps", "a learning rate too high")
+    elif "RNN" in kinds:
+        advice = ("A plain RNN rewrites its whole state at every step, and the gradient that should teach it to "
+                  "keep step 0 is multiplied by a factor below 1 at each of the steps in between, so it vanishes. "
+                  "Use a gated recurrent layer, nn.LSTM or nn.GRU: its cell is updated by addition and kept while "
+                  "the forget gate stays open, so both the information and the gradient travel the whole way.")
+        causes = ("a plain RNN: its gradient vanishes over many steps", "no gated memory")
+    else:
+        advice = ("Your model has no recurrent layer: it never reads the sequence step by step while carrying a "
+                  "state, so what it answers cannot depend on a step it does not look at (an MLP on the last step "
+                  "sees none of the start). Read the whole sequence with nn.LSTM(..., batch_first=True) and "
+                  "classify from its output at the last step.")
+        causes = ("the model looks only at the end of the sequence", "no recurrent layer")
+    evidence = [f"answer followed the swapped {steps}: {_pct(follows)} of sequences"]
+    if later is not None:
+        evidence.append(f"answer changed when the last step was swapped: {_pct(later)}")
+    return [make("short-memory", f"""The label of these sequences is given at {steps}{f' of {length}' if length else ''}
+        and nowhere else. The grader swapped that start between test sequences of different classes: your model's
+        answer followed the swap for only {_pct(follows)} of them, so by the last step it no longer knows how the
+        sequence began. {advice}""", evidence=evidence, causes=causes, codes=SequenceClassificationTask.codes)]
+
+
+class SequenceClassificationTask(ClassificationTask):
+    kind = "sequence_classification"
+    summary = ("Classify sequences (build_model(info) + train(model, data, device, log)); the judge also measures "
+               "how far back the model remembers.")
+    contract = ClassificationTask.contract + """
+For sequences, info["input_shape"] is [steps, channels]: a batch is (N, steps, channels)."""
+    codes = {"short-memory": CodeInfo("recurrent-networks")}
+    rules = (_short_memory,)
+    exclusive = {"short-memory": {"labels-not-learnable", "underfitting", "plateau", "overfitting"}}
+
+    def judge(self, ctx: JudgeContext) -> Evaluation:
+        evaluation = super().judge(ctx)
+        steps = ctx.test.info.get("signal_steps")
+        if not steps or evaluation.facts.output_problem or evaluation.facts.forward_error:
+            return evaluation
+        extra = dict(evaluation.facts.extra)
+        extra.update(self._probe(ctx, int(steps[0]), int(steps[1])))
+        return Evaluation(evaluation.metrics, dataclasses.replace(evaluation.facts, extra=extra))
+
+    @staticmethod
+    def _probe(ctx: JudgeContext, first: int, last: int) -> dict[str, Any]:
+        """Swap the signal steps (and, apart, the last steps) between test sequences; how often the answer follows."""
+        import torch
+
+        x, y = ctx.test.x[:PROBE], ctx.test.y[:PROBE]
+        n, length = int(x.shape[0]), int(x.shape[1])
+        figures: dict[str, Any] = {"signal_steps": [first, last], "length": length}
+        if n < 2:
+            return figures
+        g = torch.Generator().manual_seed(int(ctx.test_seed) % (2**62) + 29)
+        partner = torch.randperm(n, generator=g)
+        differs = y != y[partner]
+        swapped = x.clone()
+        swapped[:, first:last] = x[partner, first:last]
+        width = last - first
+        late = x.clone()
+        late[:, length - width:] = x[partner, length - width:]
+        try:
+            _, got = ctx.ask("outputs", tensors={"x": torch.cat([x, swapped, late])})
+        except LearnerError:
+            return figures
+        out = got.get("y")
+        if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 3 * n:
+            return figures
+        answer = out.float().argmax(dim=1)
+        before, after, after_late = answer[:n], answer[n:2 * n], answer[2 * n:]
+        if bool(differs.any()):
+            figures["follows_signal"] = float((after[differs] == y[partner][differs]).float().mean())
+        figures["follows_end"] = float((after_late != before).float().mean())
+        return figures

@@ -1,0 +1,89 @@
+"""A GAN whose generator covers every mode of a ring of Gaussians.
+
+Grade it from this folder with:
+
+    dlpath check
+
+The contract (the grader calls these two functions; keep their names and arguments):
+
+    build_model(info) -> torch.nn.Module
+        The generator: it maps noise (N, 8), drawn from a standard normal, to points (N, 2).
+        info["noise_dim"] is 8 and info["input_shape"] is [2].
+    train(model, data, device, log) -> None (or the trained generator)
+        data.x_train (N, 2) float32: points of the real data, 8 small Gaussians on a circle of
+        radius 2 (data.y_train says which; a GAN does not need it). Build the discriminator
+        here and train both. device is "cpu" or "cuda". log(step=..., d_loss=..., g_loss=...)
+        records your curves. Leave the generator in eval mode.
+
+The grader feeds the generator its own noise and counts the modes its samples cover and the
+share of samples near a mode (see project.yaml for the targets).
+"""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+HIDDEN = 64  # units per hidden layer, in both networks (32 .. 256)
+LEARNING_RATE = 0.002  # Adam step size of both networks (2e-4 .. 2e-3)
+BETAS = (0.5, 0.999)  # Adam's momentum terms; 0.5 is the usual first one for GANs
+STEPS = 2000  # discriminator and generator steps (one of each per step)
+BATCH_SIZE = 128  # real and fake points per step
+SEED = 0  # fixes the initial weights and the noise
+
+
+def build_model(info):
+    torch.manual_seed(SEED)
+    return nn.Sequential(  # (N, 8) noise -> (N, 2) points
+        nn.Linear(info["noise_dim"], HIDDEN), nn.ReLU(),
+        nn.Linear(HIDDEN, HIDDEN), nn.ReLU(),
+        nn.Linear(HIDDEN, info["input_shape"][0]),
+    )
+
+
+def build_discriminator(width):
+    # TODO: this textbook discriminator judges each point alone, so a generator that piles
+    # every sample onto a few modes fools it as well as one that covers all eight. Let it
+    # see the whole batch: append to each point the batch's spread (x.std(dim=0).mean(),
+    # the same number for every row) before the first layer, which then takes width + 1
+    # inputs. That needs a small nn.Module with its own forward.
+    return nn.Sequential(  # (B, 2) points -> (B, 1) raw score: real (high) or fake (low)
+        nn.Linear(width, HIDDEN), nn.LeakyReLU(0.2),
+        nn.Linear(HIDDEN, HIDDEN), nn.LeakyReLU(0.2),
+        nn.Linear(HIDDEN, 1),
+    )
+
+
+def train(model, data, device, log):
+    generator = model.to(device)
+    real = data.x_train.to(device)  # (N, 2)
+    noise_dim = generator[0].in_features
+    critic = build_discriminator(real.shape[1]).to(device)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=LEARNING_RATE, betas=BETAS)
+    opt_d = torch.optim.Adam(critic.parameters(), lr=LEARNING_RATE, betas=BETAS)
+    draws = torch.Generator().manual_seed(SEED)
+    ones = torch.ones(BATCH_SIZE, 1, device=device)
+    zeros = torch.zeros(BATCH_SIZE, 1, device=device)
+    generator.train()
+    for step in range(STEPS):
+        # The discriminator's step: real points high, fake ones low. fake.detach(): this step
+        # must not move the generator.
+        x = real[torch.randint(0, len(real), (BATCH_SIZE,), generator=draws).to(device)]  # (B, 2)
+        fake = generator(torch.randn(BATCH_SIZE, noise_dim, generator=draws).to(device))  # (B, 2)
+        d_loss = F.binary_cross_entropy_with_logits(critic(x), ones) + F.binary_cross_entropy_with_logits(
+            critic(fake.detach()), zeros)
+        # TODO: a steep, jagged discriminator lets the generator win by jumping between a few
+        # modes. Keep it smooth around the real points (the R1 penalty): make x require a
+        # gradient, take slope = torch.autograd.grad(critic(x).sum(), x, create_graph=True)[0]
+        # and add R1 / 2 * slope.pow(2).sum(dim=1).mean() to d_loss, with R1 about 0.2.
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        # The generator's step, with the non-saturating loss: make the discriminator say "real".
+        fake = generator(torch.randn(BATCH_SIZE, noise_dim, generator=draws).to(device))
+        g_loss = F.binary_cross_entropy_with_logits(critic(fake), ones)
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        if step % 100 == 99:
+            log(step=step + 1, d_loss=d_loss.item(), g_loss=g_loss.item())
+    generator.eval()
