@@ -31,7 +31,9 @@ __all__ = ["BadPretrained", "LAYERS", "build", "save", "load"]
 
 FORMAT = 1
 #: the layer kinds a shipped model may use, with the number of integer arguments each takes
-LAYERS = {"linear": 2, "relu": 0, "tanh": 0, "flatten": 0}
+LAYERS = {"linear": 2, "relu": 0, "tanh": 0, "flatten": 0, "conv2d": 3, "maxpool2d": 1, "global_maxpool": 0}
+# conv2d (in channels, out channels, kernel): a square kernel with padding kernel // 2, so an odd kernel keeps the
+# image's size; maxpool2d (kernel): stride kernel; global_maxpool: the largest value of each channel, (N, C, 1, 1).
 
 
 class BadPretrained(UsageError):
@@ -51,7 +53,10 @@ def build(layers: list[list[Any]]) -> "nn.Sequential":
                                                 for a in args):
             raise BadPretrained(f"layer {number}: {kind} takes {LAYERS[kind]} whole numbers above 0, not {args!r}")
         modules.append({"linear": lambda: nn.Linear(*args), "relu": nn.ReLU, "tanh": nn.Tanh,
-                        "flatten": nn.Flatten}[kind]())
+                        "flatten": nn.Flatten,
+                        "conv2d": lambda: nn.Conv2d(args[0], args[1], args[2], padding=args[2] // 2),
+                        "maxpool2d": lambda: nn.MaxPool2d(args[0]),
+                        "global_maxpool": lambda: nn.AdaptiveMaxPool2d(1)}[kind]())
     return nn.Sequential(*modules)
 
 
