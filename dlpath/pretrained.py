@@ -10,7 +10,10 @@ by unpickling anything::
     {"format": 1, "layers": [["linear", 2, 256], ["relu"], ["linear", 256, 3]],
      "weights": {"0.weight": [256, 2], "0.bias": [256], ...}, "sha256": "...", "about": {...}}
 
-``save`` writes such a folder from a trained ``nn.Sequential`` (the script
+Layers: ``linear`` (in, out), ``relu``, ``tanh``, ``flatten``, and for small
+convolutional networks ``conv2d`` (in channels, out channels, kernel; padding
+kernel // 2), ``maxpool2d`` (kernel) and ``global_maxpool`` (the largest value
+of each channel). ``save`` writes such a folder from a trained ``nn.Sequential`` (the script
 that made the model calls it); ``load`` rebuilds the model, checking the
 checksum and every shape. Torch is imported inside the functions.
 """

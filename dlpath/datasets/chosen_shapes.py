@@ -1,4 +1,4 @@
-"""Small images of shapes chosen by name: ``chosen_shapes`` (the ``shapes`` images, with any set of shapes as the classes).
+"""Small images of shapes chosen by name: ``chosen_shapes`` (the ``shapes`` images, any shapes as the classes).
 
 Transfer learning needs two related tasks on the same kind of images: a source
 task with many labels (the shapes a pretrained network learned) and a target

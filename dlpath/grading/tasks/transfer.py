@@ -32,7 +32,7 @@ from dlpath.grading.tasks.classification import ClassificationTask
 BACKBONE_DIR = "backbone"  # the backbone's folder inside the project's folder (dlpath.pretrained's format)
 LESSON = "transfer-learning"
 NOT_USED = 0.5  # a model whose weights start further than this from the backbone's did not start from it
-FORGOTTEN = 0.2  # a backbone that ends further than this from the shipped weights was overwritten (a gentle fine-tune: 0.05)
+FORGOTTEN = 0.2  # a backbone that ends further than this from its shipped weights was overwritten (gentle: ~0.03)
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _backbone_not_used(run: Any) -> list[Any]:
         your model on the backbone build_model receives: nn.Sequential(backbone, nn.Linear(info["feature_size"],
         info["num_classes"])), then train the new last layer with the backbone frozen (a linear probe), or the
         whole model gently (a small learning rate).""",
-                 evidence=[f"distance from the backbone before training: {_fmt(start) if start is not None else 'no match'}",
+                 evidence=[f"distance from the backbone before training: {'none' if start is None else _fmt(start)}",
                            f"test accuracy {_pct(bad[0].value or 0.0)}"],
                  causes=("build_model ignored its backbone argument", "the backbone's weights were re-initialised"),
                  codes=TransferTask.codes)]

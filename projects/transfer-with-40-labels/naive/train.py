@@ -12,7 +12,8 @@ The contract (the grader calls these two functions; keep their names and argumen
         Return a model that maps images (N, 1, 16, 16) to raw scores (N, 6).
     train(model, data, device, log) -> None (or the trained model)
         data.x_train (40, 1, 16, 16) float32 images and data.y_train (40,) int64 labels 0..5,
-        data.x_val, data.y_val: 40 more. log(...) records your curves. Leave the model in eval mode.
+        data.x_val, data.y_val are empty (40 labels in all). log(...) records your curve. Leave
+        the model in eval mode.
 
 This baseline builds the same network as the backbone but starts from random weights:
 everything must be learned from 40 images.
@@ -39,7 +40,6 @@ def build_model(backbone, info):
 def train(model, data, device, log):
     model.to(device)
     x, y = data.x_train.to(device), data.y_train.to(device)  # (40, 1, 16, 16), (40,)
-    x_val, y_val = data.x_val.to(device), data.y_val.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     loss_fn = nn.CrossEntropyLoss()
     for step in range(STEPS):
@@ -48,11 +48,6 @@ def train(model, data, device, log):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        if step % 25 == 24:
-            model.eval()
-            with torch.no_grad():
-                logits = model(x_val)  # (40, 6)
-                val_loss = loss_fn(logits, y_val).item()
-                val_accuracy = (logits.argmax(dim=1) == y_val).float().mean().item()
-            log(epoch=step + 1, train_loss=loss.item(), val_loss=val_loss, val_accuracy=val_accuracy)
+        if step % 10 == 9:
+            log(epoch=step + 1, train_loss=loss.item())
     model.eval()
