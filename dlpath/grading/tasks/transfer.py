@@ -151,31 +151,31 @@ The grader then runs the model on fresh inputs it never saw and measures the acc
         return BackboneData(data.x_train, data.y_train, data.x_val, data.y_val, info, backbone_dir=str(folder))
 
     def train(self, side: LearnerSide, data: SplitData) -> Any:
+        import dataclasses
+        import types
+
         from torch import nn
 
         from dlpath import pretrained
-        from dlpath.grading.tasks._model import function
+        from dlpath.grading.tasks._model import function, train_module
 
         build_model = function(side.module, "build_model", ("backbone", "info"))
-        train = function(side.module, "train", ("model", "data", "device", "log"))
         folder = Path(getattr(data, "backbone_dir", ""))
         shipped = {k: v.clone() for k, v in pretrained.load(folder).state_dict().items()}
-        model = build_model(pretrained.load(folder), dict(data.info))
-        if not isinstance(model, nn.Module):
-            raise ContractError(
-                f"build_model(backbone, info) returned a {type(model).__name__}; it must return a torch.nn.Module "
-                "(for example nn.Sequential(backbone, nn.Linear(...))).")
-        start = distance_from(shipped, model)
-        side.watch.attach(model)
-        with side.watch.training():
-            result = train(model, data, side.device, side.log)
-        if result is not None and not isinstance(result, nn.Module):
-            raise ContractError(
-                f"train(model, data, device, log) returned a {type(result).__name__}; "
-                "return nothing (the model you were given is used) or the trained torch.nn.Module.")
-        trained = model if result is None else result
-        side.watch.finish(trained)
-        self._moved = {"start": start, "end": distance_from(shipped, trained)}
+
+        def build(info: dict) -> Any:
+            model = build_model(pretrained.load(folder), info)
+            if not isinstance(model, nn.Module):
+                raise ContractError(
+                    f"build_model(backbone, info) returned a {type(model).__name__}; it must return a "
+                    "torch.nn.Module (for example nn.Sequential(backbone, nn.Linear(...))).")
+            self._moved["start"] = distance_from(shipped, model)
+            return model
+
+        # the classification contract's learner side, with the backbone handed to build_model
+        contract = types.SimpleNamespace(build_model=build, train=getattr(side.module, "train", None))
+        trained = train_module(dataclasses.replace(side, module=contract), data)
+        self._moved["end"] = distance_from(shipped, trained)
         return trained
 
     def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
