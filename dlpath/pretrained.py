@@ -10,7 +10,10 @@ by unpickling anything::
     {"format": 1, "layers": [["linear", 2, 256], ["relu"], ["linear", 256, 3]],
      "weights": {"0.weight": [256, 2], "0.bias": [256], ...}, "sha256": "...", "about": {...}}
 
-``save`` writes such a folder from a trained ``nn.Sequential`` (the script
+Layers: ``linear`` (in, out), ``relu``, ``tanh``, ``flatten``, and for small
+convolutional networks ``conv2d`` (in channels, out channels, kernel; padding
+kernel // 2), ``maxpool2d`` (kernel) and ``global_maxpool`` (the largest value
+of each channel). ``save`` writes such a folder from a trained ``nn.Sequential`` (the script
 that made the model calls it); ``load`` rebuilds the model, checking the
 checksum and every shape. Torch is imported inside the functions.
 """
@@ -31,7 +34,9 @@ __all__ = ["BadPretrained", "LAYERS", "build", "save", "load"]
 
 FORMAT = 1
 #: the layer kinds a shipped model may use, with the number of integer arguments each takes
-LAYERS = {"linear": 2, "relu": 0, "tanh": 0, "flatten": 0}
+LAYERS = {"linear": 2, "relu": 0, "tanh": 0, "flatten": 0, "conv2d": 3, "maxpool2d": 1, "global_maxpool": 0}
+# conv2d (in channels, out channels, kernel): a square kernel with padding kernel // 2, so an odd kernel keeps the
+# image's size; maxpool2d (kernel): stride kernel; global_maxpool: the largest value of each channel, (N, C, 1, 1).
 
 
 class BadPretrained(UsageError):
@@ -51,7 +56,10 @@ def build(layers: list[list[Any]]) -> "nn.Sequential":
                                                 for a in args):
             raise BadPretrained(f"layer {number}: {kind} takes {LAYERS[kind]} whole numbers above 0, not {args!r}")
         modules.append({"linear": lambda: nn.Linear(*args), "relu": nn.ReLU, "tanh": nn.Tanh,
-                        "flatten": nn.Flatten}[kind]())
+                        "flatten": nn.Flatten,
+                        "conv2d": lambda: nn.Conv2d(args[0], args[1], args[2], padding=args[2] // 2),
+                        "maxpool2d": lambda: nn.MaxPool2d(args[0]),
+                        "global_maxpool": lambda: nn.AdaptiveMaxPool2d(1)}[kind]())
     return nn.Sequential(*modules)
 
 

@@ -66,3 +66,36 @@ def test_the_shipped_teacher_loads_and_is_what_its_description_says() -> None:
     assert sum(p.numel() for p in teacher.parameters()) == 67_331
     assert about["data"]["params"] == dict(load_project("compress-to-fit").dataset.params)
     assert "Licence" in (folder / "SOURCE.txt").read_text() and (folder / "make_teacher.py").is_file()
+
+
+CONV_LAYERS = [["conv2d", 1, 4, 3], ["relu"], ["maxpool2d", 2], ["conv2d", 4, 6, 3], ["relu"], ["global_maxpool"],
+               ["flatten"]]
+
+
+def test_a_convolutional_model_is_saved_and_loaded_back_exactly(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = pretrained.build(CONV_LAYERS)
+    assert isinstance(model[0], torch.nn.Conv2d) and model[0].padding == (1, 1)
+    pretrained.save(model, CONV_LAYERS, tmp_path, {"made_by": "a test"})
+    (tmp_path / "SOURCE.txt").write_text("made by a test; licence MIT\n")
+    loaded = pretrained.load(tmp_path)
+    x = torch.randn(3, 1, 8, 8)
+    assert torch.equal(model(x), loaded(x)) and loaded(x).shape == (3, 6)
+    assert json.loads((tmp_path / "model.json").read_text())["weights"]["0.weight"] == [4, 1, 3, 3]
+
+
+def test_a_convolution_with_other_shapes_than_its_description_is_refused(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    pretrained.save(pretrained.build(CONV_LAYERS), CONV_LAYERS, tmp_path, {})
+    (tmp_path / "SOURCE.txt").write_text("made by a test; licence MIT\n")
+    described = json.loads((tmp_path / "model.json").read_text())
+    described["layers"][0] = ["conv2d", 1, 4, 1]  # the same weights read as 1x1 kernels
+    (tmp_path / "model.json").write_text(json.dumps(described))
+    with pytest.raises(pretrained.BadPretrained, match="the weights' shapes do not match the layers"):
+        pretrained.load(tmp_path)
+
+
+@pytest.mark.parametrize("layers", [[["conv2d", 1, 4]], [["maxpool2d"]], [["global_maxpool", 1]]])
+def test_malformed_convolution_layers_are_refused(layers) -> None:
+    with pytest.raises(pretrained.BadPretrained, match="takes"):
+        pretrained.build(layers)
