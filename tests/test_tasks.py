@@ -280,7 +280,10 @@ def test_autograd_is_counted_at_run_time_and_in_the_source(tmp_path):
     assert torch.Tensor.backward is backward and torch.autograd.grad is grad
 
 
-def test_a_learner_that_hides_its_autograd_count_is_still_counted_from_the_source(tmp_path):
+def test_a_learner_that_hides_its_autograd_count_is_still_counted_from_the_source(tmp_path, monkeypatch):
+    from dlpath.grading.observe import Watch
+
+    monkeypatch.setattr(Watch, "counting_autograd", Watch.counting_autograd)  # the learner replaces it: restored after
     hidden = AUTOGRAD + "\nimport dlpath.grading.observe as _o\n_o.Watch.counting_autograd = lambda self: __import__('contextlib').nullcontext()\n"
     (tmp_path / "train.py").write_text(textwrap.dedent(hidden))
     got = run_task(hidden, LINEAR, folder=tmp_path)

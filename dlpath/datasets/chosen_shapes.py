@@ -8,13 +8,8 @@ task with other shapes and few labels. ``shapes`` always takes its first
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from dlpath.datasets import BadDataset, Dataset, balanced_labels, check_n, generator, rng
-from dlpath.datasets.images import SHAPE_NAMES, _shape_masks
-
-if TYPE_CHECKING:
-    import torch
+from dlpath.datasets import BadDataset, Dataset, check_n, generator
+from dlpath.datasets.images import SHAPE_NAMES, draw_shapes
 
 
 def parse_shapes(text: str) -> list[str]:
@@ -46,29 +41,8 @@ def chosen_shapes(
     shape fits, brightness 0.6 to 1.0, Gaussian noise of standard deviation
     ``noise``); the shapes are circle, square, triangle, cross, ring and bar.
     """
-    import torch
-
     check_n(n)
     names = parse_shapes(shapes)
     if size < 8:
         raise BadDataset(f"shape images need a size of at least 8 pixels, not {size}")
-    g = rng(seed)
-    y = balanced_labels(n, len(names), g)
-    r = size * (min_radius + (max_radius - min_radius) * torch.rand(n, generator=g))
-    reach = r * 1.35 + 0.5  # the largest shape's half-extent, so that it stays inside
-    cx = reach + (size - 1 - 2 * reach) * torch.rand(n, generator=g)
-    cy = reach + (size - 1 - 2 * reach) * torch.rand(n, generator=g)
-    brightness = 0.6 + 0.4 * torch.rand(n, generator=g)
-    coords = torch.arange(size, dtype=torch.float32)
-    dy = coords.view(1, size, 1) - cy.view(n, 1, 1)
-    dx = coords.view(1, 1, size) - cx.view(n, 1, 1)
-    rr = r.view(n, 1, 1)
-    images = torch.zeros(n, size, size)
-    for k, name in enumerate(names):
-        chosen = y == k
-        if chosen.any():
-            images[chosen] = _shape_masks(name, dx[chosen], dy[chosen], rr[chosen])
-    images = images * brightness.view(n, 1, 1) + noise * torch.randn(n, size, size, generator=g)
-    info = {"kind": "classification", "input_shape": [1, size, size], "num_classes": len(names),
-            "class_names": names}
-    return Dataset(images.unsqueeze(1).float(), y.long(), info)
+    return draw_shapes(n, seed, names, size, noise, min_radius, max_radius)

@@ -70,15 +70,21 @@ def shapes(
     between 0.6 and 1.0, and Gaussian noise of standard deviation ``noise`` is added
     (values are not clipped). Pixel values are roughly in [0, 1].
     """
-    import torch
-
     check_n(n)
     if not 2 <= classes <= len(SHAPE_NAMES):
         raise BadDataset(f"shapes has 2 to {len(SHAPE_NAMES)} classes, not {classes}")
     if size < 8:
         raise BadDataset(f"shape images need a size of at least 8 pixels, not {size}")
+    return draw_shapes(n, seed, SHAPE_NAMES[:classes], size, noise, min_radius, max_radius)
+
+
+def draw_shapes(n: int, seed: int, names: "tuple[str, ...] | list[str]", size: int, noise: float,
+                min_radius: float, max_radius: float) -> Dataset:
+    """The drawing behind ``shapes`` and ``chosen_shapes``: class k is the shape ``names[k]``."""
+    import torch
+
     g = rng(seed)
-    y = balanced_labels(n, classes, g)
+    y = balanced_labels(n, len(names), g)
     r = size * (min_radius + (max_radius - min_radius) * torch.rand(n, generator=g))
     reach = r * 1.35 + 0.5  # the largest shape's half-extent, so that it stays inside
     cx = reach + (size - 1 - 2 * reach) * torch.rand(n, generator=g)
@@ -89,15 +95,11 @@ def shapes(
     dx = coords.view(1, 1, size) - cx.view(n, 1, 1)
     rr = r.view(n, 1, 1)
     images = torch.zeros(n, size, size)
-    for k in range(classes):
+    for k, name in enumerate(names):
         chosen = y == k
         if chosen.any():
-            images[chosen] = _shape_masks(SHAPE_NAMES[k], dx[chosen], dy[chosen], rr[chosen])
+            images[chosen] = _shape_masks(name, dx[chosen], dy[chosen], rr[chosen])
     images = images * brightness.view(n, 1, 1) + noise * torch.randn(n, size, size, generator=g)
-    info = {
-        "kind": "classification",
-        "input_shape": [1, size, size],
-        "num_classes": classes,
-        "class_names": list(SHAPE_NAMES[:classes]),
-    }
+    info = {"kind": "classification", "input_shape": [1, size, size], "num_classes": len(names),
+            "class_names": list(names)}
     return Dataset(images.unsqueeze(1).float(), y.long(), info)

@@ -23,7 +23,7 @@ the actions of all running episodes at once (the judge uses it);
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 __all__ = ["LAYOUTS", "ACTIONS", "GridWorld", "Episode", "play", "best_mean_return", "BadWorld"]

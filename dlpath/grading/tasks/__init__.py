@@ -198,6 +198,23 @@ class Task:
         raise NotImplementedError
 
 
+
+class ModelTask(Task):
+    """A task whose learner builds and trains one model (``build_model`` + ``train``) that the judge then
+    questions: the learner side trains it through ``_model.train_module`` and answers with its outputs."""
+
+    def train(self, side: LearnerSide, data: SplitData) -> Any:
+        from dlpath.grading.tasks._model import train_module
+
+        return train_module(side, data)
+
+    def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
+               side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
+        from dlpath.grading.tasks._model import answer_model
+
+        return answer_model(name, tensors, side.state, side.device)
+
+
 TASKS: dict[str, type[Task]] = {}
 
 

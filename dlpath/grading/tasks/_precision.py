@@ -48,7 +48,7 @@ def _convolution(args: tuple, out: Any) -> tuple[int, str]:
 
 
 def _convolution_backward(args: tuple) -> tuple[int, str]:
-    grad, x, weight = args[0], args[1], args[2]
+    grad, weight = args[0], args[2]
     kernel = math.prod(weight.shape[2:])
     return 2 * grad.numel() * weight.shape[1] * kernel, _dtype(grad)  # the input's and the weight's gradients
 

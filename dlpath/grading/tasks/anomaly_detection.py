@@ -10,10 +10,10 @@ process says about its own errors is used.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 from dlpath.grading.diagnose import CodeInfo
-from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerSide, Metric, SplitData, Task
+from dlpath.grading.tasks import Evaluation, JudgeContext, Metric, ModelTask, SplitData
 
 _TRAIN_ROWS = 1000  # training signals mixed among the test ones
 _NOISE_ROWS = 500  # random noise the judge asks the model to reconstruct (a model that copies its input copies it too)
@@ -73,7 +73,7 @@ def _not_reconstructing(run: Any) -> list[Any]:
                  codes=AnomalyDetectionTask.codes)]
 
 
-class AnomalyDetectionTask(Task):
+class AnomalyDetectionTask(ModelTask):
     kind = "anomaly_detection"
     summary = ("Reconstruct healthy signals (build_model(info) + train(model, data, device, log)); graded on the "
                "ROC-AUC of the reconstruction error as an anomaly score.")
@@ -107,17 +107,6 @@ difference), and measures how well the error ranks anomalies above healthy signa
         data = super().public_data(project, seed)
         healthy = data.y_train == 0
         return SplitData(data.x_train[healthy], data.y_train[healthy], data.x_val, data.y_val, data.info)
-
-    def train(self, side: LearnerSide, data: SplitData) -> Any:
-        from dlpath.grading.tasks._model import train_module
-
-        return train_module(side, data)
-
-    def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
-               side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
-        from dlpath.grading.tasks._model import answer_model
-
-        return answer_model(name, tensors, side.state, side.device)
 
     def judge(self, ctx: JudgeContext) -> Evaluation:
         import torch

@@ -23,7 +23,7 @@ import math
 from typing import Any, Mapping
 
 from dlpath.grading.diagnose import CodeInfo
-from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData, Task
+from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, ModelTask
 
 ALERT_BUDGET = 0.02  # recall_at_2pct_alerts: the share of inputs that may be flagged
 SPECIFICITY = 0.90  # sensitivity_at_90pct_specificity: the share of negatives that must stay unflagged
@@ -107,7 +107,6 @@ def _take(gains: Any, costs: Any, allowance: float) -> float:
 
 def reliability(p: Any, y: Any, bins: int = BINS) -> list[tuple[int, float, float, int]]:
     """Per non-empty bin of predicted probability: (bin, mean predicted, share positive, count)."""
-    import torch
 
     index = (p * bins).long().clamp(0, bins - 1)
     rows = []
@@ -272,7 +271,7 @@ def _miscalibrated(run: Any) -> list[Any]:
 # ------------------------------------------------------------------ the task
 
 
-class BinaryScoresTask(Task):
+class BinaryScoresTask(ModelTask):
     kind = "binary_scores"
     summary = ("The probability that each input is positive: build_model(info) + train(model, data, device, log); "
                "graded on ranking (AUC, PR-AUC, recall at an alert budget, sensitivity at a specificity) and "
@@ -331,11 +330,6 @@ The grader then runs the model on fresh inputs it never saw and measures the pro
         "shifted-probabilities": {"overfitting"},
         "majority-class": {"underfitting", "plateau", "below-threshold"},
     }
-
-    def train(self, side: LearnerSide, data: SplitData) -> Any:
-        from dlpath.grading.tasks._model import train_module
-
-        return train_module(side, data)
 
     def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
                side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Any
 
-from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerSide, Metric, SplitData, Task
+from dlpath.grading.tasks import Evaluation, JudgeContext, Metric, ModelTask
 
 
-class ClassificationTask(Task):
+class ClassificationTask(ModelTask):
     kind = "classification"
     summary = "Classify inputs (2-D points, images, sequences): build_model(info) + train(model, data, device, log)."
     contract = """\
@@ -30,17 +30,6 @@ The grader then runs the model on fresh inputs it never saw and measures the acc
                "counted by the judge on a trace of the model it also grades"),
     )
     primary = "test_accuracy"
-
-    def train(self, side: LearnerSide, data: SplitData) -> Any:
-        from dlpath.grading.tasks._model import train_module
-
-        return train_module(side, data)
-
-    def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
-               side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
-        from dlpath.grading.tasks._model import answer_model
-
-        return answer_model(name, tensors, side.state, side.device)
 
     def judge(self, ctx: JudgeContext) -> Evaluation:
         import torch

@@ -10,10 +10,10 @@ mentor, never a metric.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 from dlpath.grading.diagnose import CodeInfo
-from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerSide, Metric, SplitData, Task
+from dlpath.grading.tasks import Evaluation, JudgeContext, Metric, ModelTask
 
 NEAR = 3.0  # a sample is near a mode within this many of the mode's standard deviations
 FAIR = 0.5  # a mode is covered when it holds at least this share of its fair part (1 / modes) of all samples
@@ -64,7 +64,7 @@ def _off_data(run: Any) -> list[Any]:
                  codes=GenerationTask.codes)]
 
 
-class GenerationTask(Task):
+class GenerationTask(ModelTask):
     kind = "generation"
     summary = ("Build a generator (build_model(info) + train(model, data, device, log)); graded on the samples it "
                "makes from the grader's noise: modes covered and the share near a mode.")
@@ -94,17 +94,6 @@ near a mode of the data, and how many modes get a fair part of them."""
     rules = (_collapse, _off_data)
     exclusive = {"mode-collapse": {"underfitting", "plateau", "no-learning"},
                  "samples-off-data": {"underfitting", "plateau"}}
-
-    def train(self, side: LearnerSide, data: SplitData) -> Any:
-        from dlpath.grading.tasks._model import train_module
-
-        return train_module(side, data)
-
-    def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
-               side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
-        from dlpath.grading.tasks._model import answer_model
-
-        return answer_model(name, tensors, side.state, side.device)
 
     def judge(self, ctx: JudgeContext) -> Evaluation:
         import torch

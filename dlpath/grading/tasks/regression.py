@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Any
 
-from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerSide, Metric, SplitData, Task
+from dlpath.grading.tasks import Evaluation, JudgeContext, Metric, ModelTask
 
 
-class RegressionTask(Task):
+class RegressionTask(ModelTask):
     kind = "regression"
     summary = "Predict a number per input: build_model(info) + train(model, data, device, log); graded on test MSE."
     contract = """\
@@ -29,17 +29,6 @@ The grader then runs the model on fresh inputs and measures the mean squared err
                "numbers in every tensor the model computes with, counted by the judge on a trace of the model"),
     )
     primary = "test_mse"
-
-    def train(self, side: LearnerSide, data: SplitData) -> Any:
-        from dlpath.grading.tasks._model import train_module
-
-        return train_module(side, data)
-
-    def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
-               side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
-        from dlpath.grading.tasks._model import answer_model
-
-        return answer_model(name, tensors, side.state, side.device)
 
     def judge(self, ctx: JudgeContext) -> Evaluation:
         import torch

@@ -13,10 +13,10 @@ mentor says so.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any
 
 from dlpath.grading.diagnose import CodeInfo
-from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerSide, Metric, SplitData, Task
+from dlpath.grading.tasks import Evaluation, JudgeContext, Metric, ModelTask
 
 _PROBES = 8  # public images on which the judge changes one pixel to see how far the model looks
 _NUDGE = 2.0  # how much the judge changes that pixel (pixel values are roughly 0 .. 1)
@@ -28,7 +28,7 @@ def _pixelwise(run: Any) -> list[Any]:
     reach, own = run.facts.extra.get("context_change"), run.facts.extra.get("own_change")
     if reach is None or reach > 1e-6 or not own or not run.failed():
         return []
-    return [make("pixelwise-model", f"""Your model labels each pixel from that pixel alone: when the grader changed
+    return [make("pixelwise-model", """Your model labels each pixel from that pixel alone: when the grader changed
         one pixel of an image, the outputs at its neighbours did not move at all. With noise as strong as these
         images have, one pixel's brightness cannot tell a shape from the background (the noise is as large as the
         difference), and an uneven light makes any fixed threshold wrong somewhere. Let every output see a
@@ -82,7 +82,7 @@ def _background(run: Any) -> list[Any]:
                  codes=SegmentationTask.codes)]
 
 
-class SegmentationTask(Task):
+class SegmentationTask(ModelTask):
     kind = "segmentation"
     summary = "Label every pixel (object or background): build_model(info) + train(model, data, device, log); IoU."
     contract = """\
@@ -117,17 +117,6 @@ of the pixels it marks (logit > 0) with the true masks."""
     exclusive = {"pixelwise-model": {"underfitting", "plateau", "below-threshold"},
                  "output-size-changed": {"crashed", "shape-mismatch"},
                  "background-everywhere": {"underfitting", "plateau", "below-threshold"}}
-
-    def train(self, side: LearnerSide, data: SplitData) -> Any:
-        from dlpath.grading.tasks._model import train_module
-
-        return train_module(side, data)
-
-    def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
-               side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
-        from dlpath.grading.tasks._model import answer_model
-
-        return answer_model(name, tensors, side.state, side.device)
 
     def judge(self, ctx: JudgeContext) -> Evaluation:
         import torch
