@@ -13,6 +13,7 @@ into a fresh folder with the project marker and `grade()` runs on it.
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -204,16 +205,26 @@ def update_calibration(project: Project, check: ProjectCheck, seeds: int, device
         if end != len(lines):
             raise UsageError(f"{path}: the calibration block must be the last one to be rewritten.")
         lines = lines[:start]
-    cores = __import__("os").cpu_count() or 0
+    cores = os.cpu_count() or 0
+    load = f", load average {os.getloadavg()[1]:.1f}" if hasattr(os, "getloadavg") else ""  # times depend on it
     block: dict[str, Any] = {
-        "machine": f"{cores}-core {platform.machine()} {device}, python {platform.python_version()}",
+        "machine": f"{cores}-core {platform.machine()} {device}, python {platform.python_version()}{load}",
         "date": date.today().isoformat(),
         "seeds": list(GRADE_SEEDS[:seeds]),
     }
     previous = project.calibration.notes if project.calibration else ""
     for row in check.rows:
         block[row.variant] = {k: [round(v[0], 4), round(v[1], 4)] for k, v in row.figures.items()}
-    if previous:
-        block["notes"] = previous
     dumped = yaml.safe_dump({"calibration": block}, sort_keys=False, default_flow_style=None, width=100)
+    if previous:
+        dumped += notes_block(previous)
     path.write_text("\n".join(lines).rstrip() + "\n" + dumped, encoding="utf-8")
+
+
+def notes_block(notes: str) -> str:
+    """The calibration's ``notes:`` as a folded block, wrapped for reading (it reads back as the same text)."""
+    import textwrap
+
+    text = " ".join(notes.split())
+    return "  notes: >-\n" + textwrap.fill(text, width=100, initial_indent="    ", subsequent_indent="    ",
+                                            break_long_words=False, break_on_hyphens=False) + "\n"
