@@ -125,7 +125,18 @@ class _Doc:
         self.lengths = {f: len(v) for f, v in fields.items()}
 
 
+_LAST: list[tuple[Curriculum, list[_Doc]]] = []  # the last curriculum's documents (searches in one process)
+
+
 def _docs(curriculum: Curriculum) -> list[_Doc]:
+    if _LAST and _LAST[0][0] is curriculum:
+        return _LAST[0][1]
+    docs = _read_docs(curriculum)
+    _LAST[:] = [(curriculum, docs)]
+    return docs
+
+
+def _read_docs(curriculum: Curriculum) -> list[_Doc]:
     docs = []
     for lesson in curriculum.lessons:
         tags = " ".join(lesson.tracks) + (" gpu cuda nvidia" if lesson.requires.any else "")

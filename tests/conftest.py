@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Under `pytest -n N`, N workers already share the cores: one thread per torch process (this worker's, and
+    # the learner, judge and loader processes it starts, which keep OMP_* settings) instead of N x cores
+    # threads fighting over the same cores. Set before anything imports torch.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
