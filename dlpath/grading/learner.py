@@ -108,6 +108,20 @@ def _from_learner(tb: Any, folder: Path) -> Any:
     return tb
 
 
+_DLPATH = Path(__file__).resolve().parents[1]  # the dlpath package: the grader's own frames
+
+
+def _trace(exc: BaseException, folder: Path) -> str:
+    """The traceback as the learner should read it: from their first frame on, without the grader's own
+    frames (the watch's hooks sit between their code and torch's); the exception as Python prints it."""
+    frames = traceback.extract_tb(_from_learner(exc.__traceback__, folder))
+    kept = [f for f in frames if not _in_folder(f.filename, _DLPATH) or _in_folder(f.filename, folder)]
+    if len(kept) == len(frames) or not kept:
+        return "".join(traceback.format_exception(type(exc), exc, _from_learner(exc.__traceback__, folder)))
+    return "".join(["Traceback (most recent call last):\n", *traceback.StackSummary.from_list(kept).format(),
+                    *traceback.format_exception_only(type(exc), exc)])
+
+
 def _requested_mb(message: str) -> float | None:
     match = _TRIED.search(message)
     if not match:
@@ -127,7 +141,7 @@ def _failed(exc: BaseException, folder: Path, stage: str, kind: FailureKind | No
             requested = _requested_mb(text)
         else:
             kind = FailureKind.RAISED
-    trace = "".join(traceback.format_exception(type(exc), exc, _from_learner(exc.__traceback__, folder)))[-4000:]
+    trace = _trace(exc, folder)[-4000:]
     failure = Failure(kind=kind, message=text[:2000], exc_type=type(exc).__name__, file=file, line=line,
                       stage=stage, requested_mb=requested)
     return Failed(failure=failure_to_json(failure), trace=trace)
