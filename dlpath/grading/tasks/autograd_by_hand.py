@@ -31,6 +31,7 @@ from typing import Any, Mapping
 
 from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData, Task
+from dlpath.grading.tasks.regression_by_hand import _FORBIDDEN_MODULES, dotted_name, imported_modules
 
 RANDOM_GRAPHS = 4  # random graphs with shared sub-expressions, after the fixed checks
 TOLERANCE = 1e-6  # a check passes when the relative error is below this
@@ -213,17 +214,7 @@ def _number(value: Any) -> float | None:
 # ------------------------------------------------------------------ reading the source for torch autograd
 
 
-_FORBIDDEN = ("torch.autograd", "torch.optim", "torch.func", "functorch", "autograd.", "optim.")
-
-
-def _dotted(node: ast.AST) -> str:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-    return ".".join(reversed(parts))
+_FORBIDDEN = _FORBIDDEN_MODULES + ("autograd.", "optim.")
 
 
 def count_torch_autograd(folder: Path) -> int:
@@ -244,15 +235,10 @@ def count_torch_autograd(folder: Path) -> int:
                 total += 1
             elif isinstance(node, ast.keyword) and node.arg == "requires_grad":
                 total += 1
-            elif isinstance(node, ast.Call) and _dotted(node.func).startswith(_FORBIDDEN):
+            elif isinstance(node, ast.Call) and dotted_name(node.func).startswith(_FORBIDDEN):
                 total += 1
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                if isinstance(node, ast.ImportFrom):
-                    module = node.module or ""
-                    names = [f"{module}.{a.name}" for a in node.names] if module == "torch" else [module]
-                else:
-                    names = [a.name for a in node.names]
-                total += sum(1 for name in names if name.startswith(_FORBIDDEN[:4]))
+                total += sum(1 for name in imported_modules(node) if name.startswith(_FORBIDDEN_MODULES))
     return total
 
 

@@ -227,7 +227,8 @@ No autograd (.backward(), torch.autograd) and no torch.optim anywhere: the grade
 _FORBIDDEN_MODULES = ("torch.autograd", "torch.optim", "torch.func", "functorch")
 
 
-def _dotted(node: ast.AST) -> str:
+def dotted_name(node: ast.AST) -> str:
+    """``torch.autograd.grad`` for the expression ``torch.autograd.grad`` ("()" for a call in the chain)."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -254,15 +255,18 @@ def count_autograd_in_source(folder: Path) -> int:
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
-                name = _dotted(node.func)
+                name = dotted_name(node.func)
                 if (name.endswith(".backward") or name.startswith(_FORBIDDEN_MODULES)
                         or name.startswith(("autograd.", "optim.", "functorch."))):
                     total += 1
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                if isinstance(node, ast.ImportFrom):
-                    module = node.module or ""
-                    names = [f"{module}.{a.name}" for a in node.names] if module == "torch" else [module]
-                else:
-                    names = [a.name for a in node.names]
-                total += sum(1 for name in names if name.startswith(_FORBIDDEN_MODULES))
+                total += sum(1 for name in imported_modules(node) if name.startswith(_FORBIDDEN_MODULES))
     return total
+
+
+def imported_modules(node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The modules an import brings in (``from torch import optim`` brings ``torch.optim``)."""
+    if isinstance(node, ast.ImportFrom):
+        module = node.module or ""
+        return [f"{module}.{a.name}" for a in node.names] if module == "torch" else [module]
+    return [a.name for a in node.names]
