@@ -2,18 +2,22 @@
 
     import dlpath
     dlpath.next()                  # what to do now, as `dlpath next` says it
-    dlpath.check("mlp-spirals")    # grade the project in that folder, as `dlpath check` does
+    dlpath.quiz("first-network")   # the lesson's self-check questions, asked in the cell
+    report = dlpath.check("mlp-spirals")  # grade the project in that folder, as `dlpath check` does
     dlpath.gpu()                   # what hardware this runtime has, as `dlpath gpu` says it
 
 Each renders the same report as its command, with rich; in a notebook rich
-draws it as HTML output under the cell. They return None, so that nothing
-else is printed after the report (`--json` on the command gives the data).
-A problem raises the same error the command reports (`dlpath.errors.DlpathError`,
-whose text says what to do).
+draws it as HTML output under the cell. `check` returns the grade (a
+`CheckOutcome`: `report.report.passed`, `.thresholds`, `.diagnoses`, ..., whose
+repr is one line, so the cell shows one line after the report); the others
+return None. A problem raises the same error the command reports
+(`dlpath.errors.DlpathError`, whose text says what to do).
 
 The commands themselves also work from a cell (`!dlpath next`, `!dlpath check
 mlp-spirals`): there dlpath sees a notebook's shell (`dlpath.render.console.
-in_notebook_shell`) and prints plain lines with colours, no live display.
+in_notebook_shell`) and prints plain lines with colours, no live display; `!dlpath
+quiz ID` prints the questions (nothing can be typed into a `!` command), and
+`--answers 2,1,3` answers them.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["next", "check", "gpu"]
+__all__ = ["next", "quiz", "check", "gpu"]
 
 
 def _console() -> Any:
@@ -31,7 +35,7 @@ def _console() -> Any:
 
 
 def _curriculum(curriculum: str | Path | None) -> Any:
-    from dlpath.curriculum import load_curriculum
+    from dlpath.course.loading import load_curriculum
 
     return load_curriculum(Path(curriculum) if curriculum is not None else None)
 
@@ -40,31 +44,90 @@ def next(curriculum: str | Path | None = None, *, show_all: bool = False) -> Non
     """Show the next lesson, given your progress, track and hardware (`dlpath next`)."""
     from datetime import datetime, timezone
 
-    from dlpath import planner
+    from dlpath.course.planner import next_lesson as plan_next
     from dlpath.hardware import check_fake_gpu, fast_profile
-    from dlpath.progress import open_store
+    from dlpath.learner.completion import finished_lessons
+    from dlpath.learner.store import open_store
     from dlpath.render.lessons import next_lesson
-    from dlpath.review import due_count
+    from dlpath.learner.review import due_count
 
     check_fake_gpu()
     course = _curriculum(curriculum)
     with open_store() as store:
         completions = store.completions()
         due = due_count(course, completions, store.review_due_times(), datetime.now(timezone.utc))
-        result = planner.next_lesson(course, completions, store.get_setting("track"), fast_profile,
-                                     reviews_due=due)
+        result = plan_next(course, finished_lessons(course, completions)[0], store.get_setting("track"), fast_profile,
+                           reviews_due=due)
     out = _console()
     with out:
         next_lesson(result, course, out, show_all=show_all)
 
 
-def check(path: str | Path = ".") -> None:
-    """Grade the project in the folder `path` and show the report (`dlpath check`).
+def quiz(lesson: str, answers: str | None = None, curriculum: str | Path | None = None) -> None:
+    """Check yourself on a lesson (`dlpath quiz`): each question is asked in the cell, with feedback after each;
+    all right marks a reading lesson done. `answers="2,1,3"` answers them all at once instead. Where the notebook
+    cannot ask (it runs without input), the questions are shown, with how to answer them."""
+    from dlpath.learner import quiz as core
+    from dlpath.learner.store import open_store
+    from dlpath.render import quiz as render
+
+    course = _curriculum(curriculum)
+    found = course.lesson(lesson)
+    example = core.example_answers(core.questions_of(found))
+    out = _console()
+    if answers is not None:
+        with open_store() as store:
+            result = core.take_quiz(course, store, found.id, answers)
+        with out:
+            render.report(found, result, out)
+        return
+    asked: list[int] = []
+
+    def choose(n: int) -> int:
+        asked.append(n)
+        return _choice(n, out, len(asked))
+
+    try:
+        graded = render.ask(found, out, choose)
+    except _CannotAsk as stopped:
+        render.questions(found, f"This notebook cannot ask: answer with dlpath.quiz({found.id!r}, "
+                                f"answers=\"{example}\"), one choice number per question, in order.", out,
+                         first=stopped.question + 1)  # the questions up to the one asked are shown
+        return
+    with open_store() as store:
+        result = core.finish(course, store, found, graded)
+    render.summary(result, out)
+
+
+class _CannotAsk(Exception):
+    """The notebook runs without input (`input()` is not available there)."""
+
+    def __init__(self, question: int) -> None:
+        super().__init__(question)
+        self.question = question
+
+
+def _choice(n: int, out: Any, question: int) -> int:
+    """A choice number from 1 to `n` for question number `question`, typed into the cell's input box."""
+    while True:
+        try:
+            raw = input(f"Your answer (1-{n}): ").strip()
+        except (EOFError, NotImplementedError):  # ipykernel's StdinNotImplementedError is a NotImplementedError
+            raise _CannotAsk(question) from None
+        if raw.isdigit() and 1 <= int(raw) <= n:
+            return int(raw)
+        out.print(f"Type a number from 1 to {n}.", markup=False)
+
+
+def check(path: str | Path = ".") -> Any:
+    """Grade the project in the folder `path`, show the report (`dlpath check`), and return it.
 
     Training runs in a separate process under the project's time budget; the
     attempt is recorded, and a pass completes the lesson, as with the command.
+    Returns the `CheckOutcome` (`.report` is the grade: `.passed`, `.thresholds`,
+    `.diagnoses`, ...; `.recorded`, `.lesson_completed`).
     """
-    from dlpath.grading.check import check_folder
+    from dlpath.learner.attempts import check_folder
     from dlpath.render.grading import render_check
 
     folder = Path(path).expanduser()
@@ -72,9 +135,19 @@ def check(path: str | Path = ".") -> None:
     if folder.is_dir():  # otherwise check_folder says what is wrong
         out.print(f"Grading {folder}: training your code on held-out data takes a little while...",
                   markup=False, highlight=False)
-    result = check_folder(folder)
-    with out:  # one output under the cell, not one per line
-        render_check(result, out)
+    import sys
+
+    from dlpath.paths import import_path_without
+
+    saved = list(sys.path)
+    sys.path[:] = import_path_without([folder])  # nothing imported meanwhile may come from a learner's folder
+    try:
+        result = check_folder(folder)
+        with out:  # one output under the cell, not one per line
+            render_check(result, out)
+    finally:
+        sys.path[:] = saved
+    return result
 
 
 def gpu(curriculum: str | Path | None = None) -> None:

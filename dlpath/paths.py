@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["data_home", "content_dir", "curriculum_dir", "projects_dir", "project_roots"]
+__all__ = ["data_home", "content_dir", "curriculum_dir", "projects_dir", "project_roots", "import_path_without"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -71,3 +71,14 @@ def data_home() -> Path:
         return Path.home() / "Library" / "Application Support" / "dlpath"
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "dlpath"
+
+
+def import_path_without(folders: list[str | Path], path: list[str] | None = None) -> list[str]:
+    """`sys.path` (or `path`) without the working folder ('' and the folder itself) and `folders`.
+
+    dlpath's own process must never import from a folder a learner's code could write: it imports some modules
+    only after a grade (the chart library, the date parser), and Python looks in the working folder first under
+    `python -m` and in a notebook. `python -m dlpath` and the notebook's `check()` use this."""
+    banned = {os.path.realpath(os.getcwd())} | {os.path.realpath(str(f)) for f in folders}
+    return [p for p in (sys.path if path is None else path) if p and os.path.realpath(p) not in banned]
+

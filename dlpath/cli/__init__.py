@@ -28,10 +28,10 @@ from typing import Any, Callable, Optional, Sequence
 import typer
 from typer.core import TyperGroup
 
-from dlpath import __version__
+from dlpath.version import __version__
 from dlpath.errors import DlpathError, ExitStatus, UsageError
 
-__all__ = ["app", "command", "state", "main", "error_code", "NoTerminal", "interactive", "ask_choice"]
+__all__ = ["app", "command", "state", "main", "error_code", "NoTerminal", "interactive", "ask_choice", "JSON", "emit"]
 
 INTERRUPTED = 130  # the shell's status for a process stopped by Ctrl-C (128 + SIGINT)
 
@@ -79,6 +79,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+#: The `--json` option of every command that prints a report (its shape is in docs/json.md).
+JSON = typer.Option(False, "--json", help="Print JSON (shape documented in docs/json.md).")
+
+
+def emit(data: Any, render: Callable[..., None], json: bool = False, **options: Any) -> None:
+    """Print a command's result: the data itself under `--json`, else `render(data, console, **options)`.
+
+    Every command that prints a report ends here, so `--json` and the text come from the same data.
+    """
+    from dlpath.render.console import console, print_json
+
+    if json:
+        print_json(data)
+    else:
+        render(data, console(), **options)
 
 
 class _State:
@@ -174,9 +191,12 @@ class NoTerminal(UsageError):
 
 
 def interactive() -> bool:
-    """Whether a command can ask questions (standard input is a terminal)."""
+    """Whether a command can ask questions: standard input is a terminal, and not a notebook's `!command` (whose
+    pseudo-terminal never passes an answer on: a prompt there waits for ever)."""
+    from dlpath.render.console import in_notebook_shell
+
     try:
-        return sys.stdin.isatty()
+        return sys.stdin.isatty() and not in_notebook_shell()
     except (AttributeError, ValueError):
         return False
 

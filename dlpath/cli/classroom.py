@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from dlpath.cli import _wrap, app, command, state
+from dlpath.cli import JSON, _wrap, app, command, emit, state
 from dlpath.errors import ExitStatus, UsageError
 
 if TYPE_CHECKING:
-    from dlpath.projects import Project
-
-JSON = typer.Option(False, "--json", help="Print JSON (shape documented in docs/json.md).")
+    from dlpath.grading.project import Project
 
 
 def _project(spec: str) -> Project:
     """The project named by an id, or the project folder at a path."""
-    from dlpath.projects import load_project
+    from dlpath.grading.project import load_project
 
     path = Path(spec).expanduser()
     if (path / "project.yaml").is_file():
         return load_project(path.resolve())
     return load_project(spec, curriculum=state.curriculum)
+
+
+def _when(text: str, option: str) -> datetime.datetime:
+    from dlpath.grading.release import parse_when
+
+    try:
+        return parse_when(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}" if "time zone" in str(exc) else f"{option}: '{text}' is not a date and "
+                         "time; write it as 2026-12-01T23:59:00+01:00 (ISO 8601, with the time zone).") from None
 
 
 @command("grade")
@@ -38,9 +47,14 @@ def grade(
     memory_mb: Optional[int] = typer.Option(None, "--memory-mb", metavar="MB",
                                             help="Memory cap of each student's code (default: the project's)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    due: Optional[str] = typer.Option(None, "--due", metavar="WHEN", help="The due date, ISO 8601 with a time zone "
+                                      "(2026-12-01T23:59+01:00): later submissions are marked late, and what the "
+                                      "release policy shows after it is in feedback/ once it has passed (default: "
+                                      "the project's release: due)."),
     json: bool = JSON,
 ) -> None:
-    """Grade a class: every submission in its own process, N at a time, into summary.csv, summary.json, junit.xml.
+    """Grade a class: every submission in its own process, N at a time, into summary.csv, summary.json, junit.xml,
+    report.html (what the class got wrong, similar submissions) and each student's feedback.
 
     A failure, a hang or a hostile zip is one line of the summary; the batch goes
     on. Ctrl-C stops cleanly and the same command resumes (finished grades are
@@ -51,11 +65,14 @@ def grade(
     import dataclasses
 
     from dlpath.grading.batch import Status, grade_batch
+    from dlpath.grading.classreport import class_report
     from dlpath.grading.gradebook import summary_json, write_gradebook
+    from dlpath.render.html import write_class_report_html
     from dlpath.grading.submissions import find_submissions
     from dlpath.render.console import console, error_console
 
     chosen = _project(project)
+    due_at = _when(due, "--due") if due is not None else None
     found, skipped = find_submissions(submissions, exclude=(out,))
     if not found:
         raise UsageError(f"{submissions} holds no submissions: dlpath grades each folder or .zip in it, one per "
@@ -77,15 +94,16 @@ def grade(
                                   "again to grade the rest.", markup=False)
         raise
     batch = dataclasses.replace(batch, skipped=skipped)
-    files = write_gradebook(batch)
-    if json:
-        from dlpath.render.console import print_json
+    report = class_report(batch, submissions=found, due=due_at)
+    files = write_gradebook(batch, report)
+    files.append(write_class_report_html(batch, report, batch.out / "report.html"))
+    from dlpath.render.classroom import render_batch, render_class
 
-        print_json(summary_json(batch))
-    else:
-        from dlpath.render.classroom import render_batch
+    def show(b: Any, out: Any) -> None:
+        render_class(report, out)
+        render_batch(b, files, out)
 
-        render_batch(batch, files, console())
+    emit(summary_json(batch, report) if json else batch, show, json)
     if batch.count(Status.ERROR):
         raise typer.Exit(int(ExitStatus.USAGE))
     if batch.count(Status.PASSED) < len(batch.results):
@@ -115,15 +133,9 @@ def _autograder_gradescope(
 
     bundle = build_gradescope_bundle(_project(project), output, timeout_s=timeout, curriculum=state.curriculum,
                                      force=force)
-    if json:
-        from dlpath.render.console import print_json
-
-        print_json(bundle)
-        return
     from dlpath.render.classroom import render_bundle
-    from dlpath.render.console import console
 
-    render_bundle(bundle, console())
+    emit(bundle, render_bundle, json)
 
 
 def _autograder_run(
@@ -149,8 +161,8 @@ def _ci_init(
     gitlab: bool = typer.Option(False, "--gitlab", help="Write .gitlab-ci.yml (the default)."),
     github: bool = typer.Option(False, "--github", help="Write .github/workflows/dlpath.yml."),
     install: Optional[str] = typer.Option(None, "--install", metavar="REQUIREMENT",
-                                          help="How pip installs dlpath there (default: dlpath==THIS_VERSION; "
-                                               "a git URL works too)."),
+                                          help="How pip installs dlpath there (default: this dlpath, written "
+                                               "as a wheel into .dlpath/; a git URL works too)."),
     projects: Optional[str] = typer.Option(None, "--projects", metavar="DIR",
                                            help="The course's own projects, relative to the repository "
                                                 "(sets DLPATH_PROJECTS)."),
@@ -167,15 +179,9 @@ def _ci_init(
     if gitlab and github:
         raise UsageError("choose one: --gitlab or --github.")
     written = write_workflow("github" if github else "gitlab", install=install, projects=projects, force=force)
-    if json:
-        from dlpath.render.console import print_json
-
-        print_json(written)
-        return
     from dlpath.render.classroom import render_ci
-    from dlpath.render.console import console
 
-    render_ci(written, console())
+    emit(written, render_ci, json)
 
 
 ci_app.command("init")(_wrap(_ci_init))

@@ -1,7 +1,7 @@
 """The learner's companion: `plan`, `review`, `portfolio`.
 
-Each command parses, calls one core function (`dlpath.plan`, `dlpath.review`,
-`dlpath.portfolio`) and renders (`dlpath.render.companion`). fsrs is
+Each command parses, calls one core function (`dlpath.learner.schedule`, `dlpath.learner.review`,
+`dlpath.learner.portfolio`) and renders (`dlpath.render.companion`). fsrs is
 imported only when a review is answered, plotext and matplotlib only when a
 portfolio draws a chart.
 """
@@ -13,23 +13,21 @@ from typing import Any, Optional
 
 import typer
 
-from dlpath.cli import NoTerminal, ask_choice, command, state
+from dlpath.cli import JSON, NoTerminal, ask_choice, command, emit, state
 from dlpath.cli import interactive as _interactive
 from dlpath.errors import ExitStatus
 
 __all__ = ["plan", "review", "portfolio"]
 
-JSON = typer.Option(False, "--json", help="Print JSON (shape documented in docs/json.md).")
-
 
 def _curriculum() -> Any:
-    from dlpath.curriculum import load_curriculum
+    from dlpath.course.loading import load_curriculum
 
     return load_curriculum(state.curriculum)
 
 
 def _store() -> Any:
-    from dlpath.progress import open_store
+    from dlpath.learner.store import open_store
 
     return open_store()
 
@@ -53,25 +51,21 @@ def plan(
     """A dated, week-by-week study plan to the end of your track, from your hours per week and pace."""
     from datetime import date
 
-    from dlpath import plan as core
+    from dlpath.learner import schedule as core
 
     curriculum = _curriculum()
     with _store() as store:
         result = core.plan_for(curriculum, store, hours, date.today())
     if ics is not None:
         core.write_ics(ics, core.to_ics(result))
-    if json:
-        from dlpath.render.console import print_json
-
-        print_json(result)
-        return
     from dlpath.render.companion import render_ics_written, render_plan
-    from dlpath.render.console import console
 
-    out = console()
-    render_plan(result, out)
-    if ics is not None:
-        render_ics_written(ics, len(result.weeks), out)
+    def show(plan: Any, out: Any) -> None:
+        render_plan(plan, out)
+        if ics is not None:
+            render_ics_written(ics, len(plan.weeks), out)
+
+    emit(result, show, json)
 
 
 @command("review")
@@ -88,7 +82,7 @@ def review(
 
     Exit status: 0 all right (or nothing due), 1 some wrong, 2 usage.
     """
-    from dlpath import review as core
+    from dlpath.learner import review as core
 
     curriculum = _curriculum()
     now = _now()
@@ -122,36 +116,27 @@ def review(
 
 
 def _show_queue(queue: Any, json: bool) -> None:
-    if json:
-        from dlpath.render.console import print_json
-
-        print_json(queue)
-        return
+    from dlpath.learner.review import nothing_due_message
     from dlpath.render.companion import render_nothing_due, render_review_queue
-    from dlpath.render.console import console
-    from dlpath.review import nothing_due_message
 
-    if queue.due:
-        render_review_queue(queue, console())
-    else:
-        render_nothing_due(nothing_due_message(queue, _now()), console())
+    def show(q: Any, out: Any) -> None:
+        if q.due:
+            render_review_queue(q, out)
+        else:
+            render_nothing_due(nothing_due_message(q, _now()), out)
+
+    emit(queue, show, json)
 
 
 def _show_result(result: Any, json: bool) -> None:
-    if json:
-        from dlpath.render.console import print_json
-
-        print_json(result)
-        return
     from dlpath.render.companion import render_review_report
-    from dlpath.render.console import console
 
-    render_review_report(result, console())
+    emit(result, render_review_report, json)
 
 
 def _ask(curriculum: Any, store: Any, queue: Any, now: Any) -> Any:
     """Ask each question due, storing each answer as it is given (Ctrl-C loses none of them)."""
-    from dlpath import review as core
+    from dlpath.learner import review as core
     from dlpath.render.companion import render_review_feedback, render_review_question, render_review_summary
     from dlpath.render.console import console
 
@@ -176,17 +161,11 @@ def portfolio(
     json: bool = JSON,
 ) -> None:
     """Write a Markdown portfolio of your passed projects and the road so far, ready for GitHub."""
-    from dlpath.portfolio import write_portfolio
+    from dlpath.learner.portfolio import write_portfolio
 
     curriculum = _curriculum()
     with _store() as store:
         result = write_portfolio(curriculum, store, out, curriculum_path=state.curriculum)
-    if json:
-        from dlpath.render.console import print_json
-
-        print_json(result)
-        return
     from dlpath.render.companion import render_portfolio
-    from dlpath.render.console import console
 
-    render_portfolio(result, console())
+    emit(result, render_portfolio, json)

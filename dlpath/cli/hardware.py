@@ -6,14 +6,14 @@ from typing import Any
 
 import typer
 
-from dlpath.cli import command, state
+from dlpath.cli import JSON, command, emit, state
 
 __all__ = ["gpu"]
 
 
 def _curriculum() -> tuple[Any, str | None]:
     """The curriculum for the lesson list, or None and why (a broken one must not stop the report)."""
-    from dlpath.curriculum import load_curriculum
+    from dlpath.course.loading import load_curriculum
     from dlpath.errors import DlpathError
 
     try:
@@ -25,9 +25,7 @@ def _curriculum() -> tuple[Any, str | None]:
 
 @command("gpu")
 def gpu(
-    json: bool = typer.Option(
-        False, "--json", help="Print JSON: nvml, gpus, torch, cpu, diagnoses, recommendations."
-    ),
+    json: bool = JSON,
     check_import: bool = typer.Option(
         False, "--check-import",
         help="Also import torch on a CPU-only build, to prove it loads (slower; a GPU build is always imported).",
@@ -42,11 +40,6 @@ def gpu(
     check_fake_gpu()
     curriculum, note = _curriculum()
     report = gpu_report(curriculum, lessons_note=note, import_torch=check_import)
-    if json:
-        from dlpath.render.console import print_json
+    from dlpath.render import hardware as render
 
-        print_json(report)
-    else:
-        from dlpath.render import hardware as render
-
-        render.gpu_report(report)
+    emit(report, render.gpu_report, json)

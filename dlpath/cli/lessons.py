@@ -7,21 +7,20 @@ from typing import Any, Optional
 
 import typer
 
-from dlpath.cli import app, command, state
+from dlpath.cli import JSON, app, command, emit, state
+from dlpath.course.model import UnknownLesson
 from dlpath.errors import ExitStatus, UsageError
-from dlpath.render.console import console, print_json
-
-JSON = typer.Option(False, "--json", help="Print JSON (shape documented in docs/json.md).")
+from dlpath.render.console import console
 
 
 def _curriculum() -> Any:
-    from dlpath.curriculum import load_curriculum
+    from dlpath.course.loading import load_curriculum
 
     return load_curriculum(state.curriculum)
 
 
 def _store() -> Any:
-    from dlpath.progress import open_store
+    from dlpath.learner.store import open_store
 
     return open_store()
 
@@ -48,7 +47,7 @@ def _reviews_due(curriculum: Any, store: Any, completions: Any) -> int:
         return 0
     from datetime import datetime, timezone
 
-    from dlpath.review import due_count
+    from dlpath.learner.review import due_count
 
     return due_count(curriculum, completions, store.review_due_times(), datetime.now(timezone.utc))
 
@@ -59,50 +58,77 @@ def next_(
     json: bool = JSON,
 ) -> None:
     """What to do now: the next lesson, given your progress, track and hardware."""
-    from dlpath import planner
+    from dlpath.course.planner import next_lesson
+    from dlpath.learner.completion import finished_lessons
     from dlpath.render import lessons as render
 
     _check_fake_gpu()
     curriculum = _curriculum()
     with _store() as store:
         completions = store.completions()
-        result = planner.next_lesson(curriculum, completions, store.get_setting("track"), _profile,
-                                     reviews_due=_reviews_due(curriculum, store, completions))
-    if json:
-        print_json(result)
-    else:
-        render.next_lesson(result, curriculum, console(), show_all=all_)
+        result = next_lesson(curriculum, finished_lessons(curriculum, completions)[0], store.get_setting("track"),
+                             _profile, reviews_due=_reviews_due(curriculum, store, completions))
+    emit(result, lambda r, out: render.next_lesson(r, curriculum, out, show_all=all_), json)
 
 
 @command("show")
-def show(lesson_id: str = typer.Argument(..., help="The lesson's id (see `dlpath map`)."), json: bool = JSON) -> None:
-    """Show a whole lesson, its body rendered as Markdown."""
-    from dlpath import planner
+def show(lesson_id: str = typer.Argument(..., help="The lesson's id (see `dlpath map`), or a project's."),
+         json: bool = JSON) -> None:
+    """Show a whole lesson, its body rendered as Markdown (or a project: its lesson and what its grade asks)."""
+    from dlpath.course.planner import lesson_view
+    from dlpath.learner.completion import lesson_statuses
     from dlpath.render import lessons as render
 
     curriculum = _curriculum()
-    lesson = curriculum.lesson(lesson_id)
+    if curriculum.canonical_id(lesson_id) is None and _is_project(lesson_id):
+        from dlpath.learner.roadmap import project_card
+
+        emit(project_card(lesson_id, state.curriculum), render.project_card, json)
+        return
+    try:
+        lesson = curriculum.lesson(lesson_id)
+    except UnknownLesson as exc:  # perhaps a project's id, mistyped (`CNN-shapes`)
+        raise UnknownLesson(lesson_id, _suggestions(curriculum, lesson_id, exc.suggestions)) from None
     with _store() as store:
-        status = planner.statuses(curriculum, store.completions())[lesson.id]
-    view = planner.lesson_view(curriculum, lesson, status)
-    if json:
-        print_json(view)
-    else:
-        render.show(view, console())
+        status = lesson_statuses(curriculum, store.completions())[lesson.id]
+    view = lesson_view(curriculum, lesson, status)
+    emit(view, render.show, json)
+
+
+def _project_ids() -> list[str]:
+    from dlpath.course.catalog import project_folders
+
+    return [folder.name for folder in project_folders(state.curriculum)]
+
+
+def _is_project(name: str) -> bool:
+    return name in _project_ids()
+
+
+def _suggestions(curriculum: Any, name: str, lessons: list[str]) -> list[str]:
+    """What `show NAME` may have meant: the lesson or project spelt the same in lowercase first, then the
+    closest lessons and projects."""
+    from dlpath.text import close_matches
+
+    lower = name.strip().lower()
+    projects = _project_ids()
+    found = [curriculum.canonical_id(lower)] + [lower if lower in projects else None] + lessons
+    found += close_matches(lower, projects, n=1, cutoff=0.8)
+    return list(dict.fromkeys(f for f in found if f))[:3]
 
 
 def _change(action: str, lesson_id: str, force: bool = False) -> None:
-    from dlpath import planner
+    from dlpath.learner import completion
     from dlpath.render import lessons as render
 
     curriculum = _curriculum()
     with _store() as store:
         if action == "done":
-            result = planner.mark_done(curriculum, store, lesson_id, force=force)
+            result = completion.mark_done(curriculum, store, lesson_id, force=force)
         elif action == "skip":
-            result = planner.mark_skipped(curriculum, store, lesson_id)
+            result = completion.mark_skipped(curriculum, store, lesson_id)
         else:
-            result = planner.undo(curriculum, store, lesson_id)
+            result = completion.undo(curriculum, store, lesson_id)
     render.change(result, console())
 
 
@@ -129,7 +155,8 @@ def skip(lesson_id: str = typer.Argument(..., help="The lesson you already know.
 
 progress_app = typer.Typer(
     help="Where you stand: per-stage progress, hours, recent attempts. "
-    "`dlpath progress export FILE` / `import FILE` move progress between machines.",
+    "`dlpath progress export FILE` / `import FILE` move progress between machines; "
+    "`dlpath progress repair` recovers what it can from a damaged store.",
     invoke_without_command=True,
     no_args_is_help=False,
 )
@@ -153,29 +180,26 @@ def _progress_command(fn: Any) -> Any:
 
 @_progress_command
 def _progress(json: bool) -> None:
-    from dlpath import roadmap
+    from dlpath.learner import roadmap
     from dlpath.render import lessons as render
 
     curriculum = _curriculum()
     with _store() as store:
         summary = roadmap.progress_summary(
             curriculum, store.completions(), store.attempts(limit=5), store.attempt_count(),
-            store.get_setting("track"),
+            store.get_setting("track"), store.passed_projects(),
         )
-    if json:
-        print_json(summary)
-    else:
-        render.progress(summary, console())
+    emit(summary, render.progress, json)
 
 
 @progress_app.command("export")
 @_progress_command
 def progress_export(file: Path = typer.Argument(..., help="The JSON file to write.")) -> None:
     """Write all your progress to a JSON file (to import on another machine)."""
-    from dlpath.progress import write_export_file
+    from dlpath.learner.export import export_progress, write_export_file
 
     with _store() as store:
-        data = store.export()
+        data = export_progress(store)
     write_export_file(file, data)
     console().print(
         f"Exported {len(data['completions'])} completion(s), {len(data['attempts'])} attempt(s) and "
@@ -187,15 +211,29 @@ def progress_export(file: Path = typer.Argument(..., help="The JSON file to writ
 @_progress_command
 def progress_import(file: Path = typer.Argument(..., help="A file written by `dlpath progress export`.")) -> None:
     """Merge progress from an export file; newer data always wins, nothing is lost."""
-    from dlpath.progress import read_export_file
+    from dlpath.learner.export import merge_progress, read_export_file
 
     data = read_export_file(file)
     with _store() as store:
-        counts = store.merge(data, source=str(file))
+        counts = merge_progress(store, data, source=str(file))
     console().print(
         f"Imported from {file}: {counts['completions']} completion(s), {counts['attempts']} attempt(s) and "
         f"{counts['settings']} setting(s) added or updated.", markup=False, soft_wrap=True,
     )
+
+
+@progress_app.command("repair")
+@_progress_command
+def progress_repair(json: bool = JSON) -> None:
+    """Recover from a damaged progress store: keep the damaged file, read what can be read into a new store.
+
+    A readable store is left alone. The damaged file is moved aside (never deleted), what could be read is
+    also written as an export file, and the report says what was saved and what could not be read.
+    """
+    from dlpath.learner.repair import repair_store
+    from dlpath.render import lessons as render
+
+    emit(repair_store(), render.repair, json)
 
 
 @command("map")
@@ -204,7 +242,7 @@ def map_(
     json: bool = JSON,
 ) -> None:
     """The whole road, grouped by stage: each lesson done, available, locked or skipped."""
-    from dlpath import roadmap
+    from dlpath.learner import roadmap
     from dlpath.render import lessons as render
 
     if format_ not in ("text", "mermaid"):
@@ -212,12 +250,10 @@ def map_(
     curriculum = _curriculum()
     with _store() as store:
         view = roadmap.map_view(curriculum, store.completions())
-    if json:
-        print_json(view)
-    elif format_ == "mermaid":
+    if format_ == "mermaid" and not json:
         typer.echo(roadmap.mermaid(view), nl=False)
     else:
-        render.map_(view, curriculum, console())
+        emit(view, lambda v, out: render.map_(v, curriculum, out), json)
 
 
 @command("search")
@@ -226,15 +262,12 @@ def search(
     limit: int = typer.Option(10, "--limit", min=1, help="How many lessons to show at most."),
     json: bool = JSON,
 ) -> None:
-    """Find lessons by what you type: ids, titles, summaries, objectives and bodies; abbreviations (CNN, RNN, SGD, ...) too."""
+    """Find lessons by what you type: ids, titles, summaries, objectives and bodies; abbreviations (CNN, RNN, SGD, ...)
+    and typos too. Each result says whether you have done it or it is still locked."""
+    from dlpath.learner.roadmap import search_lessons
     from dlpath.render import lessons as render
-    from dlpath.search import search as find
 
-    result = find(_curriculum(), " ".join(text), limit=limit)
-    if json:
-        print_json(result)
-    else:
-        render.search(result, console())
+    emit(search_lessons(_curriculum(), " ".join(text), limit=limit), render.search, json)
 
 
 @command("track")
@@ -242,7 +275,7 @@ def track(
     name: Optional[str] = typer.Argument(None, help="The track to follow; `none` to follow none."),
     json: bool = JSON,
 ) -> None:
-    """List the specialization tracks, or choose one (`next` then prefers its lessons)."""
+    """List the specialization tracks, or choose one (`next` then offers what it needs first, as `plan` does)."""
     from dlpath.render import lessons as render
 
     curriculum = _curriculum()
@@ -253,28 +286,24 @@ def track(
             else:
                 store.set_setting("track", curriculum.track(name).id)
         chosen = store.get_setting("track")
-    from dlpath.roadmap import track_list
+    from dlpath.learner.roadmap import track_list
 
     result = track_list(curriculum, chosen)
-    if json:
-        print_json(result)
-    else:
-        render.tracks(result, console(), changed=name is not None)
+    emit(result, render.tracks, json, changed=name is not None)
 
 
 @command("validate")
 def validate(
-    path: Optional[Path] = typer.Argument(None, help="A curriculum folder (default: the one in use)."),
+    path: Optional[Path] = typer.Argument(None, help="A curriculum folder (default: the one in use), a project "
+                                                     "folder, or a folder of project folders."),
     json: bool = JSON,
 ) -> None:
-    """Check a curriculum and report every problem at once, with file and line."""
-    from dlpath.curriculum import validate_curriculum
+    """Check a curriculum and its projects (or project folders alone): every problem at once, with file and line."""
+    from dlpath.grading.project import validate_path
     from dlpath.render import lessons as render
 
-    root, problems = validate_curriculum(path if path is not None else state.curriculum)
-    if json:
-        print_json({"ok": not problems, "path": str(root), "problems": problems})
-    else:
-        render.validation(root, problems, console())
-    if problems:
+    result = validate_path(path if path is not None else state.curriculum)
+    emit({"ok": result.ok, "path": str(result.path), "kind": result.kind, "lessons": result.lessons,
+          "projects": result.projects, "problems": result.problems}, lambda _, out: render.validation(result, out), json)
+    if result.problems:
         raise typer.Exit(int(ExitStatus.USAGE))

@@ -8,10 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from dlpath.cli import _wrap, app, command, state
+from dlpath.cli import JSON, _wrap, app, command, emit, state
 from dlpath.errors import ExitStatus, UsageError
-
-JSON = typer.Option(False, "--json", help="Print JSON (shape documented in docs/json.md).")
 FOLDER = typer.Argument(None, help="The project folder (default: the current folder).", show_default=False)
 TIMEOUT = typer.Option(None, "--timeout", metavar="SECONDS",
                        help="Wall-clock budget for training (default: the project's).")
@@ -23,18 +21,12 @@ NO_SANDBOX = typer.Option(False, "--no-sandbox", help="Run your code without the
 @command("projects")
 def projects(json: bool = JSON) -> None:
     """List every project: its lesson, stage and your status."""
-    from dlpath.projects import project_overview
+    from dlpath.learner.roadmap import project_overview
 
     result = project_overview(state.curriculum)
-    if json:
-        from dlpath.render.console import print_json
-
-        print_json(result)
-        return
-    from dlpath.render.console import console
     from dlpath.render.grading import render_projects
 
-    render_projects(result.projects, console())
+    emit(result, lambda r, out: render_projects(r.projects, out), json)
 
 
 @command("start")
@@ -45,18 +37,12 @@ def start(
     json: bool = JSON,
 ) -> None:
     """Copy a project's starter code into a folder of your own."""
-    from dlpath.scaffold import start_project
+    from dlpath.grading.workspace import start_project
 
     result = start_project(project, folder, force=force, curriculum=state.curriculum)
-    if json:
-        from dlpath.render.console import print_json
-
-        print_json(result)
-        return
-    from dlpath.render.console import console
     from dlpath.render.grading import render_start
 
-    render_start(result, console())
+    emit(result, render_start, json)
 
 
 @command("run")
@@ -68,33 +54,32 @@ def run(
     no_sandbox: bool = NO_SANDBOX,
     json: bool = JSON,
 ) -> None:
-    """Train the project in a folder on its public data, with live curves: no grade, nothing recorded.
+    """Train the project in a folder on its public data: no grade, nothing recorded.
 
-    The fast loop while you work; `dlpath check` grades. Exit status: 0 training
+    In a terminal it draws the learning curves live as your code logs them
+    (elsewhere it prints the latest numbers once a second); afterwards the whole
+    curves, what your code printed and what the mentor noticed. The fast loop
+    while you work; `dlpath check` grades. Exit status: 0 training
     finished, 1 it did not (your code raised, ran out of time or memory), 2 a
     usage or environment problem.
     """
-    from dlpath.grading.check import run_folder
-    from dlpath.render.console import console
+    from dlpath.grading.grade import run_folder
+    from dlpath.render.grading import render_run
 
-    out = console()
+    options = dict(timeout_s=timeout, device=device, memory_mb=memory_mb, curriculum=state.curriculum,
+                   sandbox=not no_sandbox)
     if json:
-        report = run_folder(folder, timeout_s=timeout, device=device, memory_mb=memory_mb,
-                            curriculum=state.curriculum, sandbox=not no_sandbox)
-        from dlpath.render.console import jsonable, print_json
-
-        data = jsonable(report)
-        data["curves"] = report.curves.to_json()
-        print_json(data)
+        report = run_folder(folder, **options)
     else:
-        from dlpath.render.grading import GradeProgress, render_run
-        from dlpath.scaffold import find_project
+        from dlpath.grading.workspace import find_project
+        from dlpath.render.console import console
+        from dlpath.render.grading import GradeProgress
 
         project, _ = find_project(folder, curriculum=state.curriculum)
-        with GradeProgress(out, project.id, "Training") as progress:
-            report = run_folder(folder, timeout_s=timeout, device=device, memory_mb=memory_mb, on_event=progress,
-                                curriculum=state.curriculum, sandbox=not no_sandbox)
-        render_run(report, out)
+        exercise = project.hands_on == "exercise"
+        with GradeProgress(console(), project.id, "Loading" if exercise else "Training", exercise) as progress:
+            report = run_folder(folder, on_event=progress, **options)
+    emit(report, render_run, json)
     if not report.finished:
         raise typer.Exit(int(ExitStatus.NOT_YET))
 
@@ -111,7 +96,8 @@ def check(
     timeout: Optional[float] = TIMEOUT,
     device: str = DEVICE,
     seed: Optional[int] = typer.Option(
-        None, "--seed", help="The hidden test seed, to reproduce an earlier grade (default: a fresh random one)."
+        None, "--seed", help="The hidden test seed, to reproduce an earlier grade (default: a fresh random one). "
+        "For debugging: a pass made with it completes no lesson."
     ),
     memory_mb: Optional[int] = MEMORY,
     format: str = typer.Option("text", "--format", "-f", help="text, json, or a grading platform's format "
@@ -127,7 +113,7 @@ def check(
     environment problem (also when the grade could not be recorded: it is
     printed all the same).
     """
-    from dlpath.grading.check import check_folder
+    from dlpath.learner.attempts import check_folder
     from dlpath.render.console import console
     from dlpath.render.formats import FORMATS
 
@@ -154,10 +140,10 @@ def check(
             outcome = check_folder(folder, **kwargs)
         else:
             from dlpath.render.grading import GradeProgress
-            from dlpath.scaffold import find_project
+            from dlpath.grading.workspace import find_project
 
             project, _ = find_project(folder, curriculum=state.curriculum)
-            with GradeProgress(console(), project.id) as progress:
+            with GradeProgress(console(), project.id, exercise=project.hands_on == "exercise") as progress:
                 outcome = check_folder(folder, on_event=progress, **kwargs)
         chosen.render(outcome, target)
     finally:
@@ -172,18 +158,12 @@ def check(
 @command("hint")
 def hint(folder: Optional[Path] = FOLDER, json: bool = JSON) -> None:
     """One more hint for the project in a folder, each time you ask."""
-    from dlpath.grading.hints import next_hint
+    from dlpath.learner.hints import next_hint
 
     result = next_hint(folder, curriculum=state.curriculum)
-    if json:
-        from dlpath.render.console import print_json
-
-        print_json(result)
-        return
-    from dlpath.render.console import console
     from dlpath.render.grading import render_hint
 
-    render_hint(result, console())
+    emit(result, render_hint, json)
 
 
 @command("solution")
@@ -193,20 +173,15 @@ def solution(
     json: bool = JSON,
 ) -> None:
     """The project's reference solution, once your own code has passed."""
-    from dlpath.grading.hints import reveal_solution
+    from dlpath.learner.hints import reveal_solution
 
     result = reveal_solution(folder, spoiler=spoiler, curriculum=state.curriculum)
-    if json:
-        from dlpath.render.console import print_json
-
-        if result.spoiler:
-            sys.stderr.write("Spoiler: the reference solution of a project you have not passed yet.\n")
-        print_json(result)
-        return
-    from dlpath.render.console import console, error_console
+    from dlpath.render.console import error_console
     from dlpath.render.grading import render_solution
 
-    render_solution(result, console(), error_console())
+    if json and result.spoiler:
+        sys.stderr.write("Spoiler: the reference solution of a project you have not passed yet.\n")
+    emit(result, lambda r, out: render_solution(r, out, error_console()), json)
 
 
 dev_app = typer.Typer(help="Tools for instructors and for dlpath's own CI.", no_args_is_help=True,
@@ -220,27 +195,27 @@ def _dev_check(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     update: bool = typer.Option(False, "--update-calibration",
                                 help="Write the measured figures into each passing project's project.yaml."),
+    in_process: bool = typer.Option(False, "--in-process",
+                                    help="Grade exercise folders inside this process: no sandbox, milliseconds each "
+                                         "(for the course's own code; projects that train are graded as usual)."),
     json: bool = JSON,
 ) -> None:
     """Prove each project is calibrated: the solution passes on N seeds, the starter and the naive baseline fail.
 
+    For an exercise folder: the reference passes, the starter fails, and each wrong answer gets its diagnosis.
+
     Exit status: 0 every expectation holds, 1 one does not, 2 a usage problem.
     """
     from dlpath.grading.devcheck import dev_check
-    from dlpath.render.console import console, error_console
+    from dlpath.render.console import error_console
+    from dlpath.render.grading import render_dev_check
 
     err = error_console()
     quiet = json or not sys.stderr.isatty()
     result = dev_check(projects or None, seeds=seeds, device=device, curriculum=state.curriculum, update=update,
+                       in_process=in_process,
                        progress=None if quiet else (lambda text: err.print(text, style="dim", markup=False)))
-    if json:
-        from dlpath.render.console import print_json
-
-        print_json(result)
-    else:
-        from dlpath.render.grading import render_dev_check
-
-        render_dev_check(result, console())
+    emit(result, render_dev_check, json)
     if not result.ok:
         raise typer.Exit(int(ExitStatus.NOT_YET))
 

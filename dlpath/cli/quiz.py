@@ -1,37 +1,24 @@
 """`dlpath quiz ID`: the self-check questions of a lesson.
 
-In a terminal it asks each question and answers at once; otherwise (and for
-scripts, tests and `--json`) the answers come with `--answers 2,1,3`. Exit
-status: 0 all right, 1 some wrong, 2 usage (no terminal and no --answers, bad
-answers, unknown lesson, a lesson without questions).
+In a terminal it asks each question and answers at once; otherwise (a pipe,
+a script, a notebook's `!dlpath quiz`) it prints the questions, and the answers
+come with `--answers 2,1,3` (as they must with `--json`). In a notebook,
+`dlpath.quiz(ID)` asks in the cell. Exit status: 0 all right (or the questions
+printed), 1 some wrong, 2 usage (--json without --answers, bad answers, unknown
+lesson, a lesson without questions).
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
-from dlpath.cli import NoTerminal, ask_choice, command, state
+from dlpath.cli import JSON, NoTerminal, ask_choice, command, emit, state
 from dlpath.cli import interactive as _interactive
 from dlpath.errors import ExitStatus
 
 __all__ = ["quiz"]
-
-
-def _ask(lesson: Any, out: Any) -> list[Any]:
-    from dlpath import quiz as core
-    from dlpath.render import quiz as render
-
-    questions = core.questions_of(lesson)
-    render.header(lesson, out)
-    results = []
-    for i, q in enumerate(questions, 1):
-        render.question(q, i, len(questions), out)
-        result = core.check_answer(q, i, ask_choice(len(q.choices), out))
-        render.feedback(result, out)
-        results.append(result)
-    return results
 
 
 @command("quiz")
@@ -41,40 +28,39 @@ def quiz(
         None, "--answers", metavar="2,1,3",
         help="Your choice for each question, in order (no prompts; for scripts and shells without a terminal).",
     ),
-    json: bool = typer.Option(False, "--json", help="Print the result as JSON (needs --answers)."),
+    json: bool = JSON,
 ) -> None:
     """Check yourself on a lesson; all answers right marks a reading lesson done."""
-    from dlpath import quiz as core
-    from dlpath.curriculum import load_curriculum
-    from dlpath.progress import open_store
+    from dlpath.learner import quiz as core
+    from dlpath.course.loading import load_curriculum
+    from dlpath.learner.store import open_store
 
     curriculum = load_curriculum(state.curriculum)
     lesson = curriculum.lesson(lesson_id)
     questions = core.questions_of(lesson)
-    if answers is None and (json or not _interactive()):
-        example = core.example_answers(questions)
-        why = "--json needs the answers up front" if json else "there is no terminal to ask questions in"
-        raise NoTerminal(
-            f"{why}: give them with --answers, one choice number per question, in order.",
-            hint=f"For example: dlpath quiz {lesson.id} --answers {example}",
-        )
+    example = core.example_answers(questions)
+    if answers is None and json:
+        raise NoTerminal("--json needs the answers up front: give them with --answers, one choice number per "
+                         "question, in order.", hint=f"For example: dlpath quiz {lesson.id} --answers {example}")
+    if answers is None and not _interactive():  # a pipe, a script, a notebook's `!dlpath quiz`: nobody to ask
+        from dlpath.render import quiz as render
+        from dlpath.render.console import console
+
+        render.questions(lesson, f"No terminal to ask in: answer with one choice number per question, in order, "
+                                 f"e.g. `dlpath quiz {lesson.id} --answers {example}`.", console())
+        return
     if answers is not None:
         with open_store() as store:
             result = core.take_quiz(curriculum, store, lesson.id, answers)
-        if json:
-            from dlpath.render.console import print_json
+        from dlpath.render import quiz as render
 
-            print_json(result)
-        else:
-            from dlpath.render import quiz as render
-
-            render.report(lesson, result)
+        emit(result, lambda r, out: render.report(lesson, r, out), json)
     else:
         from dlpath.render import quiz as render
         from dlpath.render.console import console
 
         out = console()
-        graded = _ask(lesson, out)
+        graded = render.ask(lesson, out, lambda n: ask_choice(n, out))
         with open_store() as store:
             result = core.finish(curriculum, store, lesson, graded)
         render.summary(result, out)

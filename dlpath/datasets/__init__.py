@@ -5,9 +5,17 @@ deterministic: the same ``n``, ``seed`` and ``params`` give the same tensors on 
 machine (a private ``torch.Generator`` is used, the global RNG is never touched).
 
 The *world* a generator draws from (the arms of the spirals, the true weights of the
-regression) is fixed by the params, never by ``seed``: samples drawn with two seeds
-come from the same distribution. That is what lets the grader train the learner on
-data from a public seed and test on fresh data from a hidden seed.
+regression) is fixed by the params and by ``world_seed``, never by ``seed``: samples
+drawn with two seeds come from the same distribution. That is what lets the grader
+train the learner on data from a public seed and test on fresh data from a hidden seed.
+A generator that takes a ``world_seed`` has worlds to hide: when a grade draws, the
+judge passes the grade's secret world seed (``draw(..., world=...)``), unless the
+project pins ``world_seed`` in its params (a project whose shipped teacher was trained
+on one world). ``world_seed`` 0 is the world the documentation describes.
+
+Only the judge imports this package during a grade: the learner's process receives
+its training data over the grader's channel, so it never holds a generator with which
+to draw more labelled rows of its world (see docs/grading.md).
 
 Generators live in the modules of this package, one family per module
 (``points``, ``images``, ``series``, ...), each registered with ``@generator``;
@@ -23,15 +31,11 @@ Shipped real data (``shipped:<name>``, see ``dlpath.datasets.shipped``) lives in
 from __future__ import annotations
 
 import importlib
-import inspect
 import pkgutil
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Mapping
 
-from dlpath.errors import UsageError
-
-if TYPE_CHECKING:
-    import torch
+from dlpath.datasets.base import (GENERATORS, SHIPPED_PREFIX, WORLD_PARAM, BadDataset, Dataset, GeneratorSpec, Param,
+                                  UnknownDataset, balanced_labels, check_n, generate, generator, rng, split_seed)
 
 __all__ = [
     "Dataset",
@@ -43,6 +47,8 @@ __all__ = [
     "generator",
     "generate",
     "draw",
+    "has_worlds",
+    "WORLD_PARAM",
     "split_seed",
     "rng",
     "check_n",
@@ -53,78 +59,6 @@ __all__ = [
     "shipped_dir",
 ]
 
-SHIPPED_PREFIX = "shipped:"
-
-
-class UnknownDataset(UsageError):
-    """A project names a data set that dlpath does not know."""
-
-
-class BadDataset(UsageError):
-    """A data set's parameters or files are not usable."""
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Inputs ``x`` and targets ``y`` plus what a model needs to know about them.
-
-    ``x`` is float32 (or int64 token ids); ``y`` is int64 class indices for
-    classification and float32 for regression. ``info`` holds ``input_shape`` (one
-    sample's shape, a list), ``num_classes`` (classification) or ``num_outputs``
-    (regression), ``kind`` ("classification" or "regression") and, for some sets,
-    ``class_names``. ``extra`` holds further per-sample tensors a task may grade
-    with (a subset mask, a group id); tasks that do not know them ignore them.
-    """
-
-    x: "torch.Tensor"
-    y: "torch.Tensor"
-    info: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return int(self.x.shape[0])
-
-
-@dataclass(frozen=True)
-class Param:
-    """One parameter of a generator: its name, type (int, float, bool, str) and default."""
-
-    name: str
-    type: str
-    default: Any
-
-
-@dataclass(frozen=True)
-class GeneratorSpec:
-    """A registered generator: what it makes (`kind`), its parameters, and the function."""
-
-    name: str
-    kind: str  #: "classification", "regression", or another word a task accepts
-    summary: str
-    params: tuple[Param, ...]
-    function: Callable[..., Dataset]
-
-
-GENERATORS: dict[str, GeneratorSpec] = {}
-
-
-def generator(kind: str) -> Callable[[Callable[..., Dataset]], Callable[..., Dataset]]:
-    """Register a generator ``fn(n, seed, *, param=default, ...)`` under its function name."""
-
-    def register(fn: Callable[..., Dataset]) -> Callable[..., Dataset]:
-        params = []
-        for p in inspect.signature(fn).parameters.values():
-            if p.kind is not inspect.Parameter.KEYWORD_ONLY:
-                continue
-            annotation = p.annotation if isinstance(p.annotation, str) else getattr(p.annotation, "__name__", "")
-            params.append(Param(p.name, str(annotation), p.default))
-        doc = inspect.getdoc(fn) or ""
-        GENERATORS[fn.__name__] = GeneratorSpec(fn.__name__, kind, doc.split("\n\n")[0].replace("\n", " "),
-                                                tuple(params), fn)
-        return fn
-
-    return register
-
 
 def _discover() -> None:
     for info in pkgutil.iter_modules(__path__):
@@ -132,65 +66,21 @@ def _discover() -> None:
             importlib.import_module(f"{__name__}.{info.name}")
 
 
-def generate(name: str, n: int, seed: int, **params: Any) -> Dataset:
-    """Generate ``n`` samples of the procedural data set ``name`` from ``seed``."""
-    spec = GENERATORS.get(name)
-    if spec is None:
-        known = ", ".join(sorted(GENERATORS))
-        raise UnknownDataset(f"unknown data set {name!r}; dlpath generates: {known}")
-    known_params = {p.name for p in spec.params}
-    wrong = sorted(set(params) - known_params)
-    if wrong:
-        raise BadDataset(f"data set {name!r} has no parameter {', '.join(map(repr, wrong))}; "
-                         f"its parameters: {', '.join(sorted(known_params)) or 'none'}")
-    try:
-        return spec.function(n, seed, **params)
-    except TypeError as exc:  # a parameter of the wrong type
-        raise BadDataset(f"data set {name!r}: {exc}") from None
-
-
-# ------------------------------------------------------------------ helpers for generators
-
-
-def rng(seed: int) -> "torch.Generator":
-    """A private generator seeded with ``seed`` (the global RNG is never touched)."""
-    import torch
-
-    g = torch.Generator()
-    g.manual_seed(int(seed) & 0x7FFF_FFFF_FFFF_FFFF)
-    return g
-
-
-def check_n(n: int) -> int:
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise BadDataset(f"a data set size must be a whole number >= 0, not {n!r}")
-    return n
-
-
-def balanced_labels(n: int, classes: int, g: "torch.Generator") -> "torch.Tensor":
-    """Labels with every class as equal as possible (counts differ by at most 1), shuffled."""
-    import torch
-
-    labels = torch.arange(n) % classes
-    return labels[torch.randperm(n, generator=g)]
-
-
-def split_seed(seed: int, part: str) -> int:
-    """Distinct, reproducible seeds for the parts drawn from one seed."""
-    offsets = {"train": 0, "val": 7_919, "test": 104_729}
-    return (int(seed) * 1_000_003 + offsets[part]) % (2**62)
-
-
-def draw(spec: Mapping[str, Any] | Any, seed: int, parts: tuple[str, ...]) -> dict[str, Dataset]:
-    """The parts ("train", "val", "test") of a project's data set drawn from ``seed``.
+def draw(spec: Mapping[str, Any] | Any, seed: int, parts: tuple[str, ...], *,
+         world: int | None = None) -> dict[str, Dataset]:
+    """The parts ("train", "val", "test") of a project's data set drawn from ``seed`` in the ``world``.
 
     ``spec`` is the project's ``dataset`` (name, params, train, val, test). A
-    procedural set is generated afresh for each part with its own seed. A shipped set
-    (``shipped:<folder>``) is fixed: its public rows, shuffled by ``seed``, give train
-    then val; the test part is always its held-back rows, whatever the seed.
+    procedural set is generated afresh for each part with its own seed; ``world``
+    becomes the generator's ``world_seed`` when it takes one and the project does not
+    pin it (None: the published world). A shipped set (``shipped:<folder>``) is one
+    fixed world: its public rows, shuffled by ``seed``, give train then val; the test
+    part is always its held-back rows, whatever the seed.
     """
     name = _get(spec, "name")
     params = dict(_get(spec, "params") or {})
+    if world is not None and WORLD_PARAM not in params and has_worlds(name):
+        params[WORLD_PARAM] = int(world)
     sizes = {"train": int(_get(spec, "train", 1000)), "val": int(_get(spec, "val", 0)),
              "test": int(_get(spec, "test", 1000))}
     if isinstance(name, str) and name.startswith(SHIPPED_PREFIX):
@@ -198,6 +88,12 @@ def draw(spec: Mapping[str, Any] | Any, seed: int, parts: tuple[str, ...]) -> di
 
         return draw_shipped(name[len(SHIPPED_PREFIX):], params, seed, parts, sizes["train"], sizes["val"])
     return {part: generate(name, sizes[part], split_seed(seed, part), **params) for part in parts}
+
+
+def has_worlds(name: str) -> bool:
+    """Whether the generator ``name`` draws its world from a ``world_seed`` (a grade can keep it secret)."""
+    spec = GENERATORS.get(name)
+    return spec is not None and any(p.name == WORLD_PARAM for p in spec.params)
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:

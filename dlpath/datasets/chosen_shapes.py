@@ -8,7 +8,7 @@ task with other shapes and few labels. ``shapes`` always takes its first
 
 from __future__ import annotations
 
-from dlpath.datasets import BadDataset, Dataset, check_n, generator
+from dlpath.datasets.base import BadDataset, Dataset, check_n, generator
 from dlpath.datasets.images import SHAPE_NAMES, draw_shapes
 
 

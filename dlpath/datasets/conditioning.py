@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from dlpath.datasets import BadDataset, Dataset, check_n, generator, rng
+from dlpath.datasets.base import BadDataset, Dataset, check_n, generator, rng
 
 
 @generator("regression")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from dlpath.datasets import BadDataset, Dataset, balanced_labels, check_n, generator, rng
+from dlpath.datasets.base import BadDataset, Dataset, balanced_labels, check_n, generator, rng
 
 if TYPE_CHECKING:
     import torch

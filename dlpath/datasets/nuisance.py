@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dlpath.datasets import BadDataset, Dataset, balanced_labels, check_n, generator, rng
+from dlpath.datasets.base import BadDataset, Dataset, balanced_labels, check_n, generator, rng
 
 
 @generator("classification")

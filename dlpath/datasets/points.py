@@ -4,27 +4,35 @@ from __future__ import annotations
 
 import math
 
-from dlpath.datasets import BadDataset, Dataset, balanced_labels, check_n, generator, rng
+from dlpath.datasets.base import BadDataset, Dataset, balanced_labels, check_n, generator, rng
 
 
 @generator("classification")
-def spirals(n: int, seed: int, *, classes: int = 3, noise: float = 0.15, turns: float = 1.0) -> Dataset:
+def spirals(n: int, seed: int, *, classes: int = 3, noise: float = 0.15, turns: float = 1.0,
+            world_seed: int = 0) -> Dataset:
     """``n`` 2-D points on ``classes`` interleaved spiral arms, roughly within [-1, 1]; not linearly separable.
 
     ``noise`` is the standard deviation of the Gaussian jitter (in the units of the
     coordinates, scaled down towards the centre); ``turns`` is how many full turns
-    each arm makes.
+    each arm makes. ``world_seed`` 0 starts arm 0 along the x axis, winding
+    anticlockwise; any other world turns the whole picture by an angle it draws and
+    mirrors it half the time (which arm is which class changes with it).
     """
     import torch
 
     check_n(n)
     if classes < 2:
         raise BadDataset(f"spirals need at least 2 classes, not {classes}")
+    turn, wind = 0.0, 1.0  # the world: where arm 0 starts, and which way the arms wind
+    if world_seed:
+        world = rng(world_seed)
+        turn = 2 * math.pi * float(torch.rand((), generator=world))
+        wind = -1.0 if float(torch.rand((), generator=world)) < 0.5 else 1.0
     g = rng(seed)
     y = balanced_labels(n, classes, g)
     t = torch.rand(n, generator=g)  # position along the arm, 0 (centre) .. 1 (tip)
     radius = 0.1 + 0.9 * t
-    angle = 2 * math.pi * (turns * t + y.float() / classes)
+    angle = turn + wind * 2 * math.pi * (turns * t + y.float() / classes)
     x = torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=1)
     x = x + noise * radius.unsqueeze(1) * torch.randn(n, 2, generator=g)
     info = {"kind": "classification", "input_shape": [2], "num_classes": classes}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from dlpath.datasets import BadDataset, Dataset, check_n, generator, rng
+from dlpath.datasets.base import BadDataset, Dataset, check_n, generator, rng
 
 if TYPE_CHECKING:
     import torch
@@ -75,8 +75,10 @@ CREDIT_FEATURES = ("age", "income", "debt_to_income", "utilization", "late_payme
                    "open_accounts", "loan_amount", "inquiries", "prior_default")
 
 
-def _credit_rows(n: int, g: "torch.Generator") -> tuple["torch.Tensor", "torch.Tensor"]:
-    """Applicants (n, 10) in their natural units, and the log-odds of their default before the offset."""
+def _credit_rows(n: int, g: "torch.Generator", weights: "torch.Tensor | None" = None) -> tuple["torch.Tensor",
+                                                                                              "torch.Tensor"]:
+    """Applicants (n, 10) in their natural units, and the log-odds of their default before the offset
+    (each of the 9 terms of the risk scaled by the world's ``weights``; None: all 1)."""
     import torch
 
     stress = torch.randn(n, generator=g)  # hidden financial stress: drives several columns at once
@@ -93,10 +95,24 @@ def _credit_rows(n: int, g: "torch.Generator") -> tuple["torch.Tensor", "torch.T
     x = torch.stack([age, income, debt_to_income, utilization, late, months, accounts, loan, inquiries, prior], dim=1)
     young_or_old = ((age - 48) / 12) ** 2  # risk is lowest in mid-life
     stretched = (loan / income) * debt_to_income  # a large loan on top of large debts
-    log_odds = (5.0 * (utilization - 0.55).clamp(min=0) + 1.5 * (late >= 2).float() + 0.25 * late.clamp(max=6)
-                + 1.0 * young_or_old + 8.0 * (stretched - 0.12).clamp(min=0)
-                - 0.8 * torch.log(income / 45_000) - 0.003 * months + 1.3 * prior + 0.25 * inquiries.clamp(max=5))
-    return x, log_odds
+    terms = torch.stack([5.0 * (utilization - 0.55).clamp(min=0), 1.5 * (late >= 2).float(),
+                         0.25 * late.clamp(max=6), 1.0 * young_or_old, 8.0 * (stretched - 0.12).clamp(min=0),
+                         -0.8 * torch.log(income / 45_000), -0.003 * months, 1.3 * prior,
+                         0.25 * inquiries.clamp(max=5)], dim=1)  # (n, 9)
+    return x, terms.sum(dim=1) if weights is None else terms @ weights
+
+
+def _credit_weights(world_seed: int) -> "torch.Tensor | None":
+    """The world's weight on each term of the risk: none in world 0; else each drawn around 1 (x0.5 .. x2), all
+    then scaled together so that the risk spreads as much as in world 0 (a world as hard to rank as another)."""
+    import torch
+
+    if not world_seed:
+        return None
+    weights = torch.exp(0.35 * torch.randn(9, generator=rng(world_seed))).clamp(0.5, 2.0)
+    _, plain = _credit_rows(20_000, rng(0))
+    _, weighed = _credit_rows(20_000, rng(0), weights)
+    return weights * (plain.std() / weighed.std())
 
 
 @generator("binary")
@@ -107,30 +123,34 @@ def credit(n: int, seed: int, *, positive_rate: float = 0.15, world_seed: int = 
     utilization (share of the credit limit used), late_payments (in two years),
     months_employed, open_accounts, loan_amount (dollars), inquiries (credit checks
     this year), prior_default (0 or 1). Their scales differ by five orders of
-    magnitude. Each applicant defaults with a true probability set by a fixed,
-    non-linear function of the columns, offset so that about ``positive_rate`` of
-    applicants default; the label is a draw from that probability, so even a perfect
-    model is unsure and a calibrated one says how unsure.
+    magnitude. Each applicant defaults with a true probability set by a non-linear
+    function of the columns (nine terms: in ``world_seed`` 0 the sum the code
+    writes; in any other world each term weighed by a factor the world draws,
+    between 0.5 and 2, all scaled so that the risk spreads as in world 0), offset
+    so that about ``positive_rate`` of applicants default; the label is a draw from
+    that probability, so even a perfect model is unsure and a calibrated one says
+    how unsure.
     """
     import torch
 
     check_n(n)
     if not 0.0 < positive_rate < 0.5:
         raise BadDataset(f"credit: positive_rate must lie between 0 and 0.5, not {positive_rate}")
-    offset = _credit_offset(positive_rate, world_seed)
+    weights = _credit_weights(world_seed)
+    offset = _credit_offset(positive_rate, world_seed, weights)
     g = rng(seed)
-    x, log_odds = _credit_rows(n, g)
+    x, log_odds = _credit_rows(n, g, weights)
     y = (torch.rand(n, generator=g) < torch.sigmoid(log_odds + offset)).float()
     info = {"kind": "binary", "input_shape": [len(CREDIT_FEATURES)], "positive_rate": positive_rate,
             "feature_names": list(CREDIT_FEATURES)}
     return Dataset(x.float(), y, info)
 
 
-def _credit_offset(positive_rate: float, world_seed: int) -> float:
+def _credit_offset(positive_rate: float, world_seed: int, weights: "torch.Tensor | None") -> float:
     """The log-odds offset that makes the average default probability ``positive_rate`` (on a fixed sample)."""
     import torch
 
-    _, log_odds = _credit_rows(20_000, rng(world_seed))
+    _, log_odds = _credit_rows(20_000, rng(world_seed), weights)
     low, high = -20.0, 20.0
     for _ in range(50):
         middle = (low + high) / 2

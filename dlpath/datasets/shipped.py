@@ -1,9 +1,12 @@
 """Small real data sets shipped inside the package: ``shipped:<name>`` in a project's ``dataset``.
 
-A data set lives in ``dlpath/data/<name>/`` as ``data.csv`` (a header row; numeric
-columns; the label in the column named ``label``) next to ``SOURCE.txt`` that gives
-its provenance and its licence (public domain or a permissive licence only). The
-loader refuses a folder without ``SOURCE.txt``. Rows are split deterministically by
+A data set lives in ``dlpath/data/<name>/`` as ``data.csv`` or ``data.csv.gz`` (a
+header row; numeric columns, ``nan`` for a missing value; the label, 0 to k-1, in the
+column named ``label``) next to ``SOURCE.txt`` that gives its provenance, its licence
+(public domain or a permissive licence only) and the script that made the file, and
+optionally ``classes.txt`` (one class name a line, in label order). The loader
+refuses a folder without ``SOURCE.txt``. ``info["feature_names"]`` holds the header's
+other columns. Rows are split deterministically by
 a hash of the row index: the part ``heldback`` is kept for grading and never handed
 to the learner. A project uses one with ``dataset: {name: "shipped:<name>", params:
 {heldback: 0.3}}`` (the task trains on the public rows and tests on the held-back ones).
@@ -12,17 +15,28 @@ to the learner. A project uses one with ``dataset: {name: "shipped:<name>", para
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 from pathlib import Path
 
-from dlpath.datasets import BadDataset, Dataset, UnknownDataset
+from dlpath.datasets.base import BadDataset, Dataset, UnknownDataset
 
-__all__ = ["shipped_dir", "load_shipped", "draw_shipped"]
+__all__ = ["shipped_dir", "shipped_table", "load_shipped", "draw_shipped"]
+
+TABLES = ("data.csv", "data.csv.gz")  # the names a shipped table may have, plain or gzipped
 
 
 def shipped_dir() -> Path:
     """The folder where small real data sets ship inside the package."""
     return Path(__file__).resolve().parent.parent / "data"
+
+
+def shipped_table(folder: Path) -> Path | None:
+    """The table of the shipped data set in ``folder`` (``data.csv`` or ``data.csv.gz``), or None."""
+    for name in TABLES:
+        if (folder / name).is_file():
+            return folder / name
+    return None
 
 
 def _held_back(index: int, fraction: float) -> bool:
@@ -52,12 +66,13 @@ def load_shipped(
     source = folder / "SOURCE.txt"
     if not source.is_file():
         raise BadDataset(f"{folder}: SOURCE.txt (provenance and licence) is missing; a data set cannot ship without it")
-    table = folder / "data.csv"
+    table = shipped_table(folder) or folder / TABLES[0]
     try:
-        with table.open(newline="", encoding="utf-8") as handle:
+        opener = gzip.open if table.suffix == ".gz" else open
+        with opener(table, "rt", newline="", encoding="utf-8") as handle:
             rows = list(csv.reader(handle))
-    except OSError as exc:
-        raise BadDataset(f"{table}: cannot read it ({exc.strerror})") from None
+    except (OSError, EOFError, UnicodeDecodeError) as exc:  # EOFError: a truncated .gz
+        raise BadDataset(f"{table}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
     if not rows or "label" not in rows[0]:
         raise BadDataset(f"{table}:1: the header needs a column named 'label'")
     header = rows[0]
@@ -74,10 +89,13 @@ def load_shipped(
             values = [float(v) for v in row]
         except ValueError:
             raise BadDataset(f"{table}:{number}: every value must be a number") from None
-        all_labels.append(int(values[label_col]))
+        label = values[label_col]
+        if not (label >= 0 and label == int(label)):
+            raise BadDataset(f"{table}:{number}: the label must be a whole number from 0, not {row[label_col]!r}")
+        all_labels.append(int(label))
         if _held_back(number - 2, heldback) != (part == "heldback"):
             continue
-        ys.append(int(values[label_col]))
+        ys.append(int(label))
         xs.append([v for i, v in enumerate(values) if i != label_col])
     features = len(header) - 1
     x = torch.tensor(xs, dtype=torch.float32).reshape(len(xs), features)
@@ -87,8 +105,15 @@ def load_shipped(
         "kind": "classification",
         "input_shape": [features],
         "num_classes": classes,
+        "feature_names": [name for name in header if name != "label"],
         "source": source.read_text(encoding="utf-8").strip(),
     }
+    names = folder / "classes.txt"
+    if names.is_file():
+        class_names = [line.strip() for line in names.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if len(class_names) != classes:
+            raise BadDataset(f"{names}: {len(class_names)} class names, the labels run from 0 to {classes - 1}")
+        info["class_names"] = class_names
     return Dataset(x, y, info)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dlpath.datasets import BadDataset, Dataset, check_n, generator, rng
+from dlpath.datasets.base import BadDataset, Dataset, check_n, generator, rng
 
 OPERATIONS = ("reverse", "sort")
 TOKENS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "=", "_")  # digits, the separator, the blank

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dlpath.datasets import BadDataset, Dataset, balanced_labels, check_n, generator, rng
+from dlpath.datasets.base import BadDataset, Dataset, balanced_labels, check_n, generator, rng
 from dlpath.datasets.images import _shape_masks
 
 if TYPE_CHECKING:

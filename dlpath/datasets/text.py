@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from dlpath.datasets import BadDataset, Dataset, check_n, generator
+from dlpath.datasets.base import BadDataset, Dataset, check_n, generator
 
 if TYPE_CHECKING:
     import torch

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from dlpath.datasets import BadDataset, Dataset, check_n, generator, rng
+from dlpath.datasets.base import BadDataset, Dataset, check_n, generator, rng
 from dlpath.datasets.risk import exact_positives
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dlpath.datasets import BadDataset, Dataset, check_n, generator, rng
+from dlpath.datasets.base import BadDataset, Dataset, check_n, generator, rng
 
 # name, typical value, spread: measurements on wildly different scales, as a clinic's export has them
 MEASUREMENTS = (

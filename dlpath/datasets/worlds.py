@@ -9,7 +9,7 @@ slips, so training episodes (public seed) and the judge's (hidden seed) share it
 
 from __future__ import annotations
 
-from dlpath.datasets import BadDataset, Dataset, check_n, generator, rng
+from dlpath.datasets.base import BadDataset, Dataset, check_n, generator, rng
 
 
 @generator("environment")

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 
-__all__ = ["trace", "replay", "count_parameters", "ReplayError", "ALLOWED"]
+__all__ = ["trace", "replay", "count_parameters", "tensor_numbers", "graph_numbers", "ReplayError", "ALLOWED", "Edit"]
 
 _FORMAT = 1
 
@@ -163,11 +163,48 @@ def _unfreeze_attributes(model: torch.nn.Module) -> list[torch.Tensor]:
 
 
 def count_parameters(graph: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> int:
-    """Numbers held in every tensor the graph reads (each tensor once)."""
+    """Every number the replayed graph uses: the numbers held in every tensor it reads (each tensor once), and
+    its own structure (``graph_numbers``), where a traced model can keep weights too."""
+    return tensor_numbers(graph, tensors) + graph_numbers(graph)
+
+
+def tensor_numbers(graph: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> int:
+    """Numbers held in every tensor the graph reads, each tensor once, in 32-bit words: a tensor of 64-bit
+    numbers (float64, int64, complex) counts twice its elements, as each element can carry two float32 weights."""
     used = set()
     for node in graph.get("nodes", []):
         _collect_tensor_names(node.get("value"), used)
-    return int(sum(tensors[name].numel() for name in used if name in tensors))
+    total = 0
+    for name in used:
+        if name in tensors:
+            t = tensors[name]
+            total += max(t.numel(), -(-t.numel() * t.element_size() // 4))
+    return int(total)
+
+
+def graph_numbers(graph: Mapping[str, Any]) -> int:
+    """The numbers the graph itself holds: one per node (an operation's wiring can stand for a weight: a sum of
+    selected inputs is a layer of +1/-1 weights) and, for a constant, one per number it holds beyond the first
+    (a list of ten numbers counts ten). Python numbers written in forward() become such constants when traced,
+    so a weight moved out of the tensors into the code still counts."""
+    total = 0
+    for node in graph.get("nodes", []):
+        total += max(1, _numbers_in(node.get("value")) if node.get("op") == "prim::Constant" else 1)
+    return total
+
+
+def _numbers_in(value: Any) -> int:
+    """Numbers in a constant's value (tensors are counted apart, by ``tensor_numbers``)."""
+    if not isinstance(value, Mapping):
+        return 0
+    if "f" in value:
+        return 1
+    if "v" in value:
+        raw = value["v"]
+        return 1 if isinstance(raw, int) and not isinstance(raw, bool) else 0
+    if isinstance(value.get("list"), list):
+        return sum(_numbers_in(item) for item in value["list"])
+    return 0
 
 
 def _collect_tensor_names(value: Any, out: set[str]) -> None:
@@ -252,9 +289,15 @@ def _check_graph(graph: Any) -> list[dict[str, Any]]:
     return nodes
 
 
+Edit = Callable[[int, list, Any], Any]
+"""``edit(index, args, result) -> result``: sees each aten operator's arguments and result during a replay, and
+returns the result to use instead (the judge's ablations: a layer skipped, a layer's output zeroed)."""
+
+
 def replay(graph: Mapping[str, Any], tensors: Mapping[str, torch.Tensor], inputs: list[torch.Tensor],
-           device: str = "cpu") -> Any:
-    """Run the graph on ``inputs`` with allow-listed operators only; the graph's output(s)."""
+           device: str = "cpu", edit: Edit | None = None) -> Any:
+    """Run the graph on ``inputs`` with allow-listed operators only; the graph's output(s). With ``edit``,
+    each aten operator's result goes through it (see ``Edit``)."""
     nodes = _check_graph(graph)
     where = torch.device(device)
     env: dict[int, Any] = {}
@@ -269,7 +312,7 @@ def replay(graph: Mapping[str, Any], tensors: Mapping[str, torch.Tensor], inputs
         return env[ref]
 
     with torch.no_grad():
-        for node in nodes:
+        for index, node in enumerate(nodes):
             op, outs = node["op"], node["out"]
             args = [get(i) for i in node["in"]]
             if op == "prim::Constant":
@@ -285,8 +328,9 @@ def replay(graph: Mapping[str, Any], tensors: Mapping[str, torch.Tensor], inputs
                 continue
             elif op == "prim::TupleIndex":
                 result = args[0][int(args[1])]
-            elif op == "prim::NumToTensor":
-                result = torch.scalar_tensor(args[0])
+            elif op == "prim::NumToTensor":  # as TorchScript makes it: an int stays an int (a size, a position)
+                value = args[0]
+                result = torch.tensor(value) if isinstance(value, (bool, int)) else torch.scalar_tensor(value)
             elif op == "prim::device":
                 result = where
             elif op == "prim::dtype":
@@ -296,6 +340,8 @@ def replay(graph: Mapping[str, Any], tensors: Mapping[str, torch.Tensor], inputs
                 result = (min if op == "prim::min" else max)(values)
             else:
                 result = _call_aten(op[6:], node.get("overload", ""), args, where)
+                if edit is not None:
+                    result = edit(index, args, result)
             if len(outs) == 1:
                 env[outs[0]] = result
             elif len(outs) > 1:
@@ -328,7 +374,13 @@ def _call_aten(name: str, overload: str, args: list[Any], device: torch.device) 
             positional.append(value)
     try:
         return op(*positional, **keywords)
-    except (RuntimeError, TypeError, ValueError, IndexError) as exc:
+    except (RuntimeError, TypeError, ValueError, IndexError, MemoryError) as exc:
+        from dlpath.grading.processes import ALLOCATION, memory_cap_mb
+
+        if isinstance(exc, MemoryError) or ALLOCATION.search(str(exc)):
+            cap = f"the judge's {memory_cap_mb()} MB allow" if memory_cap_mb() else "the judge has"
+            raise ReplayError(f"aten::{name} asked for more memory than {cap}: a graph that builds a tensor far "
+                              "larger than the model needs") from None
         raise ReplayError(f"aten::{name} failed on replay: {str(exc).splitlines()[0][:200]}") from None
 
 
@@ -337,5 +389,13 @@ def output_difference(a: torch.Tensor, b: torch.Tensor) -> float:
     if a.shape != b.shape:
         return math.inf
     a, b = a.detach().float(), b.detach().float()
-    scale = float(b.abs().max()) if b.numel() else 0.0
-    return float((a - b).abs().max()) / (1.0 + scale) if a.numel() else 0.0
+    if not a.numel():
+        return 0.0
+    same = (a == b) | (a.isnan() & b.isnan())  # a NaN or an infinity in the same place on both sides is the same output
+    if not (a.isfinite() | same).all() or not (b.isfinite() | same).all():
+        return math.inf
+    finite = a.isfinite() & b.isfinite()
+    if not finite.any():
+        return 0.0
+    a, b = a[finite], b[finite]
+    return float((a - b).abs().max()) / (1.0 + float(b.abs().max()))

@@ -6,7 +6,7 @@ The bundle is the zip Gradescope's "Configure Autograder" page takes
     setup.sh                  run once, as root, when Gradescope builds the image: installs Python, the
                               pinned dependencies (the CPU build of torch), and adds the user `student`
     run_autograder            run as root, in /autograder, once per submission: `dlpath autograder run`
-    requirements.txt          dlpath's dependencies, pinned to the versions that built the bundle
+    requirements.txt          dlpath's dependencies: their ranges, capped at the versions that built the bundle
     dlpath-autograder.json    the project id, dlpath's version, the budget, the student user
     lib/dlpath/               this dlpath, as it is (the pinned dlpath: no other is installed)
     curriculum/               the curriculum in use (lesson names in the advice)
@@ -38,11 +38,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlpath import __version__
+from dlpath.atomic import write_text
+from dlpath.version import __version__
 from dlpath.errors import UsageError
-from dlpath.projects import Project
+from dlpath.grading.project import Project
+from dlpath.grading.wheel import DEPENDENCIES
 
-__all__ = ["Bundle", "build_gradescope_bundle", "run_gradescope", "pinned_requirements", "CONFIG", "STUDENT_USER"]
+__all__ = ["Bundle", "build_gradescope_bundle", "run_gradescope", "pinned_requirements", "requirement_lines",
+           "read_metadata",
+           "SubmissionInfo", "CONFIG", "STUDENT_USER"]
 
 CONFIG = "dlpath-autograder.json"
 STUDENT_USER = "student"
@@ -129,22 +133,54 @@ def _release(version: str) -> str:
 
 
 def pinned_requirements() -> dict[str, str]:
-    """dlpath's own dependencies (no extras), each pinned to the version installed here."""
+    """dlpath's own dependencies (no extras), each with the version installed here (the tested one)."""
     from importlib import metadata
 
     pins: dict[str, str] = {}
-    for requirement in metadata.requires("dlpath") or []:
-        if "extra ==" in requirement:
-            continue
-        name = re.match(r"[A-Za-z0-9._-]+", requirement)
-        if name is None:
-            continue
+    for requirement in DEPENDENCIES:
+        name = _name(requirement)
         try:
-            pins[name.group(0)] = _release(metadata.version(name.group(0)))
+            pins[name] = _release(metadata.version(name))
         except metadata.PackageNotFoundError:
-            raise UsageError(f"dlpath needs {name.group(0)}, which is not installed here; install dlpath's "
+            raise UsageError(f"dlpath needs {name}, which is not installed here; install dlpath's "
                              "dependencies first.") from None
     return pins
+
+
+def requirement_lines(pins: dict[str, str]) -> list[str]:
+    """requirements.txt for the bundle: each dependency's own range, capped at the version tested here.
+
+    Not `==`: Gradescope's images run different Pythons (Ubuntu 22.04 has 3.10, 24.04 has 3.12), and a
+    version pinned here may not exist for theirs (numpy 2.4 has no wheel for 3.10); pip picks, for each
+    Python, the newest version within the range that is no newer than the one this bundle was tested with.
+    """
+    lines = []
+    for requirement in DEPENDENCIES:
+        name = _name(requirement)
+        spec = requirement[len(name):]
+        lines.append(f"{name}{spec + ',' if spec else ''}<={pins[name]}")
+    own = {_name(r) for r in DEPENDENCIES}
+    lines += [f"{name}<={version}" for name, version in pins.items() if name not in own]  # a task's own packages
+    return lines
+
+
+def _name(requirement: str) -> str:
+    match = re.match(r"[A-Za-z0-9._-]+", requirement)
+    assert match is not None, requirement
+    return match.group(0)
+
+
+def task_requirements(project: Project) -> dict[str, str]:
+    """The distributions the project's task kind needs beyond dlpath's own (numba-cuda for kernels), pinned."""
+    from dlpath.grading.tasks import TASKS, missing_for_project
+    from dlpath.hardware.nvml import installed_version
+
+    missing = missing_for_project(project)
+    if missing is not None:
+        raise UsageError(f"'{project.id}': {missing[0]}.", hint=missing[1])
+    task = TASKS.get(project.task)
+    names = [*getattr(task, "packages", ()), *project.requires.packages]
+    return {name: _release(installed_version(name) or "") for name in dict.fromkeys(names)}
 
 
 def _add_file(archive: zipfile.ZipFile, name: str, data: bytes, *, executable: bool = False) -> None:
@@ -166,7 +202,6 @@ def _add_tree(archive: zipfile.ZipFile, folder: Path, prefix: str, *, skip: tupl
 def build_gradescope_bundle(project: Project, out: Path, *, timeout_s: float | None = None,
                             curriculum: Path | None = None, force: bool = False) -> Bundle:
     """Write the Gradescope autograder zip for `project` to `out`."""
-    import dlpath
     from dlpath.paths import curriculum_dir
 
     if project.requires.cuda:
@@ -181,7 +216,8 @@ def build_gradescope_bundle(project: Project, out: Path, *, timeout_s: float | N
         raise UsageError(f"{out} exists and is not an autograder dlpath built; dlpath will not overwrite it.",
                          hint="Choose another name, or add --force.")
     pins = pinned_requirements()
-    package = Path(dlpath.__file__).resolve().parent
+    pins.update(task_requirements(project))
+    package = Path(__file__).resolve().parents[1]  # the dlpath package this module belongs to
     course = Path(curriculum) if curriculum is not None else curriculum_dir()
     config = {"project": project.id, "dlpath": __version__, "timeout_s": timeout_s, "user": STUDENT_USER,
               "curriculum": "curriculum" if course.is_dir() else None}
@@ -191,8 +227,7 @@ def build_gradescope_bundle(project: Project, out: Path, *, timeout_s: float | N
     with zipfile.ZipFile(buffer, "w") as archive:
         _add_file(archive, "setup.sh", _SETUP.format(**values).encode(), executable=True)
         _add_file(archive, "run_autograder", _RUN.format(**values).encode(), executable=True)
-        _add_file(archive, "requirements.txt", "".join(f"{name}=={version}\n" for name, version in pins.items())
-                  .encode())
+        _add_file(archive, "requirements.txt", "".join(f"{line}\n" for line in requirement_lines(pins)).encode())
         _add_file(archive, CONFIG, (json.dumps(config, indent=2) + "\n").encode())
         _add_file(archive, "README.md", _README.format(**values).encode())
         _add_tree(archive, package, "lib/dlpath", skip=("_data/projects",))
@@ -201,8 +236,10 @@ def build_gradescope_bundle(project: Project, out: Path, *, timeout_s: float | N
         base = f"projects/{project.id}"
         _add_file(archive, f"{base}/project.yaml", (project.path / "project.yaml").read_bytes())
         _add_tree(archive, project.starter_dir, f"{base}/starter")
-        for variant in ("solution", "naive"):
-            _add_file(archive, f"{base}/{variant}/train.py", _PLACEHOLDER.encode())
+        if (project.path / "grading.py").is_file():  # an exercise folder's judge-side cases and reference
+            _add_file(archive, f"{base}/grading.py", (project.path / "grading.py").read_bytes())
+        for variant in ("solution",) + (("naive",) if project.hands_on == "project" else ()):
+            _add_file(archive, f"{base}/{variant}/{project.entry}", _PLACEHOLDER.encode())
         files = archive.namelist()
     data = buffer.getvalue()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -243,10 +280,82 @@ def run_gradescope(root: Path, *, user: str | None = None) -> dict[str, Any]:
         message = exc.message if isinstance(exc, UsageError) else f"{type(exc).__name__}: {exc}"
         results = gradescope_problem(f"The autograder could not run ({message}). This is not your code's fault; "
                                      "please tell your instructor.")
-    temp = results_dir / "results.json.tmp"
-    temp.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temp, results_dir / "results.json")
+    write_text(results_dir / "results.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return results
+
+
+@dataclass(frozen=True)
+class SubmissionInfo:
+    """What Gradescope's submission_metadata.json says of this submission, read against the release policy."""
+
+    late: bool = False  #: made after the assignment's due date
+    limited: str | None = None  #: why it is not graded (the limit per day), or None
+    previous: dict[str, Any] | None = None  #: the results of the last graded submission, kept when limited
+
+    def limited_results(self, project: str) -> dict[str, Any]:
+        """The results of a submission over the limit: the last graded one's, with the reason on top (Gradescope's
+        advice for rate limiting), or a score of 0 if there is none."""
+        from dlpath.grading.platforms import gradescope_problem
+
+        if self.previous is None:
+            return gradescope_problem(str(self.limited), project=project)
+        kept = dict(self.previous)
+        kept["output"] = f"{self.limited}\n\n{kept.get('output', '')}".strip()
+        kept["extra_data"] = {**dict(kept.get("extra_data") or {}), "graded": False}
+        return kept
+
+
+def _when(text: Any) -> Any:
+    from dlpath.grading.release import parse_when
+
+    try:
+        return parse_when(str(text)) if text else None
+    except ValueError:
+        return None
+
+
+def read_metadata(path: Path, policy: Any) -> SubmissionInfo:
+    """Lateness and the limit per day from Gradescope's submission_metadata.json (no file: neither applies).
+
+    Times are Gradescope's own (`created_at`, the previous `submission_time`s), so that a regrade
+    decides as the first grade did. A previous submission counts when dlpath graded it
+    (`extra_data.graded` is not false: one over the limit, or refused, does not count).
+    """
+    import datetime as dt
+
+    from dlpath.grading.release import rate_limit
+
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return SubmissionInfo()
+    if not isinstance(meta, dict):
+        return SubmissionInfo()
+    created = _when(meta.get("created_at"))
+    assignment = meta.get("assignment") if isinstance(meta.get("assignment"), dict) else {}
+    due = _when(assignment.get("due_date")) or policy.due
+    late = bool(created and due and created > due)
+    graded, last = [], None
+    for previous in meta.get("previous_submissions") or []:
+        if not isinstance(previous, dict):
+            continue
+        results = previous.get("results") if isinstance(previous.get("results"), dict) else {}
+        when = _when(previous.get("submission_time"))
+        if when is None or (results.get("extra_data") or {}).get("graded") is False:
+            continue
+        graded.append(when)
+        if results and (last is None or when > last[0]):
+            last = (when, results)
+    now = created or dt.datetime.now(dt.timezone.utc)
+    next_at = rate_limit(policy, graded, now)
+    if next_at is None:
+        return SubmissionInfo(late=late)
+    limit = policy.submissions_per_day
+    stamp = next_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    reason = (f"Not graded: you may have {limit} graded submission{'s' if limit != 1 else ''} in any 24 hours, and "
+              f"you have had them. The next one can be graded from {stamp} UTC. "
+              + ("Your score stays the one of your last graded submission." if last else ""))
+    return SubmissionInfo(late=late, limited=reason.strip(), previous=last[1] if last else None)
 
 
 def _is_root() -> bool:
@@ -259,7 +368,7 @@ def _grade_submission(root: Path, user: str | None) -> dict[str, Any]:
     from dlpath.grading.batch import Status, grade_batch
     from dlpath.grading.platforms import gradescope_problem, gradescope_results
     from dlpath.grading.submissions import Submission
-    from dlpath.projects import load_project
+    from dlpath.grading.project import load_project
 
     config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
     project = load_project((root / "source" / "projects" / str(config["project"])).resolve())
@@ -271,6 +380,10 @@ def _grade_submission(root: Path, user: str | None) -> dict[str, Any]:
             raise UsageError(f"the user '{student_user}' does not exist (setup.sh adds it); dlpath does not run "
                              "a student's code as root") from None
     curriculum = root / "source" / config["curriculum"] if config.get("curriculum") else None
+    submission = read_metadata(root / "submission_metadata.json", project.release)
+    if submission.limited is not None:
+        print(f"not graded: {submission.limited}", flush=True)
+        return submission.limited_results(project.id)
     print(f"dlpath {__version__}: grading {root / 'submission'} against '{project.id}'"
           + (f", the student's code running as '{student_user}'." if student_user else
              " (not root: the student's code runs as this user)."), flush=True)
@@ -283,7 +396,7 @@ def _grade_submission(root: Path, user: str | None) -> dict[str, Any]:
     result = batch.results[0]
     print(f"{result.status.value}: {result.message}", flush=True)
     if result.report is not None:
-        return gradescope_results(result.report)
+        return gradescope_results(result.report, project.release, late=submission.late)
     if result.status is Status.REFUSED:
         return gradescope_problem(f"Your submission was not graded: {result.message}. Submit your train.py (and "
                                   "any files it needs) for the project.", project=project.id)

@@ -33,7 +33,6 @@ prints no report, or runs past `wall_limit_s`, is an `error`, never a grade.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import hashlib
 import json
 import os
@@ -47,24 +46,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from dlpath import __version__
+from dlpath.atomic import write_text
+from dlpath.version import __version__
 from dlpath.errors import UsageError
+from dlpath.grading.processes import children, interrupt_groups, kill_adopted
 from dlpath.grading.report import GradeReport, report_from_json
 from dlpath.grading.submissions import Submission, SubmissionRefused, fingerprint, unpack
-from dlpath.projects import Project
-from dlpath.text import clean
+from dlpath.grading.project import Project
+from dlpath.text import TextEnum, clean
 
-__all__ = ["Status", "StudentResult", "Progress", "BatchEvent", "BatchResult", "grade_batch", "default_jobs",
-           "wall_limit_s", "STOP_GRACE_S"]
+__all__ = ["Status", "StudentResult", "Progress", "BatchPhase", "BatchEvent", "BatchResult", "grade_batch",
+           "default_jobs", "wall_limit_s", "student_slug", "STOP_GRACE_S"]
 
 STOP_GRACE_S = 10.0  #: seconds a child has to stop its processes after SIGINT before it is killed
 _POLL_S = 0.1
 _TICK_S = 0.5
 _PER_GRADE_MB = 400  #: memory a grade needs beside the learner's cap: the judge and the check process
 _CACHE_VERSION = 1
+_OVERHEAD_S = 30.0  #: a grade's seconds besides training (interpreters started, torch imported, evaluation)
 
 
-class Status(str, enum.Enum):
+class Status(TextEnum):
     """How a submission ended up."""
 
     PASSED = "passed"  #: graded, every threshold met
@@ -102,11 +104,19 @@ class Progress:
     elapsed_s: float
 
 
+class BatchPhase(TextEnum):
+    """What a `BatchEvent` tells."""
+
+    STARTED = "started"  #: a submission's grade started
+    FINISHED = "finished"  #: a submission is graded (`result` says how)
+    TICK = "tick"  #: time passes
+
+
 @dataclass(frozen=True)
 class BatchEvent:
-    """Something the live display may show: "started", "finished" (with `result`) or "tick"."""
+    """Something the live display may show."""
 
-    kind: str
+    kind: BatchPhase
     progress: Progress
     student: str | None = None
     result: StudentResult | None = None
@@ -167,6 +177,9 @@ def _slug(student: str) -> str:
     return safe if safe == student else f"{safe}-{hashlib.sha256(student.encode()).hexdigest()[:6]}"
 
 
+student_slug = _slug  #: the file name of a student's report (reports/NAME.json) and feedback (feedback/NAME.txt)
+
+
 # ------------------------------------------------------------------ one child
 
 
@@ -209,12 +222,13 @@ class _Batch:
         self.started = time.monotonic()
         self.home = ""
         self.me = os.getpid()
-        self.others = _children(self.me)  #: children this process had before the batch: never touched
+        self.others = children(self.me)  #: children this process had before the batch: never touched
 
     # ------------------------------------------------------------ planning
 
     def plan(self, submissions: list[Submission]) -> None:
         by_key: dict[str, _Job] = {}
+        first_cached: dict[str, str] = {}  #: key -> the first student whose cached grade it is (a resumed batch)
         for sub in submissions:
             self.order.append(sub.student)
             try:
@@ -225,6 +239,9 @@ class _Batch:
             key = _key(self.project, digest, self.options)
             cached = self.read_cache(key, sub.student, digest)
             if cached is not None:
+                if key in first_cached:  # identical to an earlier submission, graded before Ctrl-C
+                    cached = dataclasses.replace(cached, same_as=first_cached[key])
+                first_cached.setdefault(key, sub.student)
                 self.results[sub.student] = cached
                 self.durations.append(cached.duration_s)  # a fair guess of how long the others take
             elif key in by_key:
@@ -278,13 +295,13 @@ class _Batch:
 
     def start(self, job: _Job) -> None:
         from dlpath.grading.sandbox import die_with_parent
-        from dlpath.scaffold import MARKER
+        from dlpath.grading.workspace import MARKER
 
         base = self.work_root / _slug(job.submission.student)  # the report goes here, the code runs below
         shutil.rmtree(base, ignore_errors=True)
         base.mkdir(parents=True)
         try:
-            folder = unpack(job.submission, base / "submission")
+            folder = unpack(job.submission, base / "submission", self.project.entry)
         except SubmissionRefused as exc:
             shutil.rmtree(base, ignore_errors=True)
             self.finish(job, StudentResult(job.submission.student, Status.REFUSED, exc.message, sha256=job.sha256))
@@ -306,7 +323,7 @@ class _Batch:
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
                                     preexec_fn=die_with_parent, **extra)
         self.running.append(_Running(job, proc, time.monotonic(), base, stdout, stderr))
-        self.notify(BatchEvent("started", self.progress(), student=job.submission.student))
+        self.notify(BatchEvent(BatchPhase.STARTED, self.progress(), student=job.submission.student))
 
     def collect(self, run: _Running, *, overtime: bool = False) -> StudentResult:
         student = run.job.submission.student
@@ -333,7 +350,7 @@ class _Batch:
         assert isinstance(data, dict)
         self.cache.mkdir(parents=True, exist_ok=True)
         entry = {"version": _CACHE_VERSION, "student": student, "duration_s": round(duration, 3), "report": data}
-        _write_atomic(self.cache / f"{run.job.key}.json", json.dumps(entry, ensure_ascii=False))
+        write_text(self.cache / f"{run.job.key}.json", json.dumps(entry, ensure_ascii=False))
         self.durations.append(duration)
         status = Status.PASSED if report.passed else Status.FAILED
         return StudentResult(student, status, report.verdict, report, round(duration, 3), run.job.sha256,
@@ -341,19 +358,19 @@ class _Batch:
 
     def finish(self, job: _Job, result: StudentResult) -> None:
         self.results[result.student] = result
-        self.notify(BatchEvent("finished", self.progress(), student=result.student, result=result))
+        self.notify(BatchEvent(BatchPhase.FINISHED, self.progress(), student=result.student, result=result))
         for twin in job.twins:
             copy = dataclasses.replace(result, student=twin.student, same_as=result.student, report_file=(
                 self.save_report(twin.student, json.loads((self.out / result.report_file).read_text(
                     encoding="utf-8"))) if result.report_file else None))
             self.results[twin.student] = copy
-            self.notify(BatchEvent("finished", self.progress(), student=twin.student, result=copy))
+            self.notify(BatchEvent(BatchPhase.FINISHED, self.progress(), student=twin.student, result=copy))
 
     def end(self, run: _Running, *, overtime: bool = False) -> None:
         self.running.remove(run)
         if overtime:
-            _stop([run.proc])
-        _kill_adopted(self.me, self.others | {r.proc.pid for r in self.running})
+            interrupt_groups([run.proc], STOP_GRACE_S)
+        kill_adopted(self.me, self.others | {r.proc.pid for r in self.running})
         result = self.collect(run, overtime=overtime)
         shutil.rmtree(run.work, ignore_errors=True)
         self.finish(run.job, result)
@@ -367,16 +384,26 @@ class _Batch:
         if self.durations:
             mean = sum(self.durations) / len(self.durations)
             now = time.monotonic()
-            left = mean * len(self.queue) + sum(max(0.0, mean - (now - r.started)) for r in self.running)
-            eta = left / max(1, min(self.jobs, len(self.queue) + len(self.running)))
+            running = [self._still_to_run(now - r.started, mean) for r in self.running]
+            left = mean * len(self.queue) + sum(running)
+            eta = max([left / max(1, min(self.jobs, len(self.queue) + len(self.running))), *running])
         return Progress(total=len(self.order), done=done, running=tuple(r.job.submission.student for r in self.running),
                         passed=passed, failed=done - passed, cached=sum(1 for r in self.results.values() if r.cached),
                         eta_s=eta, elapsed_s=time.monotonic() - self.started)
 
+    def _still_to_run(self, elapsed: float, mean: float) -> float:
+        """Seconds a grade running for `elapsed` may still take: the typical grade's rest, or, past it (a hanging
+        or slow submission), what is left of its training budget and the time to start and evaluate, at most
+        the batch's own limit."""
+        if elapsed < mean:
+            return mean - elapsed
+        budget = float(self.timeout_s if self.timeout_s is not None else self.project.budget_s)
+        return max(0.0, min(self.limit_s, budget + _OVERHEAD_S) - elapsed)
+
     def run(self) -> None:
         for name in self.order:  # refused and cached ones are known before anything runs
             if name in self.results:
-                self.notify(BatchEvent("finished", self.progress(), student=name, result=self.results[name]))
+                self.notify(BatchEvent(BatchPhase.FINISHED, self.progress(), student=name, result=self.results[name]))
         last_tick = 0.0
         while self.queue or self.running:
             while self.queue and len(self.running) < self.jobs:
@@ -389,13 +416,13 @@ class _Batch:
                     self.end(run, overtime=True)
             if now - last_tick >= _TICK_S:
                 last_tick = now
-                self.notify(BatchEvent("tick", self.progress()))
+                self.notify(BatchEvent(BatchPhase.TICK, self.progress()))
             time.sleep(_POLL_S)
 
     def stop_all(self) -> None:
         procs = [r.proc for r in self.running]
-        _stop(procs)
-        _kill_adopted(self.me, self.others)
+        interrupt_groups(procs, STOP_GRACE_S)
+        kill_adopted(self.me, self.others)
         for run in self.running:
             shutil.rmtree(run.work, ignore_errors=True)
         self.running.clear()
@@ -409,12 +436,6 @@ def _tail(path: Path, limit: int = 300) -> str:
     return lines[-1][:limit] if lines else ""
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    temp = path.with_name(path.name + ".tmp")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, path)
-
-
 def _give(folder: Path, user: str) -> None:
     """Hand `folder` and everything in it to `user` (the learner's code runs as that user)."""
     import pwd
@@ -424,61 +445,6 @@ def _give(folder: Path, user: str) -> None:
         os.chown(where, entry.pw_uid, entry.pw_gid)
         for name in dirs + files:
             os.chown(os.path.join(where, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
-
-
-def _stop(procs: list[subprocess.Popen]) -> None:
-    """SIGINT to each child's session (it stops its learner process and judge), then SIGKILL to what is left."""
-    for proc in procs:
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGINT)
-            except (ProcessLookupError, PermissionError):
-                pass
-    deadline = time.monotonic() + STOP_GRACE_S
-    while any(proc.poll() is None for proc in procs) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for proc in procs:
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            proc.wait()
-
-
-def _kill_adopted(me: int, keep: set[int]) -> None:
-    """Kill and reap the processes this process adopted as child subreaper (never its own running children)."""
-    from dlpath.grading.runner import group_members
-
-    for _ in range(50):
-        orphans = {pid for pid in _children(me) if pid not in keep}
-        if not orphans:
-            return
-        for pid in orphans:
-            for member in group_members(pid, {pid}):
-                try:
-                    os.kill(member, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
-
-
-def _children(me: int) -> set[int]:
-    found = set()
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                rest = f.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(rest[1]) == me:
-            found.add(int(name))
-    return found
 
 
 def grade_batch(
@@ -501,7 +467,7 @@ def grade_batch(
     user. KeyboardInterrupt (Ctrl-C, or SIGTERM) stops every child, keeps what is
     cached, and propagates.
     """
-    from dlpath.grading.check import check_options
+    from dlpath.grading.grade import check_options
     from dlpath.grading.sandbox import set_child_subreaper
 
     check_options(project, timeout_s=timeout_s, device=device, memory_mb=memory_mb)

@@ -9,6 +9,12 @@ folder's tests carry its name as their `classname` (GitLab's "suite"; it keeps
 only the first of two tests with one name). The job fails when a project does
 not pass (the highest exit status wins: 2 over 1).
 
+dlpath is not on a package index: by default `ci init` writes this dlpath as a
+wheel into the repository (`.dlpath/dlpath-VERSION-py3-none-any.whl`, built by
+`dlpath.grading.wheel`), and the workflow installs that file, so CI grades with
+exactly the dlpath the instructor tested. `--install REQUIREMENT` names another
+source instead (a git URL, an index of the course's own); the result says which.
+
 The same grading script serves both files (`GRADE_SCRIPT`, POSIX sh), so a
 test can run it here with a stand-in `dlpath`, under `-e` as CI shells run it.
 """
@@ -18,13 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlpath import __version__
+from dlpath.version import __version__
 from dlpath.errors import UsageError
 
 __all__ = ["CiFile", "KINDS", "GRADE_SCRIPT", "workflow_text", "write_workflow"]
 
 KINDS = {"gitlab": Path(".gitlab-ci.yml"), "github": Path(".github/workflows/dlpath.yml")}
 REPORTS = "dlpath-reports"
+WHEEL_FOLDER = ".dlpath"  #: where `ci init` writes this dlpath's wheel, in the course repository
 
 GRADE_SCRIPT = """set -u +e  # CI shells stop at the first failing command (-e); every folder must be graded
 mkdir -p {reports}
@@ -56,8 +63,9 @@ class CiFile:
 
     path: Path
     kind: str  #: "gitlab" or "github"
-    dlpath: str  #: the pip requirement that installs dlpath
+    dlpath: str  #: the pip requirement that installs dlpath (the wheel's path in the repository, by default)
     torch: str  #: the torch version pinned
+    wheel: Path | None = None  #: the wheel written into the repository (None when --install names another source)
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -143,6 +151,7 @@ def write_workflow(kind: str, folder: Path | None = None, *, install: str | None
     """Write the workflow of `kind` into `folder` (default: the current folder); never over another file
     unless `force`."""
     from dlpath.grading.autograder import pinned_requirements
+    from dlpath.grading.wheel import build_wheel
 
     if kind not in KINDS:
         raise UsageError(f"unknown CI '{kind}'; dlpath writes: {', '.join(KINDS)}.")
@@ -152,7 +161,46 @@ def write_workflow(kind: str, folder: Path | None = None, *, install: str | None
         raise UsageError(f"{path} exists; dlpath will not overwrite it.",
                          hint="Merge the job by hand (`dlpath ci init` with --force writes it anew).")
     torch = pinned_requirements().get("torch", "")
-    install = install or f"dlpath=={__version__}"
+    wheel = None
+    if install is None:
+        wheel = build_wheel(folder / WHEEL_FOLDER)
+        extras = _extras_needed(folder, projects)
+        install = f"{WHEEL_FOLDER}/{wheel.name}" + (f"[{','.join(extras)}]" if extras else "")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(workflow_text(kind, install=install, torch=torch, projects=projects), encoding="utf-8")
-    return CiFile(path.resolve(), kind, install, torch)
+    return CiFile(path.resolve(), kind, install, torch, wheel.resolve() if wheel else None)
+
+
+def _extras_needed(folder: Path, projects: str | None) -> list[str]:
+    """The extras the course's project folders need (`kernels` for CUDA-kernel projects): those of the projects
+    its `.dlpath-project` markers name, and of the course's own projects (`--projects`)."""
+    import yaml
+
+    from dlpath.grading.project import load_project
+    from dlpath.grading.tasks import TASKS
+
+    ids = set()
+    for marker in folder.rglob(".dlpath-project"):
+        if ".git" in marker.parts:
+            continue
+        try:
+            data = yaml.safe_load(marker.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("project"), str):
+            ids.add(data["project"])
+    found = []
+    for project_id in sorted(ids):
+        try:
+            found.append(load_project(project_id))
+        except UsageError:
+            continue  # the grade will say what is wrong with it
+    own = folder / projects if projects else None
+    if own is not None and own.is_dir():
+        for child in sorted(own.iterdir()):
+            if (child / "project.yaml").is_file():
+                try:
+                    found.append(load_project(child))
+                except UsageError:
+                    continue
+    return ["kernels"] if any(getattr(TASKS.get(p.task), "packages", ()) for p in found) else []

@@ -2,7 +2,11 @@
 
 For each project: the reference solution passes on N grade seeds (with its
 margin shown), the starter runs and fails with the diagnoses `project.yaml`
-expects (`expect.starter`), and the naive baseline fails (`expect.naive`).
+expects (`expect.starter`), and the naive baseline fails (`expect.naive`) on
+the same N seeds. Each grade seed is also a world: a grade draws its data's
+world from its seed (`grade.world_seed_for`), so N seeds try N worlds, the
+training data included, and a baseline that fails in one world but passes in
+another is caught.
 What was measured is shown beside the calibration figures kept in
 `project.yaml`, and `update_calibration` writes the new figures there.
 
@@ -22,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from dlpath.errors import UsageError
-from dlpath.projects import Project, list_projects, load_project
+from dlpath.grading.project import Project, list_projects, load_project
 
 __all__ = ["GRADE_SEEDS", "VariantRow", "ProjectCheck", "DevCheckResult", "dev_check", "grade_variant",
            "update_calibration"]
@@ -70,17 +74,34 @@ class DevCheckResult:
 
 
 def grade_variant(project: Project, variant: str, seed: int, *, device: str = "cpu", sandbox: bool = True,
-                  timeout_s: float | None = None) -> Any:
-    """Grade the project's `variant` folder as a learner's folder (a fresh copy); the GradeReport."""
-    from dlpath.grading.check import grade
-    from dlpath.scaffold import MARKER
+                  timeout_s: float | None = None, in_process: bool = False) -> Any:
+    """Grade the project's `variant` as a learner's folder (a fresh copy); the GradeReport.
 
-    source = project.path / variant
-    with tempfile.TemporaryDirectory(prefix=f"dlpath-dev-{project.id}-{variant}-") as tmp:
+    `in_process`: grade it inside this process (`dlpath.grading.inprocess`), as exercise folders can be."""
+    from dlpath.grading.grade import grade
+    from dlpath.grading.workspace import MARKER
+
+    with tempfile.TemporaryDirectory(prefix=f"dlpath-dev-{project.id}-{variant.replace('/', '-')}-") as tmp:
         folder = Path(tmp) / project.id
-        shutil.copytree(source, folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        copy_variant(project, variant, folder)
         (folder / MARKER).write_text(f"project: {project.id}\n", encoding="utf-8")
-        return grade(project, folder, device=device, seed=seed, sandbox=sandbox, timeout_s=timeout_s)
+        return grade(project, folder, device=device, seed=seed, sandbox=sandbox, timeout_s=timeout_s,
+                     in_process=in_process)
+
+
+def copy_variant(project: Project, variant: str, folder: Path) -> None:
+    """The files of `variant` into the new `folder`: a folder of the project, or, for an exercise folder's
+    wrong answer `wrong/NAME`, the solution with `wrong/NAME.py` appended (its definitions replace the
+    solution's, so a wrong answer holds only the functions it gets wrong)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    if not variant.startswith("wrong/"):
+        shutil.copytree(project.path / variant, folder, ignore=ignore)
+        return
+    shutil.copytree(project.solution_dir, folder, ignore=ignore)
+    entry = folder / project.entry
+    wrong = (project.path / f"{variant}.py").read_text(encoding="utf-8")
+    entry.write_text(f"{entry.read_text(encoding='utf-8').rstrip()}\n\n\n# ---- {variant}.py\n{wrong}",
+                     encoding="utf-8")
 
 
 def _span(values: list[float]) -> str:
@@ -115,7 +136,7 @@ def _calibrated(project: Project, variant: str, metric: str) -> tuple[float, flo
 
 
 def _check_project(project: Project, seeds: int, device: str, sandbox: bool,
-                   progress: Callable[[str], None]) -> ProjectCheck:
+                   progress: Callable[[str], None], in_process: bool = False) -> ProjectCheck:
     from dlpath.grading.thresholds import margin
 
     if project.requires.cuda and device != "cuda":
@@ -123,36 +144,40 @@ def _check_project(project: Project, seeds: int, device: str, sandbox: bool,
     primary = _primary(project)
     rows: list[VariantRow] = []
     notes: list[str] = []
-    plan = [("solution", GRADE_SEEDS[:seeds]), ("starter", GRADE_SEEDS[:1]), ("naive", GRADE_SEEDS[:1])]
+    plan = [("solution", GRADE_SEEDS[:seeds])] + [(v, GRADE_SEEDS[:seeds] if v == "naive" else GRADE_SEEDS[:1])
+                                                  for v in project.variants[1:]]
     for variant, variant_seeds in plan:
         reports = []
         for seed in variant_seeds:
             progress(f"{project.id}: {variant}, grade seed {seed}")
-            reports.append(grade_variant(project, variant, seed, device=device, sandbox=sandbox))
+            reports.append(grade_variant(project, variant, seed, device=device, sandbox=sandbox,
+                                         in_process=in_process))
         figures = _figures(reports)
         passed = sum(r.passed for r in reports)
         codes = sorted({d.code for r in reports for d in r.diagnoses})
         values = [next((t.value for t in r.thresholds if t.metric == primary), None) for r in reports]
         measured = f"{primary} {_span(values)}"
+        if project.hands_on == "exercise":  # every exercise's share of cases right
+            measured = "cases right: " + ", ".join(f"{m} {_span(list(v))}" for m, v in figures.items() if m != "train_s")
         if variant == "solution":
             ok = passed == len(reports)
             outcome = f"passed {passed}/{len(reports)}" if ok else f"FAILED {len(reports) - passed}/{len(reports)}"
             margins = [margin(t) for r in reports for t in r.thresholds if t.metric == primary]
             finite = [m for m in margins if m is not None]
-            if finite:
+            if finite and project.hands_on == "project":
                 measured += f", worst margin {min(finite):+.3g}"
             if not ok:
                 notes.extend(f"solution with seed {s}: {r.verdict}" for s, r in zip(variant_seeds, reports)
                              if not r.passed)
         else:
-            expected = project.expect.starter if variant == "starter" else project.expect.naive
+            expected = project.expected(variant)
             missing = [c for c in expected if c not in codes]
             ok = passed == 0 and not missing and (bool(codes) or variant == "naive")
             if passed:
                 outcome = "PASSED: it must fail"
             elif missing:
                 outcome = f"failed, but without {', '.join(missing)}"
-            elif not codes and variant == "starter":
+            elif not codes and variant != "naive":
                 outcome = "failed without a diagnosis"
             else:
                 outcome = "failed as expected"
@@ -173,18 +198,22 @@ def _check_project(project: Project, seeds: int, device: str, sandbox: bool,
 
 def dev_check(project_ids: list[str] | None = None, *, seeds: int = 3, device: str = "cpu", sandbox: bool = True,
               curriculum: Path | None = None, progress: Callable[[str], None] | None = None,
-              update: bool = False) -> DevCheckResult:
-    """Check every project named (default: every project of the course)."""
+              update: bool = False, in_process: bool = False) -> DevCheckResult:
+    """Check every project named (default: every project of the course).
+
+    `in_process`: grade the exercise folders inside this process (milliseconds each instead of two fresh
+    interpreters: `dlpath.grading.inprocess`); projects that train are graded as usual."""
     if not 1 <= seeds <= len(GRADE_SEEDS):
         raise UsageError(f"--seeds must be between 1 and {len(GRADE_SEEDS)}.")
     if device not in ("cpu", "cuda"):
         raise UsageError("--device must be cpu or cuda for a calibration.")
     projects = ([load_project(pid, curriculum=curriculum) for pid in project_ids] if project_ids
                 else list_projects(curriculum=curriculum))
-    checks = [_check_project(p, seeds, device, sandbox, progress or (lambda _: None)) for p in projects]
+    checks = [_check_project(p, seeds, device, sandbox, progress or (lambda _: None),
+                             in_process and p.hands_on == "exercise") for p in projects]
     if update:
         for project, check in zip(projects, checks):
-            if check.rows and check.ok:
+            if check.rows and check.ok and project.hands_on == "project":  # exercises have nothing to calibrate
                 update_calibration(project, check, seeds, device)
     return DevCheckResult(checks, seeds, device)
 

@@ -19,7 +19,7 @@ import typing
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Mapping
 
-__all__ = ["Facts", "Observation", "LayerStat", "Recipe"]
+__all__ = ["Facts", "Observation", "LayerStat", "Recipe", "Timeline", "RecurrentLayer"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class LayerStat:
 
     name: str = ""  #: the module's name in the model ("0", "features.conv1", ...)
     kind: str = ""  #: its class ("Linear", "Conv2d", ...)
+    label: str = ""  #: how a learner finds it: "the second ReLU (model[4])" (empty: use the name)
     size: int = 0  #: numbers in its weight
     grad_norm: float | None = None  #: mean gradient norm of its weight over sampled steps
     grad_norm_first: float | None = None  #: on the first sampled step
@@ -64,6 +65,19 @@ class LayerStat:
     bias_abs_max: float | None = None  #: largest |bias| before training
     dead_fraction: float | None = None  #: units after it (a ReLU) that were zero for every sample of a batch
     saturated_fraction: float | None = None  #: sigmoid/tanh outputs within 1% of their limits
+    dead_fraction_last: float | None = None  #: dead units on the last sampled step (they may die late)
+    dead_from_step: int | None = None  #: the first sampled optimizer step at which half the units were dead
+
+
+@dataclass(frozen=True)
+class RecurrentLayer:
+    """A recurrent layer and how it reads its input."""
+
+    name: str = ""  #: the module's name in the model
+    kind: str = ""  #: "LSTM", "GRU", "RNN"
+    batch_first: bool | None = None  #: True: (batch, time, features); False: (time, batch, features)
+    input_shape: list = field(default_factory=list)  #: the shape of its input on its first training call
+    forget_bias: float | None = None  #: LSTM: the mean initial bias of the first forget gate (input + hidden)
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,21 @@ class Recipe:
     backward_calls: int | None = None
     loss_detached: bool | None = None  #: the loss had no graph (a .detach(), .item(), .data or argmax on the path)
     grad_growth: float | None = None  #: gradient norm late / early on the same sampled layer (piles up without zero_grad)
+    loss_shapes: str | None = None  #: "(N, 1) and (N,)": what went into the loss, when input and target shapes differ
+    loss_input_in_unit_interval: bool | None = None  #: every input of a loss that applies its own sigmoid/softmax
+    #: was already within 0..1 (a sigmoid or softmax before it)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The run in time: figures read on the sampled optimizer steps (0, 1, 2, 4, 8, ...), aligned by index."""
+
+    steps: list = field(default_factory=list)  #: the sampled optimizer step numbers
+    learning_rate: list = field(default_factory=list)  #: the first parameter group's learning rate before that step
+    loss: list = field(default_factory=list)  #: the value backward() was called on for that step
+    update_ratio: list = field(default_factory=list)  #: median over weight layers of |step| / |weight|
+    total_steps: int = 0  #: optimizer steps in all
+    final_learning_rate: float | None = None  #: the learning rate when training ended
 
 
 @dataclass(frozen=True)
@@ -104,6 +133,15 @@ class Observation:
     recipe: Recipe | None = None
     autograd_calls: int = 0  #: backward()/autograd.grad calls (by-hand tasks count them)
     optimizers_made: int = 0
+    timeline: Timeline | None = None  #: the figures in time (learning rate, loss, update size per sampled step)
+    input_scale: str | None = None  #: "small" or "large" when the first layer's inputs are far from unit scale
+    inputs_finite: bool | None = None  #: False: the first weight layer received NaN or infinite inputs
+    input_transform: dict = field(default_factory=dict)  #: how the inputs the model trained on differ from the raw
+    #: training data it was handed: "scale" (median |log| ratio of the per-feature spreads), "shift" (median mean
+    #: shift in raw standard deviations), "features"
+    first_input_shape: list = field(default_factory=list)  #: the shape of the model's input on its first forward
+    recurrent: list = field(default_factory=list)  #: RecurrentLayer of each recurrent layer, in order
+    fully_masked_rows: bool | None = None  #: a softmax (attention) saw a row with every entry masked to -inf
     extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -119,6 +157,7 @@ class Observation:
 
 _MAX_ITEMS = 200
 _MAX_TEXT = 300
+_ITEMS = {"layers": LayerStat, "recurrent": RecurrentLayer}  #: list fields whose items are dataclasses
 
 
 def _coerce(kind: Any, value: Any) -> Any:
@@ -191,9 +230,10 @@ def _build(cls: type, data: Any) -> Any:
             continue
         kind = hints[f.name]
         raw = data[f.name]
-        if f.name == "layers":  # a list of LayerStat
+        if f.name in _ITEMS:  # a list of dataclasses (LayerStat, RecurrentLayer)
             if isinstance(raw, (list, tuple)):
-                values[f.name] = [_build(LayerStat, item) for item in raw[:_MAX_ITEMS] if isinstance(item, Mapping)]
+                values[f.name] = [item if isinstance(item, _ITEMS[f.name]) else _build(_ITEMS[f.name], item)
+                                  for item in raw[:_MAX_ITEMS] if isinstance(item, (Mapping, _ITEMS[f.name]))]
             continue
         try:
             values[f.name] = _coerce(kind, raw)

@@ -17,7 +17,12 @@ result:
   which loss function was called and what went into it (probabilities instead
   of logits, float targets holding class indices, a target shaped unlike the
   input), and `zero_grad` / `backward` / `step` counts per step;
-- the statistics of what the first layer saw (normalized inputs or not).
+- the statistics of what the first layer saw (normalized inputs or not, finite or not), and how the inputs
+  the model trained on differ from the raw training data it was handed (preprocessing done outside the model
+  never reaches the grader's inputs);
+- the run in time (`Timeline`): on the sampled steps, the learning rate, the loss backward() was called on
+  and the size of the update, so that a schedule that collapses the rate or a blow-up is located in time;
+- recurrent layers (batch_first, the shape of their first input) and attention rows masked entirely.
 
 All of it is advice for the mentor (`Observation`), never a metric: it comes
 from the process that runs the learner's code. Anything a hook cannot follow
@@ -35,8 +40,10 @@ import torch
 from torch import nn
 from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
 
-from dlpath.grading.facts import LayerStat, Observation, Recipe
+from dlpath.grading.facts import LayerStat, Observation, Recipe, RecurrentLayer, Timeline
+from dlpath.text import ordinal
 
 __all__ = ["Watch"]
 
@@ -47,8 +54,12 @@ _ACTIVATIONS = {"relu", "relu_", "relu6", "leaky_relu", "elu", "selu", "celu", "
 _LOSSES = {"cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss",
            "multi_margin_loss", "soft_margin_loss", "hinge_embedding_loss", "cosine_embedding_loss"}
+_MIXING = {"scaled_dot_product_attention", "multi_head_attention_forward"}  # attention: non-linear mixing
+_ELEMENTWISE_LOSSES = {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+                       "binary_cross_entropy_with_logits", "soft_margin_loss", "poisson_nll_loss"}
 _RECIPE_STEPS = 3  # early training steps watched through the function mode
-_MAX_SAMPLES = 16  # sampled optimizer steps
+_MAX_SAMPLES = 24  # sampled optimizer steps
+_MAX_FEATURES = 16_384  # per-feature input statistics are kept for inputs up to this many numbers per sample
 _MODULE_LR_NAMES = ("LEARNING_RATE", "LR", "learning_rate", "lr")
 
 
@@ -71,8 +82,11 @@ class _EarlyCalls(TorchFunctionMode):
         try:
             if name in _LOSSES:
                 self.watch._saw_loss(name, args, kwargs, result)
-            elif name in _ACTIVATIONS and self.watch._first_forward_open:
-                self.watch._events.append(("fn", name))
+            elif name in _ACTIVATIONS or name in _MIXING:
+                if name in ("softmax", "log_softmax") or name in _MIXING:
+                    self.watch._check_masked_rows(name, args, kwargs)
+                if self.watch._first_forward_open:
+                    self.watch._events.append(("fn", name))
         except Exception:  # noqa: BLE001 - observing must never break training
             pass
         return result
@@ -105,6 +119,19 @@ class Watch:
         self._optimizer: dict[str, Any] = {}
         self._input_stats = [0, 0.0, 0.0, 0.0]  # count, sum, sum of squares, abs max
         self._finished: dict[str, Any] = {}
+        self._samples = 0  # sampled training forward passes
+        self._nonfinite_input = False
+        self._raw: _FeatureStats | None = None  # the training data as handed over
+        self._raw_sample: torch.Tensor | None = None  # a few raw rows, replayed through the returned model
+        self._fed: _FeatureStats | None = None  # what the model received on sampled training steps
+        self._graded: _FeatureStats | None = None  # what it receives when the returned model gets raw rows
+        self._first_input_shape: list[int] = []
+        self._recurrent: dict[str, dict[str, Any]] = {}
+        self._fully_masked: bool | None = None
+        self._timeline: dict[int, dict[str, float]] = {}
+        self._last_optimizer: Any = None
+        self._labels: dict[str, str] = {}  # module name -> "the second ReLU (model[4])"
+        self.extra: dict[str, Any] = {}  # what a task saw itself, for its own rules (advice, as all of this)
 
     # ------------------------------------------------------------------ the model
 
@@ -117,7 +144,11 @@ class Watch:
             self._before = [p.detach().to("cpu", copy=True) if not _lazy(p) else None
                             for p in nn.Module.parameters(model)]
             first = True
+            seen: dict[str, int] = {}
             for name, layer in model.named_modules():
+                kind = type(layer).__name__
+                seen[kind] = seen.get(kind, 0) + 1
+                self._labels[name or kind] = f"the {ordinal(seen[kind])} {kind} ({_access_path(name)})"
                 if isinstance(layer, _WEIGHT_LAYERS):
                     self._add_layer(name or type(layer).__name__, layer, first)
                     first = False
@@ -125,6 +156,11 @@ class Watch:
                     self._call_order_hooks.append(layer.register_forward_pre_hook(self._module_called))
                 if isinstance(layer, (nn.ReLU, nn.Sigmoid, nn.Tanh)):
                     self._handles.append(layer.register_forward_hook(self._activation_seen(name)))
+                if isinstance(layer, nn.RNNBase):
+                    self._recurrent[name or type(layer).__name__] = {
+                        "kind": type(layer).__name__, "batch_first": bool(layer.batch_first),
+                        "forget_bias": _forget_bias(layer)}
+                    self._handles.append(layer.register_forward_pre_hook(self._recurrent_called(name or type(layer).__name__)))
             self._handles.append(model.register_forward_pre_hook(self._root_forward, prepend=True))
             self._handles.append(model.register_forward_hook(self._root_forward_done))
         except Exception:  # noqa: BLE001 - a model the hooks cannot follow
@@ -153,7 +189,63 @@ class Watch:
     def _root_forward(self, module: nn.Module, inputs: tuple) -> None:
         if not self._first_forward_done and module.training:
             self._first_forward_open = True
-        self._sampling = module.training and _sampled(self._steps) and len(self._grad_series) <= _MAX_SAMPLES
+        self._sampling = module.training and _sampled(self._steps) and self._samples < _MAX_SAMPLES
+        x = inputs[0] if inputs else None
+        if not isinstance(x, torch.Tensor) or not module.training:
+            return
+        if not self._first_input_shape:
+            self._first_input_shape = [int(n) for n in x.shape]
+        if self._sampling:
+            self._samples += 1
+            if self._raw is not None and x.is_floating_point() and tuple(x.shape[1:]) == self._raw.shape:
+                if self._fed is None:
+                    self._fed = _FeatureStats(self._raw.shape)
+                self._fed.add(x.detach())
+
+    def raw_inputs(self, x: Any) -> None:
+        """The training inputs as the harness hands them over, before the learner's code touches them: what
+        the model is trained on is compared with them (the grader's inputs come raw too)."""
+        if not self.enabled or not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() < 2:
+            return
+        if x[0].numel() > _MAX_FEATURES:
+            return
+        try:
+            self._raw = _FeatureStats(tuple(x.shape[1:]))
+            self._raw.add(x.detach())
+            self._raw_sample = x[:512].detach().clone()
+        except Exception:  # noqa: BLE001 - advice only
+            self._raw = None
+
+    def _recurrent_called(self, name: str) -> Any:
+        def hook(module: nn.Module, inputs: tuple) -> None:
+            info = self._recurrent.get(name)
+            if info is not None and "input_shape" not in info and module.training and inputs and isinstance(
+                    inputs[0], torch.Tensor):
+                info["input_shape"] = [int(n) for n in inputs[0].shape]
+        return hook
+
+    def _check_masked_rows(self, name: str, args: tuple, kwargs: dict) -> None:
+        """A softmax over a row that is -inf everywhere (an attention mask that hides every position) is NaN."""
+        if self._fully_masked:
+            return
+        if name in ("softmax", "log_softmax"):
+            x = args[0] if args else kwargs.get("input")
+            dim = kwargs.get("dim", args[1] if len(args) > 1 else None)
+            if isinstance(x, torch.Tensor) and x.is_floating_point() and isinstance(dim, int) and x.numel():
+                self._fully_masked = bool(torch.isneginf(x.detach()).all(dim=dim).any())
+            return
+        if name == "scaled_dot_product_attention":
+            mask = kwargs.get("attn_mask", args[3] if len(args) > 3 else None)
+            if isinstance(mask, torch.Tensor) and mask.numel():
+                hidden = ~mask if mask.dtype == torch.bool else torch.isneginf(mask)
+                self._fully_masked = bool(hidden.all(dim=-1).any())
+            return
+        for key in ("key_padding_mask", "attn_mask"):  # multi_head_attention_forward: True hides a position
+            mask = kwargs.get(key)
+            if isinstance(mask, torch.Tensor) and mask.numel():
+                hidden = mask if mask.dtype == torch.bool else torch.isneginf(mask)
+                if bool(hidden.all(dim=-1).any()):
+                    self._fully_masked = True
 
     def _root_forward_done(self, module: nn.Module, inputs: tuple, output: Any) -> None:
         if self._first_forward_open:
@@ -180,6 +272,12 @@ class Watch:
         if not x.is_floating_point() or x.numel() == 0:
             return
         x = x.float()
+        finite = torch.isfinite(x)
+        if not bool(finite.all()):
+            self._nonfinite_input = True
+            x = x[finite]
+            if x.numel() == 0:
+                return
         stats[0] += x.numel()
         stats[1] += float(x.sum())
         stats[2] += float((x * x).sum())
@@ -190,11 +288,13 @@ class Watch:
             if not self._sampling or not isinstance(output, torch.Tensor) or output.dim() < 2:
                 return
             layer = self._layers.setdefault(f"{name} ({type(module).__name__})", {
-                "kind": type(module).__name__, "grads": [], "ratios": [], "dead": [], "saturated": []})
+                "kind": type(module).__name__, "grads": [], "ratios": [], "dead": [], "saturated": [],
+                "label": self._labels.get(name or type(module).__name__, "")})
             out = output.detach()
             if isinstance(module, nn.ReLU):
                 flat = out.reshape(out.shape[0], -1)
                 layer["dead"].append(float((flat <= 0).all(dim=0).float().mean()))
+                layer.setdefault("dead_steps", []).append(self._steps)
             elif isinstance(module, nn.Sigmoid):
                 layer["saturated"].append(float(((out < 0.01) | (out > 0.99)).float().mean()))
             elif isinstance(module, nn.Tanh):
@@ -229,6 +329,7 @@ class Watch:
             watch._backwards += 1
             if watch._backwards <= _RECIPE_STEPS and isinstance(tensor, torch.Tensor) and tensor.grad_fn is None:
                 watch._recipe["loss_detached"] = True
+            watch._saw_backward(tensor)
             if watch._backwards > 2 * _RECIPE_STEPS:
                 watch._leave_mode()  # a loop without an optimizer: stop watching calls all the same
             inside[0] = True
@@ -269,31 +370,40 @@ class Watch:
 
     @contextlib.contextmanager
     def counting_autograd(self) -> Iterator[None]:
-        """Count `backward()` and `torch.autograd.grad` calls (by-hand tasks forbid them)."""
-        originals = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
-        depth = [0]
-        watch = self
-
-        def counted(fn: Any) -> Any:
-            def wrapper(*args: Any, **kwargs: Any) -> Any:
-                if depth[0] == 0:
-                    watch.autograd_calls += 1
-                depth[0] += 1
-                try:
-                    return fn(*args, **kwargs)
-                finally:
-                    depth[0] -= 1
-            return wrapper
-
-        torch.Tensor.backward = counted(originals[0])  # type: ignore[method-assign]
-        torch.autograd.backward = counted(originals[1])
-        torch.autograd.grad = counted(originals[2])
+        """Count uses of torch's autograd and optimizers while the learner's code runs (by-hand tasks forbid
+        them), whatever function started them: each run of the autograd engine (``.backward()``,
+        ``torch.autograd.grad``, the engine's own entry points, ``torch.func``), each region of forward-mode
+        differentiation (dual numbers), each optimizer step. Counted in the learner's own process: code that
+        sets out to hide from it can (a rule for learning, not a security boundary)."""
+        counter = _AutogradUse(self)
+        handle = register_optimizer_step_post_hook(lambda optimizer, args, kwargs: counter.use())
+        counter.__enter__()
         try:
             yield
         finally:
-            torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad = originals  # type: ignore
+            handle.remove()
+            try:
+                counter.__exit__(None, None, None)
+            except Exception:  # noqa: BLE001 - the learner's code left the mode stack in another state
+                self.autograd_calls += 1
+
+    def _saw_backward(self, tensor: Any) -> None:
+        try:
+            if isinstance(tensor, torch.Tensor) and tensor.numel() == 1 and self._timed(self._steps):
+                self._timeline.setdefault(self._steps, {}).setdefault("loss", float(tensor.detach()))
+        except Exception:  # noqa: BLE001
+            pass
+
+    def _timed(self, step: int) -> bool:
+        return _sampled(step) and (step in self._timeline or len(self._timeline) < _MAX_SAMPLES)
 
     def _before_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        self._last_optimizer = optimizer
+        try:
+            if self._timed(self._steps) and optimizer.param_groups:
+                self._timeline.setdefault(self._steps, {})["lr"] = _number(optimizer.param_groups[0].get("lr"))
+        except Exception:  # noqa: BLE001
+            pass
         try:
             if not self._optimizer:
                 group = optimizer.param_groups[0] if optimizer.param_groups else {}
@@ -318,11 +428,17 @@ class Watch:
 
     def _after_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         try:
+            ratios = []
             for layer, before in self._weights_before_step.items():
                 weight = self._layers[layer]["weight"]
                 scale = float(before.float().norm())
                 if scale > 0:
-                    self._layers[layer]["ratios"].append(float((weight.detach().float() - before.float()).norm()) / scale)
+                    ratio = float((weight.detach().float() - before.float()).norm()) / scale
+                    self._layers[layer]["ratios"].append(ratio)
+                    if self._layers[layer].get("size", 0) >= 16:
+                        ratios.append(ratio)
+            if ratios and self._steps in self._timeline:
+                self._timeline[self._steps]["ratio"] = sorted(ratios)[len(ratios) // 2]
             self._weights_before_step = {}
         except Exception:  # noqa: BLE001
             pass
@@ -339,7 +455,16 @@ class Watch:
         if not isinstance(x, torch.Tensor) or not isinstance(target, torch.Tensor):
             return
         x, target = x.detach(), target.detach()
-        if name == "cross_entropy" and x.dim() == 2 and x.is_floating_point() and x.shape[0]:
+        if name in _ELEMENTWISE_LOSSES and tuple(x.shape) != tuple(target.shape):
+            try:
+                wide = torch.broadcast_shapes(x.shape, target.shape)
+                if math.prod(wide) > max(x.numel(), target.numel()):
+                    recipe["loss_shapes"] = f"{tuple(x.shape)} and {tuple(target.shape)}"
+            except RuntimeError:
+                pass
+        if name in ("binary_cross_entropy_with_logits", "cross_entropy") and x.is_floating_point() and x.numel() >= 8:
+            recipe.setdefault("loss_input_in_unit_interval", bool((x >= 0).all() and (x <= 1).all()))
+        if name in ("cross_entropy", "nll_loss") and x.dim() == 2 and x.is_floating_point() and x.shape[0]:
             rows = x.float().sum(dim=1)
             recipe["loss_input_probabilities"] = bool((x >= 0).all() and torch.allclose(rows, torch.ones_like(rows), atol=1e-3))
             recipe["loss_input_log_probabilities"] = bool((x <= 0).all() and torch.allclose(
@@ -368,6 +493,7 @@ class Watch:
             elif model is self._model and len(after) == len(self._before) and all(b is not None for b in self._before):
                 changed = any(_lazy(a) or a.shape != b.shape or not torch.equal(a.detach().cpu(), b)
                               for a, b in zip(after, self._before) if b is not None)
+            self._replay_raw(model)
             dropout = [round(float(m.p), 4) for m in model.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]
             norms = sum(1 for m in model.modules() if isinstance(m, nn.modules.batchnorm._NormBase))
             self._finished = {"parameters_changed": changed, "dropout_rates": dropout,
@@ -375,6 +501,36 @@ class Watch:
                               "left_in_training_mode": bool(model.training)}
         except Exception:  # noqa: BLE001
             pass
+
+    def _replay_raw(self, returned: nn.Module) -> None:
+        """Give the returned model a few raw training rows, as the grader will, and record what the watched model
+        receives then: a model returned inside a wrapper that prepares the inputs the way training did is
+        consistent, whatever the training loop did outside it."""
+        watched, sample = self._model, self._raw_sample
+        if watched is None or sample is None or self._fed is None or self._raw is None:
+            return
+        graded = _FeatureStats(self._raw.shape)
+
+        def seen(module: nn.Module, inputs: tuple) -> None:
+            if inputs and isinstance(inputs[0], torch.Tensor) and tuple(inputs[0].shape[1:]) == graded.shape:
+                graded.add(inputs[0].detach())
+
+        handle = watched.register_forward_pre_hook(seen)
+        was = returned.training
+        try:
+            where = next(returned.parameters()).device
+        except StopIteration:
+            where = torch.device("cpu")
+        try:
+            returned.eval()
+            with torch.no_grad():
+                returned(sample.to(where))
+            self._graded = graded if graded.rows else None
+        except Exception:  # noqa: BLE001 - the learner's forward pass: advice only
+            self._graded = None
+        finally:
+            handle.remove()
+            returned.train(was)
 
     def _remove_hooks(self) -> None:
         for handle in self._handles + self._call_order_hooks:
@@ -392,21 +548,30 @@ class Watch:
         count, total, total_sq, abs_max = self._input_stats
         first_input: dict[str, float] = {}
         normalized = None
+        scale = None
         if count:
             mean = total / count
             std = math.sqrt(max(total_sq / count - mean * mean, 0.0))
             if all(math.isfinite(v) for v in (mean, std, abs_max)):
-                first_input = {"mean": round(mean, 4), "std": round(std, 4), "abs_max": round(abs_max, 4)}
-                normalized = abs(mean) <= 3.0 and std <= 5.0
+                first_input = {"mean": round(mean, 6), "std": round(std, 6), "abs_max": round(abs_max, 6)}
+                if abs(mean) > 3.0 or std > 5.0:
+                    scale = "large"
+                elif std < 0.02 and abs_max < 0.1:
+                    scale = "small"  # a few thousandths: the first layer's outputs are tiny
+                normalized = scale is None
         layers = []
         for name, info in self._layers.items():
             grads, ratios = info.get("grads", []), info.get("ratios", [])
+            dead, dead_steps = info.get("dead", []), info.get("dead_steps", [])
+            died = next((step for step, share in zip(dead_steps, dead) if share >= 0.5), None)
             layers.append(LayerStat(
-                name=name, kind=info.get("kind", ""), size=int(info.get("size", 0)),
+                name=name, kind=info.get("kind", ""), label=info.get("label") or self._labels.get(name, ""),
+                size=int(info.get("size", 0)),
                 grad_norm=_mean(grads), grad_norm_first=grads[0] if grads else None,
                 update_ratio=_mean(ratios), weight_std=info.get("weight_std"), weight_equal=info.get("weight_equal"),
-                bias_abs_max=info.get("bias_abs_max"), dead_fraction=_mean(info.get("dead", [])),
+                bias_abs_max=info.get("bias_abs_max"), dead_fraction=_mean(dead),
                 saturated_fraction=_mean(info.get("saturated", [])),
+                dead_fraction_last=dead[-1] if dead else None, dead_from_step=died,
             ))
         recipe = None
         if self._recipe or self._steps or self._backwards:
@@ -416,6 +581,8 @@ class Watch:
                 growth = series[-1] / series[0]
             recipe = Recipe(
                 loss=self._recipe.get("loss"),
+                loss_shapes=self._recipe.get("loss_shapes"),
+                loss_input_in_unit_interval=self._recipe.get("loss_input_in_unit_interval"),
                 loss_input_probabilities=self._recipe.get("loss_input_probabilities"),
                 loss_input_log_probabilities=self._recipe.get("loss_input_log_probabilities"),
                 target_float_of_indices=self._recipe.get("target_float_of_indices"),
@@ -437,7 +604,43 @@ class Watch:
             output_activation=output_activation, stacked_linear=stacked, linear_model=linear, layers=layers,
             recipe=recipe,
             autograd_calls=self.autograd_calls, optimizers_made=1 if self._optimizer else 0,
+            timeline=self._timeline_seen(), input_scale=scale,
+            inputs_finite=False if self._nonfinite_input else (True if count else None),
+            input_transform=self._input_transform(), first_input_shape=list(self._first_input_shape),
+            recurrent=[RecurrentLayer(name=name, **info) for name, info in self._recurrent.items()],
+            fully_masked_rows=self._fully_masked,
+            extra=dict(self.extra),
         )
+
+    def _timeline_seen(self) -> Timeline | None:
+        if not self._timeline:
+            return None
+        steps = sorted(self._timeline)
+        final = None
+        try:
+            if self._last_optimizer is not None and self._last_optimizer.param_groups:
+                final = _number(self._last_optimizer.param_groups[0].get("lr"))
+        except Exception:  # noqa: BLE001
+            final = None
+        return Timeline(steps=steps, learning_rate=[self._timeline[s].get("lr") for s in steps],
+                        loss=[self._timeline[s].get("loss") for s in steps],
+                        update_ratio=[self._timeline[s].get("ratio") for s in steps],
+                        total_steps=self._steps, final_learning_rate=final)
+
+    def _input_transform(self) -> dict[str, float]:
+        """How what the model trained on differs from the raw training data (see `raw_inputs`)."""
+        raw, fed = self._raw, self._fed
+        if raw is None or fed is None or fed.rows == 0:
+            return {}
+        try:
+            found = _difference(raw, fed)
+            if found and self._graded is not None:  # what the returned model does with raw rows, against training
+                again = _difference(self._graded, fed)
+                if again:
+                    found.update(graded_scale=again["scale"], graded_shift=again["shift"])
+            return found
+        except Exception:  # noqa: BLE001 - advice only
+            return {}
 
 
 _ACTIVATION_MODULES = {"ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU", "SiLU", "ELU", "LeakyReLU",
@@ -468,6 +671,10 @@ def _structure(events: list[tuple[str, str]]) -> tuple[str | None, bool | None, 
             last_weight = name
             between_nonlinear = False
             after_last = None
+        elif kind == "fn" and name in _MIXING:
+            between_nonlinear = True
+            if last_weight is not None:
+                linear = False
         elif (kind == "fn" and name in _ACTIVATIONS) or (kind == "module" and name in nonlinear_modules):
             between_nonlinear = True
             if last_weight is not None and name not in ("softmax", "log_softmax", "Softmax", "LogSoftmax"):
@@ -475,6 +682,96 @@ def _structure(events: list[tuple[str, str]]) -> tuple[str | None, bool | None, 
             if kind == "fn" or name in _ACTIVATION_MODULES:
                 after_last = _LABELS.get(name, name)
     return after_last, stacked, linear and last_weight is not None
+
+
+class _FeatureStats:
+    """Running per-feature count, sum and sum of squares (NaN and infinities left out)."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = tuple(shape)
+        size = math.prod(self.shape)
+        self.count = torch.zeros(size, dtype=torch.float64)
+        self.total = torch.zeros(size, dtype=torch.float64)
+        self.squares = torch.zeros(size, dtype=torch.float64)
+        self.rows = 0
+
+    def add(self, x: torch.Tensor) -> None:
+        flat = x.reshape(x.shape[0], -1).to("cpu", torch.float64)
+        finite = torch.isfinite(flat)
+        values = torch.where(finite, flat, torch.zeros((), dtype=torch.float64))
+        self.count += finite.sum(dim=0)
+        self.total += values.sum(dim=0)
+        self.squares += (values * values).sum(dim=0)
+        self.rows += int(flat.shape[0])
+
+    def moments(self) -> tuple[torch.Tensor, torch.Tensor]:
+        n = self.count.clamp_min(1)
+        mean = self.total / n
+        return mean, (self.squares / n - mean * mean).clamp_min(0).sqrt()
+
+
+def _access_path(name: str) -> str:
+    """How to reach a submodule from the model in Python: "4" -> model[4], "features.3.relu" ->
+    model.features[3].relu."""
+    path = "model"
+    for part in name.split(".") if name else ():
+        path += f"[{part}]" if part.isdigit() else f".{part}"
+    return path
+
+
+def _difference(reference: _FeatureStats, other: _FeatureStats) -> dict[str, Any]:
+    """How `other` differs from `reference`, feature by feature: the median |log| ratio of the spreads
+    ("scale") and the median shift of the means in reference standard deviations ("shift")."""
+    r_mean, r_std = reference.moments()
+    o_mean, o_std = other.moments()
+    usable = (r_std > 1e-8) & torch.isfinite(r_std) & torch.isfinite(o_std) & (other.count > 1) & (reference.count > 1)
+    if int(usable.sum()) == 0:
+        return {}
+    scale = torch.log((o_std[usable] + 1e-12) / (r_std[usable] + 1e-12)).abs().median()
+    shift = ((o_mean[usable] - r_mean[usable]).abs() / r_std[usable]).median()
+    return {"scale": round(float(scale), 4), "shift": round(float(shift), 4), "features": int(usable.sum())}
+
+
+def _forget_bias(layer: nn.Module) -> float | None:
+    """The mean initial bias of an LSTM's first forget gate (input and hidden biases added), else None."""
+    if not isinstance(layer, nn.LSTM) or not getattr(layer, "bias", False):
+        return None
+    h = layer.hidden_size
+    total = layer.bias_ih_l0.detach()[h:2 * h] + layer.bias_hh_l0.detach()[h:2 * h]
+    return round(float(total.float().mean()), 4)
+class _AutogradUse(TorchDispatchMode):
+    """Sees every operator that runs: one inside a graph task of the autograd engine (a backward pass, however
+    it was started) counts that task once; one while a forward-mode level is open counts that region once."""
+
+    def __init__(self, watch: Watch) -> None:
+        super().__init__()
+        self.watch = watch
+        self.tasks: set[int] = set()
+        self.dual = False
+
+    def use(self) -> None:
+        self.watch.autograd_calls += 1
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        task = torch._C._current_graph_task_id()
+        if task != -1 and task not in self.tasks:
+            self.tasks.add(task)
+            self.use()
+        dual = _dual_level_open()
+        if dual and not self.dual:
+            self.use()
+        self.dual = dual
+        return func(*args, **(kwargs or {}))
+
+
+def _dual_level_open() -> bool:
+    """Whether a forward-mode differentiation level is open (torch allows one at a time: opening another fails)."""
+    try:
+        level = torch._C._enter_dual_level()
+    except RuntimeError:
+        return True
+    torch._C._exit_dual_level(level=level)
+    return False
 
 
 def _lazy(p: torch.Tensor) -> bool:

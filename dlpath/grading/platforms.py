@@ -24,7 +24,8 @@ import math
 import xml.etree.ElementTree as ET
 from typing import Any, Iterable
 
-from dlpath import __version__
+from dlpath.version import __version__
+from dlpath.grading.release import GRADESCOPE_VISIBILITY, Release, ReleasePolicy, Visibility
 from dlpath.grading.report import GradeReport
 from dlpath.text import clean
 
@@ -74,36 +75,65 @@ def _tail_lines(report: GradeReport) -> list[str]:
     return ["The end of your code's output:"] + ["  " + line[:300] for line in tail]
 
 
-def feedback_text(report: GradeReport, *, thresholds: bool = True) -> str:
-    """The whole feedback for a student as plain text: verdict, thresholds, diagnoses, output tail."""
-    head = "PASSED" if report.passed else "NOT YET"
-    parts = [f"{head} ({report.project}): {clean(report.verdict)}",
-             f"Score: {report.score:g} of {report.max_score:g} points."]
-    if thresholds:
-        parts.append("\n".join(threshold_line(t) for t in report.thresholds))
-    diagnoses = _diagnosis_lines(report)
-    if diagnoses:
-        parts.append("What the grader noticed:\n" + "\n".join(diagnoses))
-    tail = _tail_lines(report)
-    if tail:
-        parts.append("\n".join(tail))
+def feedback_text(report: GradeReport, *, thresholds: bool = True, release: Release | None = None) -> str:
+    """The whole feedback for a student as plain text: verdict, thresholds, diagnoses, output tail.
+
+    With `release` (a release policy's answer for this moment), only what is released: without the
+    metrics, neither the verdict, the score nor the thresholds (they tell whether it passed); without
+    the feedback, neither the diagnoses nor the output; each left out is named with when it comes.
+    """
+    release = release or Release(metrics=True, feedback=True)
+    parts = []
+    if release.late:
+        parts.append("LATE: handed in after the due date.")
+    if release.metrics:
+        head = "PASSED" if report.passed else "NOT YET"
+        parts += [f"{head} ({report.project}): {clean(report.verdict)}",
+                  f"Score: {report.score:g} of {report.max_score:g} points."]
+        if thresholds:
+            parts.append("\n".join(threshold_line(t) for t in report.thresholds))
+    else:
+        parts.append(f"GRADED ({report.project}): your results (the measured values, whether each target was met, "
+                     + ("the score) are shown after the due date." if release.metrics_later else
+                        "the score) are for your instructor only."))
+    if release.feedback:
+        diagnoses = _diagnosis_lines(report)
+        if diagnoses:
+            parts.append("What the grader noticed:\n" + "\n".join(diagnoses))
+        tail = _tail_lines(report)
+        if tail:
+            parts.append("\n".join(tail))
+    elif report.diagnoses or _tail_lines(report):
+        parts.append("The grader's advice on this submission is " + (
+            "shown after the due date." if release.feedback_later else "for your instructor only."))
     parts.append(f"Graded by dlpath {__version__} in {report.duration_s:.1f} s on held-out data your code never saw.")
     return "\n\n".join(p for p in parts if p)[:_TEXT_LIMIT]
 
 
-def _test_output(report: GradeReport, t: Any) -> str:
+def _test_output(report: GradeReport, t: Any, *, advice: bool = True) -> str:
     lines = [threshold_line(t)]
     if not t.passed:
         lines.append(clean(report.verdict))
-        lines.extend(f"{d.code}: {clean(d.message)}" for d in report.diagnoses if d.severity == "error")
+        if advice:
+            lines.extend(f"{d.code}: {clean(d.message)}" for d in report.diagnoses if d.severity == "error")
     return "\n".join(lines)[:_TEXT_LIMIT]
 
 
 # ------------------------------------------------------------------ Gradescope
 
 
-def gradescope_results(report: GradeReport) -> dict[str, Any]:
-    """Gradescope's `results.json`: one test per threshold (partial credit), the feedback in `output`."""
+def gradescope_results(report: GradeReport, policy: ReleasePolicy | None = None, *,
+                       late: bool = False) -> dict[str, Any]:
+    """Gradescope's `results.json`: one test per threshold (partial credit), the feedback in `output`.
+
+    The release `policy` uses Gradescope's own fields, so that Gradescope decides when the due
+    date has passed: each threshold's test gets the metrics' `visibility` (`after_due_date`,
+    `hidden`); feedback that is not shown at once goes in a test of its own with the feedback's
+    visibility, and the top-level `output` holds only what is shown at once.
+    """
+    policy = policy or ReleasePolicy()
+    metrics_now = policy.metrics is Visibility.NOW
+    feedback_now = policy.feedback is Visibility.NOW
     tests = []
     for number, t in enumerate(report.thresholds, start=1):
         tests.append({
@@ -112,14 +142,26 @@ def gradescope_results(report: GradeReport) -> dict[str, Any]:
             "score": _points(t.points),
             "max_score": _points(t.weight),
             "status": "passed" if t.passed else "failed",
-            "output": _test_output(report, t),
+            "output": _test_output(report, t, advice=feedback_now),
             "tags": [report.project, t.metric],
-            "visibility": "visible",
+            "visibility": GRADESCOPE_VISIBILITY[policy.metrics],
+        })
+    shown_now = Release(metrics=metrics_now, feedback=feedback_now, late=late,
+                        metrics_later=policy.metrics is Visibility.AFTER_DUE_DATE,
+                        feedback_later=policy.feedback is Visibility.AFTER_DUE_DATE)
+    if not feedback_now and (report.diagnoses or _tail_lines(report)):
+        tests.append({
+            "name": "What the grader noticed",
+            "number": str(len(tests) + 1),
+            "output": feedback_text(report, thresholds=False, release=Release(metrics=metrics_now, feedback=True,
+                                                                              metrics_later=shown_now.metrics_later)),
+            "tags": [report.project, "feedback"],
+            "visibility": GRADESCOPE_VISIBILITY[policy.feedback],
         })
     return {
         "score": _points(report.score),
         "execution_time": int(round(report.duration_s)),
-        "output": feedback_text(report, thresholds=False),
+        "output": feedback_text(report, thresholds=False, release=shown_now),
         "output_format": "text",
         "test_output_format": "text",
         "test_name_format": "text",
@@ -127,7 +169,7 @@ def gradescope_results(report: GradeReport) -> dict[str, Any]:
         "stdout_visibility": "hidden",
         "tests": tests,
         "extra_data": {"dlpath": __version__, "project": report.project, "passed": report.passed,
-                       "max_score": _points(report.max_score)},
+                       "max_score": _points(report.max_score), "graded": True, "late": late},
     }
 
 
@@ -140,29 +182,40 @@ def gradescope_problem(message: str, *, project: str | None = None) -> dict[str,
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [],
-        "extra_data": {"dlpath": __version__, "project": project, "passed": False},
+        "extra_data": {"dlpath": __version__, "project": project, "passed": False, "graded": False},
     }
 
 
 # ------------------------------------------------------------------ PrairieLearn
 
 
-def prairielearn_results(report: GradeReport) -> dict[str, Any]:
-    """PrairieLearn's external grader `results.json`: `score` in 0..1, one test per threshold."""
+def prairielearn_results(report: GradeReport, release: Release | None = None) -> dict[str, Any]:
+    """PrairieLearn's external grader `results.json`: `score` in 0..1, one test per threshold.
+
+    PrairieLearn's results.json has no visibility field: it shows what it is given. So it holds
+    what `release` says is released when it is written: without the metrics, no tests and a
+    message saying when they come (PrairieLearn still needs the score; its own assessment
+    settings, such as an Exam's `allowRealTimeGrading: false`, hide that); without the feedback,
+    no advice. Regrading after the due date writes what is released then.
+    """
+    release = release or Release(metrics=True, feedback=True)
     fraction = report.score / report.max_score if report.max_score > 0 else (1.0 if report.passed else 0.0)
+    message = clean(report.verdict) if release.metrics else (
+        "Graded: your results are shown after the due date." if release.metrics_later else
+        "Graded: your results are for your instructor only.")
     return {
         "gradable": True,
         "score": round(min(1.0, max(0.0, fraction)), 6),
-        "message": clean(report.verdict)[:2000],
-        "output": feedback_text(report, thresholds=False),
+        "message": (("Late: handed in after the due date. " if release.late else "") + message)[:2000],
+        "output": feedback_text(report, thresholds=False, release=release),
         "tests": [{
             "name": t.metric,
             "description": f"{t.metric} must be {t.target}",
             "points": _points(t.points),
             "max_points": _points(t.weight),
             "message": "met" if t.passed else "not met",
-            "output": _test_output(report, t),
-        } for t in report.thresholds],
+            "output": _test_output(report, t, advice=release.feedback),
+        } for t in report.thresholds] if release.metrics else [],
     }
 
 

@@ -18,12 +18,16 @@ is rebuilt from its bytes with an allow-listed dtype (`decode_tensors`).
 
 What each side may say is fixed here:
 
-    parent -> learner   LearnerConfig, Request (relayed), Finish
+    parent -> learner   LearnerConfig, PublicData (relayed), Request (relayed), Finish
     learner -> parent   Ready, Log, Telemetry, Trained, Answer, Failed
     parent -> loader    LearnerConfig (role "loader"), Request (relayed), Finish
     loader -> parent    Ready, Answer, Failed
     parent -> judge     JudgeConfig, Go, Answer (relayed), LearnerGone
-    judge -> parent     JudgeReady, Request, Result, JudgeFailed
+    judge -> parent     PublicData, JudgeReady, Request, Result, JudgeFailed
+
+The learner's training data comes from the judge (`PublicData`): the learner
+process never imports the data generators, and the world they draw from is
+chosen by a seed that only the judge holds (`JudgeConfig.world_seed`).
 
 Nothing the learner process sends is a metric or a verdict: the parent
 believes only the judge's `Result`. Logged curves and telemetry feed the
@@ -46,6 +50,7 @@ __all__ = [
     "SandboxReport",
     "LearnerConfig",
     "JudgeConfig",
+    "PublicData",
     "Ready",
     "Log",
     "Telemetry",
@@ -94,6 +99,7 @@ class FailureKind(str, enum.Enum):
     NO_RESULT = "no-result"  #: the process ended while the judge was still asking for outputs
     EVAL_TIMEOUT = "eval-timeout"  #: answering the judge took longer than allowed
     PROTOCOL = "protocol"  #: the learner process sent something it may not send
+    JUDGE_MEMORY = "judge-memory"  #: measuring the learner's work took the judge past its memory cap
 
     @property
     def code(self) -> str:
@@ -111,6 +117,7 @@ _FAILURE_CODES = {
     FailureKind.NO_RESULT: "no-result",
     FailureKind.EVAL_TIMEOUT: "evaluation-too-slow",
     FailureKind.PROTOCOL: "no-result",
+    FailureKind.JUDGE_MEMORY: "judge-out-of-memory",
 }
 
 
@@ -188,6 +195,10 @@ def _verdict(f: Failure) -> str:
             "training finished, but answering the grader took too long")
     if kind is FailureKind.PROTOCOL:
         return f"the grader stopped your process: {first}" if first else "the grader stopped your process"
+    if kind is FailureKind.JUDGE_MEMORY:
+        cap = f"the judge's {f.memory_mb} MB" if f.memory_mb else "the judge's memory cap"
+        return (f"stopped: measuring your work needed more than {cap} (what your code left for it to read or "
+                "replay is far larger than the task needs)")
     return first or "grading stopped early"  # pragma: no cover - every kind is handled above
 
 
@@ -196,21 +207,34 @@ def _verdict(f: Failure) -> str:
 
 @dataclass(frozen=True)
 class SandboxReport:
-    """What the sandbox around the learner's process did: `level` is full, partial or none, `why` says why."""
+    """Which defences were active around the grade: the sandbox's layers around the learner's process (`level`
+    full when all five hold, partial when some do, none), the judge's memory cap, and whether files the grader
+    loads were inspected first. `why` says what is missing and why."""
 
     level: str = "none"  #: "full" | "partial" | "none"
     why: str = ""  #: one sentence: what is in place, and what is missing and why
     filesystem: bool = False  #: writes limited to the project folder and a private temporary folder (Landlock)
     network: bool = False  #: no network (a network namespace, or Landlock's TCP rules)
     processes: bool = False  #: a private process namespace (the learner sees only its own processes)
+    signals: bool = False  #: no signal nor trace reaches a process outside (the namespace, or Landlock's scopes)
+    sockets: bool = False  #: the user's session daemons (tmux, D-Bus, agents, docker) cannot be reached
+    judge_memory_mb: int = 0  #: the judge's memory cap (0: no judge)
+    files_inspected: bool = False  #: a file the grader loads (an exported model) is inspected before loading
+    generators_hidden: bool = False  #: dlpath's data generators hidden from the learner's process (an empty mount)
+
+    LAYERS: ClassVar[tuple[str, ...]] = ("filesystem", "network", "processes", "signals", "sockets")
 
     @classmethod
     def from_json(cls, data: Any) -> SandboxReport:
         if not isinstance(data, Mapping):
             return cls(why="the learner process did not say")
         level = data.get("level") if data.get("level") in ("full", "partial", "none") else "none"
-        return cls(level=level, why=str(data.get("why", ""))[:300], filesystem=data.get("filesystem") is True,
-                   network=data.get("network") is True, processes=data.get("processes") is True)
+        cap = data.get("judge_memory_mb")
+        return cls(level=level, why=str(data.get("why", ""))[:300],
+                   **{layer: data.get(layer) is True for layer in cls.LAYERS},
+                   judge_memory_mb=cap if isinstance(cap, int) and not isinstance(cap, bool) and cap > 0 else 0,
+                   files_inspected=data.get("files_inspected") is True,
+                   generators_hidden=data.get("generators_hidden") is True)
 
 
 # ------------------------------------------------------------------ curves
@@ -314,7 +338,7 @@ class LearnerConfig(Message):
 
     tag: ClassVar[str] = "config"
     folder: str  #: the project folder (the only place the learner may write, with a private temp folder)
-    project_path: str  #: the project's folder (project.yaml)
+    task: str  #: the project's task kind (the process never reads project.yaml: the judge builds its data)
     device: str  #: "auto", "cpu" or "cuda"
     public_seed: int
     memory_mb: int
@@ -323,11 +347,13 @@ class LearnerConfig(Message):
     observe: bool = True  #: watch the training for the mentor (hooks); False for benchmarks
     processes: int = 1  #: learner processes the project asks for
     role: str = "learner"  #: "learner" (imports train.py, trains) or "loader" (never imports it: loads a saved file)
+    private_dirs: list = field(default_factory=list)  #: folders replaced by empty ones in the sandbox (sockets)
+    shown: list = field(default_factory=list)  #: paths bound back into them (the project's folder: its backbone)
 
 
 @dataclass(frozen=True)
 class JudgeConfig(Message):
-    """What the judge needs: the hidden seed travels only here."""
+    """What the judge needs: the hidden seeds travel only here."""
 
     tag: ClassVar[str] = "judge-config"
     project_path: str
@@ -335,6 +361,21 @@ class JudgeConfig(Message):
     public_seed: int
     test_seed: int
     device: str = "cpu"
+    memory_mb: int = 0  #: the judge's own memory cap, from the moment the hidden data is built (0: none)
+    world_seed: int | None = None  #: the world the data come from: secret in a grade; None: the published one
+    measure: bool = True  #: False for `dlpath run`: the judge builds and sends the public data, and no more
+    sources: dict = field(default_factory=dict)
+    #: the learner's Python files, read by the parent before the learner's code ran (`grading.sources.Sources`
+    #: as JSON), for a task that `reads_sources`; empty otherwise
+
+
+@dataclass(frozen=True)
+class PublicData(Message):
+    """The learner's training data, built by the judge: the task's `public_type`, its tensor fields in the
+    frame's body and the others (`info`, texts) in `values` (see `Task.pack_public`)."""
+
+    tag: ClassVar[str] = "public-data"
+    values: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -444,17 +485,18 @@ class JudgeFailed(Message):
 
     tag: ClassVar[str] = "judge-failed"
     message: str = ""
+    out_of_memory: bool = False  #: the judge met its memory cap measuring what the learner's code left it
 
 
 _TYPES: dict[str, type[Message]] = {
     cls.tag: cls
-    for cls in (LearnerConfig, JudgeConfig, Ready, Log, Telemetry, Trained, Request, Answer, Failed, Finish, Go,
-                LearnerGone, JudgeReady, Result, JudgeFailed)
+    for cls in (LearnerConfig, JudgeConfig, PublicData, Ready, Log, Telemetry, Trained, Request, Answer, Failed,
+                Finish, Go, LearnerGone, JudgeReady, Result, JudgeFailed)
 }
 
 #: What the parent accepts from each side; anything else is a protocol violation.
 LEARNER_SAYS = frozenset({Ready.tag, Log.tag, Telemetry.tag, Trained.tag, Answer.tag, Failed.tag})
-JUDGE_SAYS = frozenset({JudgeReady.tag, Request.tag, Result.tag, JudgeFailed.tag})
+JUDGE_SAYS = frozenset({PublicData.tag, JudgeReady.tag, Request.tag, Result.tag, JudgeFailed.tag})
 
 
 # ------------------------------------------------------------------ frames

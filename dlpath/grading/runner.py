@@ -1,7 +1,7 @@
 """The parent side of a grade: start the learner process and the judge, relay, watch, stop.
 
     learner process (sandboxed)         parent (this module)            judge (clean interpreter)
-    dlpath.grading.learner      <-->    budget, memory cap,     <-->    dlpath.grading.judge
+    dlpath.grading.harness      <-->    budget, memory cap,     <-->    dlpath.grading.judge
     imports train.py, trains,           relays requests and             hidden test data,
     answers the judge's requests        answers, kills everything       every metric
 
@@ -20,8 +20,10 @@ and between reads enforces:
 
 The learner process may say only what `protocol.LEARNER_SAYS` allows, the judge
 only `protocol.JUDGE_SAYS`; anything else stops the grade. Only the judge's
-`Result` carries metrics. The hidden test seed reaches the judge over its
-private pipe and never goes anywhere else.
+`Result` carries metrics. The hidden test seed and the world seed reach the
+judge over its private pipe and never go anywhere else; the learner process
+gets its training data from the judge (`PublicData`, relayed once, before it
+says "ready"). For `dlpath run` (no test seed) the judge only builds that data.
 
 On every end (result, failure, exit, timeout, memory, Ctrl-C) both process
 groups are killed with SIGKILL, with every descendant seen and every orphan the
@@ -35,52 +37,43 @@ import selectors
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from dlpath.grading import events
 from dlpath.grading import protocol as p
+from dlpath.grading.child import ChildInterpreter, OutputTail, scrubbed_environment
+from dlpath.grading.processes import group_members, pss_bytes, rss_bytes, signal_name
 from dlpath.grading.protocol import Failure, FailureKind, SandboxReport
+from dlpath.grading.sources import read_sources
 
-__all__ = ["RunOutcome", "run_grade", "group_members", "STARTUP_LIMIT_S", "learner_environment"]
+__all__ = ["RunOutcome", "run_grade", "judge_memory_mb", "judge_failure", "STARTUP_LIMIT_S"]
 
-STARTUP_LIMIT_S = 180.0  # seconds the learner process may take to import torch and build the data
+STARTUP_LIMIT_S = 180.0  # seconds the learner process may take to import torch and receive the data
 _POLL_S = 0.25  # seconds between budget and memory checks
 _SCAN_S = 1.0  # seconds between scans of /proc for new members of the group
-_TAIL_BYTES = 32_000  # bytes of the learner's output kept
 _JUDGE_TAIL = 8_000
 _MAX_CURVE_POINTS = 20_000  # logged points kept (the first ones)
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
-_BOOT = "import sys; sys.path.insert(0, {root!r}); from dlpath.grading.{module} import main; main()"
-
-Event = Callable[[str, dict], None]
-
-# The learner's environment is built from these names only: no DLPATH_* setting, no secret.
-_KEEP_ENV = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TERM", "SHELL", "LD_LIBRARY_PATH",
-             "SYSTEMROOT", "NO_COLOR", "COLUMNS", "VIRTUAL_ENV", "CONDA_PREFIX"}
-_KEEP_PREFIXES = ("LC_", "CUDA_", "NVIDIA_", "OMP_", "MKL_", "OPENBLAS_", "KMP_", "PYTORCH_", "CUBLAS_", "NCCL_")
+_JUDGE_FLOOR_MB = 2048  # the judge's memory cap is at least this, and twice the project's cap
 
 
-def learner_environment(temp_dir: str) -> dict[str, str]:
-    """The scrubbed environment of the learner process (and of the judge)."""
-    env = {k: v for k, v in os.environ.items() if k in _KEEP_ENV or k.startswith(_KEEP_PREFIXES)}
-    env.update({
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",  # leave no __pycache__ in the learner's folder
-        "PYTHONFAULTHANDLER": "1",
-        "TMPDIR": temp_dir,
-        "XDG_CACHE_HOME": os.path.join(temp_dir, "cache"),
-        "TORCHINDUCTOR_CACHE_DIR": os.path.join(temp_dir, "inductor"),
-        "TRITON_CACHE_DIR": os.path.join(temp_dir, "triton"),
-        "MPLCONFIGDIR": os.path.join(temp_dir, "matplotlib"),
-    })
-    # OpenMP threads that spin while waiting make small models crawl when other programs
-    # share the cores (a laptop, a class server): wait passively instead.
-    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    return env
+def judge_memory_mb(project: Any) -> int:
+    """The judge's memory cap: what it may add to what it holds once the hidden data is built (the project's
+    own figure, never the --memory-mb option: that one is the learner's)."""
+    return max(_JUDGE_FLOOR_MB, 2 * int(getattr(project, "memory_mb", 0) or 0))
+
+
+def judge_failure(message: p.JudgeFailed, cap_mb: int) -> Failure | None:
+    """The verdict of a judge that failed, when the learner's work caused it (it met its memory cap measuring
+    what the learner's code left it); None for anything else (a dlpath bug or a broken project: exit 2)."""
+    if not message.out_of_memory:
+        return None
+    return Failure(kind=FailureKind.JUDGE_MEMORY, message=str(message.message)[:300], stage="evaluate",
+                   memory_mb=cap_mb)
+
 
 
 @dataclass
@@ -103,189 +96,25 @@ class RunOutcome:
     trained: bool = False
 
 
-def _read_stat(pid: int) -> tuple[int, int, int, str] | None:
-    """(ppid, pgid, sid, state) of `pid` from /proc, or None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            raw = f.read()
-    except OSError:
-        return None
-    rest = raw[raw.rfind(b")") + 2:].split()
-    try:
-        return int(rest[1]), int(rest[2]), int(rest[3]), rest[0].decode()
-    except (IndexError, ValueError):
-        return None
-
-
-def group_members(pgid: int, known: set[int] | None = None, adopted_by: int | None = None,
-                  exclude: frozenset[int] = frozenset()) -> set[int]:
-    """Live (not zombie) pids in process group/session `pgid`, plus descendants of `known`, plus
-    (with `adopted_by`) the orphans that process adopted as the child subreaper, except `exclude`."""
-    members: set[int] = set()
-    parents: dict[int, int] = {}
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return members
-    for name in entries:
-        if not name.isdigit():
-            continue
-        pid = int(name)
-        stat = _read_stat(pid)
-        if stat is None or stat[3] in ("Z", "X") or pid in exclude:
-            continue
-        ppid, group, sid, _ = stat
-        parents[pid] = ppid
-        if group == pgid or sid == pgid or (adopted_by is not None and ppid == adopted_by):
-            members.add(pid)
-    if known:
-        members |= {pid for pid in known if pid in parents}
-    grown = True
-    while grown:  # children of members that started their own session
-        new = {pid for pid, ppid in parents.items() if ppid in members and pid not in members}
-        members |= new
-        grown = bool(new)
-    return members
-
-
-def _rss_bytes(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _pss_bytes(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
-            for line in f:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return _rss_bytes(pid)
-
-
-class _Tail:
-    """The last bytes of a stream, and how many there were in all."""
-
-    def __init__(self, limit: int = _TAIL_BYTES) -> None:
-        self.limit = limit
-        self.data = bytearray()
-        self.total = 0
-
-    def add(self, chunk: bytes) -> None:
-        self.total += len(chunk)
-        self.data += chunk
-        if len(self.data) > 2 * self.limit:
-            del self.data[: len(self.data) - self.limit]
-
-    def text(self) -> str:
-        data = bytes(self.data[-self.limit:])
-        text = data.decode("utf-8", "replace")
-        if self.total > len(data):
-            text = text.split("\n", 1)[-1] if "\n" in text else text
-        return text
-
-
-class _Proc:
-    """A child interpreter with a frame channel (two pipes) and a captured output."""
-
-    def __init__(self, module: str, cwd: str, env: dict[str, str], tail: _Tail) -> None:
-        to_r, self.to_w = os.pipe()
-        self.from_r, from_w = os.pipe()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOT.format(root=_PACKAGE_ROOT, module=module), str(to_r), str(from_w)],
-            cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(to_r, from_w), start_new_session=True,
-        )
-        os.close(to_r)
-        os.close(from_w)
-        self.pid = self.proc.pid
-        self.reader = p.FrameReader()
-        self.outbox = bytearray()
-        self.tail = tail
-        self.out_fd = self.proc.stdout.fileno() if self.proc.stdout else -1
-        for fd in (self.from_r, self.out_fd, self.to_w):
-            os.set_blocking(fd, False)
-        self.open = {"channel": True, "output": True}
-
-    def queue(self, frame: bytes) -> None:
-        self.outbox.extend(frame)
-        self.flush()
-
-    def flush(self) -> None:
-        while self.outbox:
-            try:
-                written = os.write(self.to_w, self.outbox[:1 << 20])
-            except BlockingIOError:
-                return
-            except OSError:
-                self.outbox.clear()
-                return
-            del self.outbox[:written]
-
-    def read_channel(self) -> list[tuple[bytes, dict, bytes]] | None:
-        """Complete frames read so far; None at end of file."""
-        while True:
-            try:
-                chunk = os.read(self.from_r, 1 << 20)
-            except BlockingIOError:
-                return self.reader.frames()
-            except OSError:
-                return None
-            if not chunk:
-                frames = self.reader.frames()
-                self.open["channel"] = False
-                return frames or None
-            self.reader.feed(chunk)
-
-    def read_output(self) -> bool:
-        while True:
-            try:
-                chunk = os.read(self.out_fd, 65536)
-            except BlockingIOError:
-                return True
-            except OSError:
-                return False
-            if not chunk:
-                return False
-            self.tail.add(chunk)
-
-    def close(self) -> None:
-        for fd in (self.to_w, self.from_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
 class _Grade:
     """One grade's processes and state; `run()` drives the event loop."""
 
     def __init__(self, project: Any, folder: Path, *, budget_s: float, memory_mb: int, device: str,
-                 test_seed: int | None, on_event: Event | None, sandbox: bool, observe: bool) -> None:
+                 test_seed: int | None, world_seed: int | None, on_event: events.OnEvent | None, sandbox: bool,
+                 observe: bool) -> None:
         self.project, self.folder = project, folder
         self.budget_s, self.memory_mb = budget_s, memory_mb
         self.cap = memory_mb * 2**20
         self.eval_limit_s = 60.0 + 0.5 * budget_s
-        self.notify = on_event or (lambda kind, data: None)
+        self.notify = on_event or (lambda event: None)
         self.outcome = RunOutcome()
         self.started = time.monotonic()
         self.ready_at: float | None = None
         self.trained_at: float | None = None
         self.go_sent = False
         self.judge_ready = False
+        self.measuring = test_seed is not None  #: False for `dlpath run`: training only
+        self.public_sent = False
         self.done = False
         self.pending_request: int | None = None
         self.me = os.getpid()
@@ -293,38 +122,48 @@ class _Grade:
         self.seen: set[int] = set()
         self.current: set[int] = set()
         self.scanned_at = 0.0
-        self.learner_tail = _Tail()
-        self.judge_tail = _Tail(_JUDGE_TAIL)
+        self.learner_tail = OutputTail()
+        self.judge_tail = OutputTail(_JUDGE_TAIL)
         self.temp = tempfile.mkdtemp(prefix="dlpath-grade-")
         learner_tmp = os.path.join(self.temp, "learner")
         judge_dir = os.path.join(self.temp, "judge")
         os.makedirs(learner_tmp)
         os.makedirs(judge_dir)
-        env = learner_environment(learner_tmp)
+        env = scrubbed_environment(learner_tmp)
         processes = int(getattr(getattr(project, "requires", None), "processes", 1) or 1)
-        self.judge: _Proc | None = None
-        if test_seed is not None:
-            self.judge = _Proc("judge", judge_dir, learner_environment(judge_dir), self.judge_tail)
-            self.judge.queue(p.encode(p.JudgeConfig(project_path=str(project.path), folder=str(folder),
-                                                    public_seed=int(project.public_seed), test_seed=int(test_seed))))
-        self.learner = _Proc("learner", str(folder), env, self.learner_tail)
-        self.seen.add(self.learner.pid)
-        self.learner.queue(p.encode(p.LearnerConfig(
-            folder=str(folder), project_path=str(project.path), device=device,
-            public_seed=int(project.public_seed), memory_mb=int(memory_mb), temp_dir=learner_tmp,
-            sandbox=sandbox, observe=observe, processes=processes)))
-        self.loader: _Proc | None = None
-        self.loader_pending: int | None = None
+        from dlpath.grading.sandbox import private_dirs
         from dlpath.grading.tasks import TASKS
 
-        if self.judge is not None and getattr(TASKS.get(project.task), "uses_loader", False):
+        hidden = private_dirs()
+        kind = TASKS.get(project.task)
+        # read before the learner's code runs: a file can rewrite itself while it trains
+        sources = read_sources(folder).to_json() if self.measuring and getattr(kind, "reads_sources", False) else {}
+        self.judge_cap = judge_memory_mb(project)
+        self.judge = ChildInterpreter("judge", judge_dir, scrubbed_environment(judge_dir), self.judge_tail)
+        self.judge.queue(p.encode(p.JudgeConfig(
+            project_path=str(project.path), folder=str(folder), public_seed=int(project.public_seed),
+            test_seed=int(test_seed or 0), world_seed=world_seed, measure=self.measuring, memory_mb=self.judge_cap,
+            sources=sources)))
+        self.learner = ChildInterpreter("harness", str(folder), env, self.learner_tail)
+        self.seen.add(self.learner.pid)
+        self.learner.queue(p.encode(p.LearnerConfig(
+            folder=str(folder), task=str(project.task), device=device,
+            public_seed=int(project.public_seed), memory_mb=int(memory_mb), temp_dir=learner_tmp,
+            sandbox=sandbox, observe=observe, processes=processes, private_dirs=hidden,
+            shown=[str(project.path)])))
+        self.loader: ChildInterpreter | None = None
+        self.loader_pending: int | None = None
+        self.inspects = self.measuring and getattr(kind, "uses_loader", False)
+
+        if self.inspects:
             loader_dir = os.path.join(self.temp, "loader")
             os.makedirs(loader_dir)
-            self.loader = _Proc("learner", loader_dir, learner_environment(loader_dir), _Tail(_JUDGE_TAIL))
+            self.loader = ChildInterpreter("harness", loader_dir, scrubbed_environment(loader_dir), OutputTail(_JUDGE_TAIL))
             self.loader.queue(p.encode(p.LearnerConfig(
-                folder=str(folder), project_path=str(project.path), device=device,
+                folder=str(folder), task=str(project.task), device=device,
                 public_seed=int(project.public_seed), memory_mb=int(memory_mb), temp_dir=loader_dir,
-                sandbox=sandbox, observe=False, processes=1, role="loader")))
+                sandbox=sandbox, observe=False, processes=1, role="loader", private_dirs=hidden,
+                shown=[str(project.path)])))
 
     # ------------------------------------------------------------------ endings
 
@@ -353,24 +192,26 @@ class _Grade:
         if isinstance(message, p.Ready) and self.ready_at is None:
             self.ready_at = time.monotonic()
             self.outcome.device = str(message.device)
-            self.outcome.sandbox = SandboxReport.from_json(message.sandbox)
-            self.notify("ready", {"device": self.outcome.device, "sandbox": self.outcome.sandbox.level})
+            self.outcome.sandbox = replace(SandboxReport.from_json(message.sandbox),
+                                           judge_memory_mb=self.judge_cap if self.judge is not None else 0,
+                                           files_inspected=self.inspects)
+            self.notify(events.Started(self.outcome.device, self.outcome.sandbox.level))
         elif isinstance(message, p.Log):
             values = {str(k)[:60]: v for k, v in message.values.items()
                       if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
             if len(self.outcome.curves) < _MAX_CURVE_POINTS:
                 self.outcome.curves.append(values)
-            self.notify("log", values)
+            self.notify(events.Logged(values))
         elif isinstance(message, p.Telemetry):
             self.outcome.observation = message.observation
         elif isinstance(message, p.Trained) and self.trained_at is None and self.ready_at is not None:
             self.trained_at = time.monotonic()
             self.outcome.trained = True
-            self.notify("trained", {})
-            if self.judge is None:
+            self.notify(events.TrainingDone())
+            if not self.measuring:
                 self.done = True
         elif isinstance(message, p.Answer):
-            if self.judge is None or self.pending_request != message.id:
+            if not self.measuring or self.pending_request != message.id:
                 self.fail(FailureKind.PROTOCOL, "your process sent an answer nobody asked for")
                 return
             self.pending_request = None
@@ -396,7 +237,13 @@ class _Grade:
         except p.ProtocolError as exc:
             self.environment(f"the judge broke the protocol ({exc}); this is a dlpath bug")
             return
-        if isinstance(message, p.JudgeReady):
+        if isinstance(message, p.PublicData):
+            if self.public_sent:
+                self.environment("the judge sent the training data twice; this is a dlpath bug")
+                return
+            self.public_sent = True
+            self.learner.queue(raw)
+        elif isinstance(message, p.JudgeReady):
             self.judge_ready = True
         elif isinstance(message, p.Request) and message.target == "loader":
             if self.loader is None or self.loader.proc.poll() is not None:
@@ -413,7 +260,11 @@ class _Grade:
             self.outcome.facts = dict(message.facts)
             self.done = True
         elif isinstance(message, p.JudgeFailed):
-            self.environment(f"the grader's judge failed: {str(message.message)[:3000]}")
+            failure = judge_failure(message, self.judge_cap)
+            if failure is not None:
+                self.fail(failure.kind, failure.message, stage=failure.stage, memory_mb=failure.memory_mb)
+            else:
+                self.environment(f"the grader's judge failed: {str(message.message)[:3000]}")
 
     def from_loader(self, raw: bytes, header: dict, body: bytes) -> None:
         """The loader may only say Ready, Answer or Failed; whatever goes wrong there is an answer's error
@@ -423,7 +274,7 @@ class _Grade:
             message = p.decode(header)
         except p.ProtocolError:
             message = None
-        if isinstance(message, p.Answer) and message.id == self.loader_pending and self.judge is not None:
+        if isinstance(message, p.Answer) and message.id == self.loader_pending:
             self.loader_pending = None
             self.judge.queue(raw)
         elif isinstance(message, p.Failed) and self.loader_pending is not None:
@@ -433,8 +284,7 @@ class _Grade:
             self._loader_gone(self.loader_pending, f"the loader sent {tag!r}")
 
     def _loader_gone(self, request: int, why: str) -> None:
-        if self.judge is not None:
-            self.judge.queue(p.encode(p.Answer(id=request, error=f"loading your saved file failed: {why}")))
+        self.judge.queue(p.encode(p.Answer(id=request, error=f"loading your saved file failed: {why}")))
         self.loader_pending = None
 
     # ------------------------------------------------------------------ the loop
@@ -450,14 +300,14 @@ class _Grade:
     def memory(self) -> int:
         if time.monotonic() - self.scanned_at >= _SCAN_S:
             self.members()
-        rss = sum(_rss_bytes(pid) for pid in self.current)
+        rss = sum(rss_bytes(pid) for pid in self.current)
         if rss <= self.cap:
             return rss
-        return sum(_pss_bytes(pid) for pid in self.members())
+        return sum(pss_bytes(pid) for pid in self.members())
 
     def run(self) -> RunOutcome:
         selector = selectors.DefaultSelector()
-        procs = [("learner", self.learner)] + ([("judge", self.judge)] if self.judge else []) + (
+        procs = [("learner", self.learner), ("judge", self.judge)] + (
             [("loader", self.loader)] if self.loader else [])
         for name, proc in procs:
             selector.register(proc.from_r, selectors.EVENT_READ, (name, "channel"))
@@ -493,11 +343,11 @@ class _Grade:
                         break
                 if self.done:
                     break
-                if (self.trained_at is not None and self.judge is not None and self.judge_ready
+                if (self.trained_at is not None and self.measuring and self.judge_ready
                         and not self.go_sent):
                     self.go_sent = True
                     self.judge.queue(p.encode(p.Go()))
-                    self.notify("evaluating", {})
+                    self.notify(events.Evaluating())
                 self._check_processes()
                 if self.done:
                     break
@@ -510,7 +360,7 @@ class _Grade:
             selector.close()
         return self.outcome
 
-    def _read(self, name: str, proc: _Proc, selector: selectors.BaseSelector, fd: int) -> None:
+    def _read(self, name: str, proc: ChildInterpreter, selector: selectors.BaseSelector, fd: int) -> None:
         try:
             frames = proc.read_channel()
         except p.ProtocolError as exc:
@@ -541,7 +391,7 @@ class _Grade:
                 self.from_loader(raw, header, body)
             if self.loader_pending is not None:
                 code = self.loader.proc.returncode
-                what = f"killed by {_signal_name(-code)}" if code < 0 else f"exit status {code}"
+                what = f"killed by {signal_name(-code)}" if code < 0 else f"exit status {code}"
                 self._loader_gone(self.loader_pending, f"its process ended ({what})")
         code = self.learner.proc.poll()
         if code is not None:
@@ -552,8 +402,8 @@ class _Grade:
             if self.done:
                 return
             if code < 0:
-                self.fail(FailureKind.SIGNAL, f"the process was killed by {_signal_name(-code)}",
-                          signal=_signal_name(-code))
+                self.fail(FailureKind.SIGNAL, f"the process was killed by {signal_name(-code)}",
+                          signal=signal_name(-code))
             elif self.trained_at is not None:
                 self.fail(FailureKind.NO_RESULT, f"the process ended (exit status {code}) while the grader "
                                                  "evaluated the model, without a result", exit_status=code)
@@ -561,7 +411,7 @@ class _Grade:
                 self.fail(FailureKind.EXIT, f"the process ended with exit status {code} before training finished",
                           exit_status=code)
             return
-        if self.judge is not None and self.judge.proc.poll() is not None:
+        if self.judge.proc.poll() is not None:
             frames = self.judge.read_channel() or []
             for raw, header, body in frames:
                 self.from_judge(raw, header, body)
@@ -574,15 +424,14 @@ class _Grade:
         if self.ready_at is None:
             if now - self.started > STARTUP_LIMIT_S:
                 self.environment(f"the learner's process did not start within {STARTUP_LIMIT_S:.0f} s "
-                                 "(importing torch and building the data).")
+                                 "(importing torch and receiving its training data from the judge).")
             return
         if self.trained_at is None:
             elapsed = now - self.ready_at
             if elapsed > self.budget_s:
                 self.fail(FailureKind.TIMEOUT, f"stopped after the {self.budget_s:g} s budget", budget_s=self.budget_s)
             else:
-                self.notify("tick", {"elapsed_s": elapsed, "budget_s": self.budget_s,
-                                     "memory_mb": self.outcome.peak_mb})
+                self.notify(events.Tick(elapsed, self.budget_s, self.outcome.peak_mb))
         elif now - self.trained_at > self.eval_limit_s + (0 if self.judge_ready else STARTUP_LIMIT_S):
             self.fail(FailureKind.EVAL_TIMEOUT, f"no answer within {self.eval_limit_s:g} s")
 
@@ -653,14 +502,12 @@ class _Grade:
         if out.failure is not None and out.failure.kind is FailureKind.MEMORY:
             out.failure = _with(out.failure, memory_mb=self.memory_mb,
                                 peak_mb=max(out.failure.peak_mb or 0.0, round(out.peak_mb, 1)) or None)
-        if self.judge is not None and out.environment is None and out.failure is None and out.metrics is None:
+        if self.measuring and out.environment is None and out.failure is None and out.metrics is None:
             out.environment = "the grade ended without a result from the judge"
         return out
 
 
 def _with(failure: Failure, **changes: Any) -> Failure:
-    from dataclasses import replace
-
     return replace(failure, **changes)
 
 
@@ -672,24 +519,24 @@ def run_grade(
     memory_mb: int,
     device: str,
     test_seed: int | None,
-    on_event: Event | None = None,
+    world_seed: int | None,
+    on_event: events.OnEvent | None = None,
     sandbox: bool = True,
     observe: bool = True,
 ) -> RunOutcome:
     """Train the learner's code in `folder` in a sandboxed process and, with a `test_seed`, have the
-    judge evaluate it. Without a test seed (`dlpath run`), training alone runs.
+    judge evaluate it. Without a test seed (`dlpath run`), training alone runs. The judge builds the
+    training data in the world `world_seed` (None: the world the project publishes).
 
-    `on_event(kind, data)` is called with ("ready", {"device", "sandbox"}), ("log", point),
-    ("trained", {}), ("evaluating", {}) and ("tick", {"elapsed_s", "budget_s", "memory_mb"})
-    about four times a second while training runs. KeyboardInterrupt kills every process
-    and propagates.
+    `on_event(event)` is called with the events of `dlpath.grading.events` (a `Tick` about four
+    times a second while training runs). KeyboardInterrupt kills every process and propagates.
     """
     from dlpath.grading.sandbox import set_child_subreaper, set_dumpable
 
     subreaper = set_child_subreaper(True)
     set_dumpable(False)
     grade = _Grade(project, folder, budget_s=budget_s, memory_mb=memory_mb, device=device, test_seed=test_seed,
-                   on_event=on_event, sandbox=sandbox, observe=observe)
+                   world_seed=world_seed, on_event=on_event, sandbox=sandbox, observe=observe)
     try:
         grade.run()
     finally:

@@ -21,6 +21,7 @@ files). Nothing here imports torch or runs the student's code.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import re
@@ -33,8 +34,8 @@ from pathlib import Path, PurePosixPath
 from dlpath.errors import UsageError
 from dlpath.text import clean
 
-__all__ = ["Submission", "SubmissionRefused", "find_submissions", "fingerprint", "unpack", "MAX_BYTES", "MAX_FILES",
-           "MAX_RATIO"]
+__all__ = ["Submission", "SubmissionRefused", "find_submissions", "fingerprint", "unpack", "python_sources",
+           "submitted_at", "MAX_BYTES", "MAX_FILES", "MAX_RATIO"]
 
 MAX_BYTES = 100 * 2**20  #: the most a submission may hold, unpacked
 MAX_FILES = 2000  #: the most files (and folders) a submission may hold
@@ -225,21 +226,26 @@ def _extract(path: Path, dest: Path) -> None:
                                         "a folder") from None
 
 
-def _train_folder(root: Path) -> Path:
-    """The folder of the submission's train.py: the top, else the one folder holding the only train.py."""
-    if (root / "train.py").is_file():
+def _train_folder(root: Path, entry: str = "train.py") -> Path:
+    """The folder of the submission's `entry` (train.py, or an exercise folder's exercises.py): the top, else the
+    one folder holding the only such file."""
+    if (root / entry).is_file():
         return root
-    found = [p for p in root.rglob("train.py") if p.is_file() and not set(p.relative_to(root).parts) & set(_IGNORED)]
+    found = [p for p in root.rglob(entry) if p.is_file() and not set(p.relative_to(root).parts) & set(_IGNORED)]
     if len(found) == 1:
         return found[0].parent
     if not found:
-        raise SubmissionRefused("no train.py in the submission")
+        held = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                      if p.is_file() and not set(p.relative_to(root).parts) & set(_IGNORED))
+        what = (f"it holds {', '.join(clean(h)[:60] for h in held[:4])}" + (f" and {len(held) - 4} more" if len(held) > 4
+                else "")) if held else "it is empty"
+        raise SubmissionRefused(f"no {entry} in the submission ({what})")
     shown = ", ".join(sorted(p.relative_to(root).as_posix() for p in found)[:4])
-    raise SubmissionRefused(f"several train.py in the submission ({shown}); hand in one project")
+    raise SubmissionRefused(f"several {entry} in the submission ({shown}); hand in one project")
 
 
-def unpack(submission: Submission, dest: Path) -> Path:
-    """Copy (or extract) `submission` into the empty folder `dest`; the folder that holds its train.py."""
+def unpack(submission: Submission, dest: Path, entry: str = "train.py") -> Path:
+    """Copy (or extract) `submission` into the empty folder `dest`; the folder that holds its `entry` file."""
     path = submission.path
     try:
         if path.is_dir():
@@ -253,4 +259,47 @@ def unpack(submission: Submission, dest: Path) -> Path:
             _extract(path, dest)
     except OSError as exc:
         raise SubmissionRefused(f"cannot be unpacked ({clean(exc.strerror or str(exc))})") from None
-    return _train_folder(dest)
+    return _train_folder(dest, entry)
+
+
+# ------------------------------------------------------------------ reading without unpacking
+
+
+def python_sources(submission: Submission, *, limit: int = 1_000_000) -> dict[str, str]:
+    """{path: text} of the submission's Python files (each up to `limit` bytes), read in place, never run.
+
+    A zip is checked as for grading first (SubmissionRefused); hidden folders, `__MACOSX` and the
+    like are passed over. Text that is not UTF-8 is read with replacement characters.
+    """
+    path = submission.path
+    out: dict[str, str] = {}
+    try:
+        if path.is_dir():
+            for file in _folder_files(path):
+                rel = file.relative_to(path)
+                if file.suffix == ".py" and not any(p.startswith(".") for p in rel.parts):
+                    with open(file, "rb") as f:
+                        out[rel.as_posix()] = f.read(limit).decode("utf-8", errors="replace")
+        else:
+            entries = _zip_entries(path)
+            with zipfile.ZipFile(path) as archive:
+                for info, rel in entries:
+                    if info.is_dir() or rel.suffix != ".py" or (rel.parts and rel.parts[0] in _IGNORED) or \
+                            any(p.startswith(".") for p in rel.parts):
+                        continue
+                    with archive.open(info) as f:
+                        out[rel.as_posix()] = f.read(limit).decode("utf-8", errors="replace")
+    except (OSError, zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise SubmissionRefused(f"cannot be read ({clean(str(exc))[:200]})") from None
+    return out
+
+
+def submitted_at(submission: Submission) -> datetime.datetime:
+    """When the submission was handed in, as its files tell: the zip's time, or the newest file's in a folder."""
+    path = submission.path
+    times = [path.stat().st_mtime]
+    if path.is_dir():
+        for where, dirs, names in os.walk(path, followlinks=False):
+            dirs[:] = [d for d in dirs if d not in _IGNORED]
+            times.extend(os.lstat(os.path.join(where, n)).st_mtime for n in names if n not in _IGNORED)
+    return datetime.datetime.fromtimestamp(max(times), tz=datetime.timezone.utc)

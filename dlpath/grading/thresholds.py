@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Mapping
 
-from dlpath.projects import Threshold
+from dlpath.grading.project import Threshold
 
 __all__ = ["ThresholdResult", "compare", "describe_target", "margin"]
 

@@ -3,53 +3,79 @@
 Each run is a separate `dlpath run` process in its own process group, so a save
 that arrives while a run is in progress cancels it cleanly (SIGINT: the run
 stops its learner process and judge, as on Ctrl-C), and the next run starts on
-the new code. Saves are debounced by watchfiles; the grader's own files and
-Python's caches are ignored.
+the new code. Saves are debounced by watchfiles; the grader's own files,
+Python's caches and editors' temporary copies (`sed -i`'s, vim's, ...) are ignored.
 """
 
 from __future__ import annotations
 
-import os
-import signal
+import re
 import subprocess
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
-from dlpath.scaffold import find_project
+from dlpath.grading.processes import interrupt_groups
+from dlpath.grading.workspace import find_project
+from dlpath.text import TextEnum
 
-__all__ = ["WatchEvent", "watch_folder"]
+__all__ = ["WatchPhase", "WatchEvent", "watch_folder", "relevant_changes"]
+
+_STOP_GRACE_S = 10.0  # seconds a run has to stop after Ctrl-C before it is killed
+
+
+class WatchPhase(TextEnum):
+    """What happened in the watch loop."""
+
+    WAITING = "waiting"  #: waiting for a save
+    START = "start"  #: a run started (after a save)
+    CANCELLED = "cancelled"  #: a save during a run cancelled it
+    END = "end"  #: a run ended on its own
 
 
 @dataclass(frozen=True)
 class WatchEvent:
     """What the watch loop tells the renderer."""
 
-    kind: str  #: "waiting", "start", "cancelled", "end"
+    kind: WatchPhase
     changed: tuple[str, ...] = ()  #: the files whose change started this run
     status: int | None = None  #: the run's exit status ("end")
 
 
+# Files editors write beside the one being saved and remove (or leave) again: never "a file of the project".
+# sed -i's sedXXXXXX, vim's 4913 and swap files, Emacs's #file# and .#file, JetBrains' safe-write copies,
+# and anything ending in ~, .tmp, .swp/.swo/.swx.
+_EDITOR_TEMP = re.compile(r"^(sed[A-Za-z0-9]{6}|4913|#.*#|.*___jb_(tmp|old)___|.*\.(tmp|swp|swo|swx|crswap))$")
+
+
 def _ignored(path: str) -> bool:
     name = Path(path).name
-    return name.startswith((".dlpath", ".")) or name.endswith((".pyc", "~")) or "__pycache__" in path
+    return (name.startswith((".dlpath", ".")) or name.endswith((".pyc", "~")) or "__pycache__" in path
+            or _EDITOR_TEMP.match(name) is not None)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    """Interrupt a run as Ctrl-C would, then kill it if it lingers."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(timeout=10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
+def _project_files(where: Path) -> set[str]:
+    return {str(p.relative_to(where)) for p in where.rglob("*") if p.is_file() and not _ignored(str(p))}
+
+
+def relevant_changes(paths: Iterable[str], where: Path, known: set[str]) -> tuple[str, ...]:
+    """The project's files among `paths` (each changed since the last batch), relative to `where`: a file that
+    is there now, or one of `known` (the project's files before) that is gone; a file born and removed between
+    two looks (an editor's temporary copy whatever its name) is none of them. `known` is brought up to date."""
+    found = set()
+    for path in paths:
+        if _ignored(path):
+            continue
+        name = str(Path(path).relative_to(where))
+        if Path(path).is_file():
+            found.add(name)
+            known.add(name)
+        elif name in known:
+            found.add(name)
+            known.discard(name)
+    return tuple(sorted(found))
 
 
 def watch_folder(
@@ -75,11 +101,12 @@ def watch_folder(
     runs = 0
     proc: subprocess.Popen | None = None
     changed: tuple[str, ...] = ()
+    known = _project_files(where)
 
     def start() -> subprocess.Popen:
         nonlocal runs
         runs += 1
-        notify(WatchEvent("start", changed))
+        notify(WatchEvent(WatchPhase.START, changed))
         return subprocess.Popen(command, start_new_session=True)
 
     try:
@@ -87,20 +114,20 @@ def watch_folder(
         for changes in watchfiles.watch(where, stop_event=stop, yield_on_timeout=True, rust_timeout=500,
                                         debounce=400, raise_interrupt=True):
             if proc is not None and proc.poll() is not None:
-                notify(WatchEvent("end", changed, proc.returncode))
+                notify(WatchEvent(WatchPhase.END, changed, proc.returncode))
                 proc = None
                 if max_runs is not None and runs >= max_runs:
                     break
-                notify(WatchEvent("waiting"))
-            relevant = tuple(sorted({str(Path(p).relative_to(where)) for _, p in changes if not _ignored(p)}))
+                notify(WatchEvent(WatchPhase.WAITING))
+            relevant = relevant_changes({p for _, p in changes}, where, known)
             if not relevant:
                 continue
             if proc is not None:
-                _stop(proc)
-                notify(WatchEvent("cancelled", relevant))
+                interrupt_groups([proc], _STOP_GRACE_S)
+                notify(WatchEvent(WatchPhase.CANCELLED, relevant))
             changed = relevant
             proc = start()
     finally:
         if proc is not None:
-            _stop(proc)
+            interrupt_groups([proc], _STOP_GRACE_S)
     return runs

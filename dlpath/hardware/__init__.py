@@ -40,7 +40,7 @@ __all__ = [
     "gpu_report",
     "GpuReport",
     "Recommendations",
-    "Diagnosis",
+    "HardwareFinding",
     "unmet_requirements",
     "lesson_access",
     "LessonAccess",
@@ -60,8 +60,8 @@ def __getattr__(name: str) -> Any:
         from dlpath.hardware import report
 
         return getattr(report, name)
-    if name == "Diagnosis":
-        from dlpath.hardware.diagnose import Diagnosis
+    if name == "HardwareFinding":
+        from dlpath.hardware.findings import HardwareFinding
 
-        return Diagnosis
+        return HardwareFinding
     raise AttributeError(f"module 'dlpath.hardware' has no attribute {name!r}")

@@ -29,7 +29,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
-from dlpath.hardware.nvml import GpuInfo, MigDevice, NvmlReading, NvmlStatus
+from dlpath.atomic import write_text
+from dlpath.hardware.nvml import GpuInfo, MigDevice, NvmlError, NvmlReading, NvmlStatus
 
 __all__ = ["CACHE_NAME", "MAX_AGE_S", "cache_key", "cached_reading", "store_reading", "cache_path"]
 
@@ -58,7 +59,7 @@ def cache_key() -> dict[str, Any] | None:
         buses = sorted(os.listdir(_GPUS))
     except OSError:
         buses = None
-    from dlpath import __version__
+    from dlpath.version import __version__
 
     return {"format": FORMAT, "dlpath": __version__, "boot": boot, "driver": _read(_DRIVER), "gpus": buses}
 
@@ -71,6 +72,8 @@ def cache_path() -> Path:
 
 def _reading_from(data: dict[str, Any]) -> NvmlReading:
     status = NvmlStatus(**data["status"])
+    if status.error_kind is not None:
+        status.error_kind = NvmlError(status.error_kind)
     gpus = []
     for g in data["gpus"]:
         g = dict(g)
@@ -98,10 +101,8 @@ def store_reading(reading: NvmlReading, key: dict[str, Any] | None = None, now: 
     target = cache_path()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         data = {"key": key, "at": time.time() if now is None else now, "reading": asdict(reading)}
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, target)
+        write_text(target, json.dumps(data))
     except (OSError, TypeError, ValueError):
         pass  # a read-only home, a full disk, a data home that is a file: only speed is lost
 

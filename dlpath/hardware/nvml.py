@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable
 
+from dlpath.text import TextEnum
+
 __all__ = [
     "MigDevice",
     "GpuInfo",
@@ -29,20 +31,20 @@ __all__ = [
     "read_nvml",
     "cuda_version_text",
     "installed_version",
-    "ERROR_KINDS",
+    "NvmlError",
 ]
 
 _MIB = 1024 * 1024
 
-# Values of `NvmlStatus.error_kind`, each read by one diagnosis.
-ERROR_KINDS = (
-    "bindings-missing",  # nvidia-ml-py is not installed (or `import pynvml` failed)
-    "library-missing",  # libnvidia-ml is not on this machine: no NVIDIA driver
-    "driver-not-loaded",  # the library is there, the kernel module is not
-    "driver-library-mismatch",  # driver upgraded without a reboot
-    "no-permission",  # the driver refused us
-    "other",
-)
+class NvmlError(TextEnum):
+    """Why the driver side could not be read (`NvmlStatus.error_kind`), each read by one finding."""
+
+    BINDINGS_MISSING = "bindings-missing"  #: nvidia-ml-py is not installed (or `import pynvml` failed)
+    LIBRARY_MISSING = "library-missing"  #: libnvidia-ml is not on this machine: no NVIDIA driver
+    DRIVER_NOT_LOADED = "driver-not-loaded"  #: the library is there, the kernel module is not
+    DRIVER_LIBRARY_MISMATCH = "driver-library-mismatch"  #: driver upgraded without a reboot
+    NO_PERMISSION = "no-permission"  #: the driver refused us
+    OTHER = "other"
 
 
 @dataclass
@@ -99,7 +101,7 @@ class NvmlStatus:
     cuda_driver_version: str | None = None  # the newest CUDA the driver supports, "12.4"
     bindings_version: str | None = None  # nvidia-ml-py
     error: str | None = None
-    error_kind: str | None = None  # one of ERROR_KINDS
+    error_kind: NvmlError | None = None
 
 
 @dataclass
@@ -170,17 +172,17 @@ def _describe(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def _error_kind(nv: Any, exc: BaseException) -> str:
+def _error_kind(nv: Any, exc: BaseException) -> NvmlError:
     checks = (
-        ("NVMLError_LibraryNotFound", "library-missing"),
-        ("NVMLError_DriverNotLoaded", "driver-not-loaded"),
-        ("NVMLError_LibRmVersionMismatch", "driver-library-mismatch"),
-        ("NVMLError_NoPermission", "no-permission"),
+        ("NVMLError_LibraryNotFound", NvmlError.LIBRARY_MISSING),
+        ("NVMLError_DriverNotLoaded", NvmlError.DRIVER_NOT_LOADED),
+        ("NVMLError_LibRmVersionMismatch", NvmlError.DRIVER_LIBRARY_MISMATCH),
+        ("NVMLError_NoPermission", NvmlError.NO_PERMISSION),
     )
     for name, kind in checks:
         if isinstance(exc, _error_class(nv, name)):
             return kind
-    return "other"
+    return NvmlError.OTHER
 
 
 class _Session:
@@ -216,14 +218,14 @@ def read_nvml(nv: Any = None, *, brief: bool = False) -> NvmlReading:
     if nv is None and brief and not _library_loadable():
         # pynvml would fail the same way; not importing it saves ~20 ms for `dlpath next`
         status.error = "NVML Shared Library Not Found"
-        status.error_kind = "library-missing"
+        status.error_kind = NvmlError.LIBRARY_MISSING
         return NvmlReading(status, [])
     if nv is None:
         try:
             nv = load_bindings()
         except Exception as exc:
             status.error = f"the NVML bindings could not be imported ({_describe(exc)})"
-            status.error_kind = "bindings-missing"
+            status.error_kind = NvmlError.BINDINGS_MISSING
             return NvmlReading(status, [])
     try:
         nv.nvmlInit()
@@ -253,7 +255,7 @@ def _read_initialised(nv: Any, status: NvmlStatus, brief: bool) -> NvmlReading:
     if count is None:
         reason = system.query_errors.get("device_count", "not supported")
         status.error = f"the driver could not count its GPUs ({reason})"
-        status.error_kind = "other"
+        status.error_kind = NvmlError.OTHER
         return NvmlReading(status, [])
     return NvmlReading(status, [_read_gpu(session, index, brief) for index in range(int(count))])
 

@@ -22,13 +22,15 @@
                 "memory_basis", "free_memory_mib", "headroom", "bytes_per_parameter",
                 "max_trainable_parameters", "parameter_arithmetic", "dataloader_workers",
                 "workers_reason", "lessons": [{"id", "title", "open", "reason"}],
-                "lessons_note"}
+                "lessons_note"},
+      "kernels": {"route", "numba_cuda", "tested", "compiler", "message", "install"}
     }
 
 A field a device does not support is null. Every source is injectable, so
 tests drive any machine without one: `nvml` (a stand-in for the `pynvml`
 module), `torch_info` (a `TorchInfo`), `cpu` (a `CpuInfo`), `environ`, and
-`deprecated_pynvml` (the version of a `pynvml` distribution, or None).
+`deprecated_pynvml` (the version of a `pynvml` distribution, or None), and
+`versions` (the installed version of a distribution, for the kernel route).
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ from typing import Any, Mapping
 
 from dlpath.hardware import framework, system
 from dlpath.hardware import nvml as nvml_side
-from dlpath.hardware.diagnose import Diagnosis, diagnose
+from dlpath.hardware.findings import HardwareFinding, diagnose
 from dlpath.hardware.framework import TorchInfo, arch_covers
 from dlpath.hardware.gating import LessonAccess, lesson_access
+from dlpath.hardware.kernels import KernelRoute, kernel_route
 from dlpath.hardware.nvml import GpuInfo, NvmlStatus
 from dlpath.hardware.profile import FAKE_GPU_VARIABLE, fast_profile, profile_from_reading
 from dlpath.hardware.system import CpuInfo
@@ -88,8 +91,9 @@ class GpuReport:
     gpus: list[GpuInfo]
     torch: TorchInfo
     cpu: CpuInfo
-    diagnoses: list[Diagnosis]
+    diagnoses: list[HardwareFinding]
     recommendations: Recommendations
+    kernels: KernelRoute  #: how CUDA kernels written in Python run here (simulator, real CUDA, or not yet)
 
 
 def gpu_report(
@@ -102,10 +106,11 @@ def gpu_report(
     deprecated_pynvml: Any = _UNSET,
     lessons_note: str | None = None,
     import_torch: bool = False,
+    versions: Any = None,
 ) -> GpuReport:
     """Read the driver, torch and the CPU, and explain what they mean. Never raises on hardware.
 
-    `curriculum` (a `dlpath.curriculum.Curriculum`, or None to skip) gives the
+    `curriculum` (a `dlpath.course.model.Curriculum`, or None to skip) gives the
     GPU-only lessons to mark open or closed. `import_torch` imports torch
     even for a CPU-only build (see `dlpath.hardware.framework`).
     """
@@ -138,7 +143,8 @@ def gpu_report(
                 "Lessons marked open need PyTorch to use the GPU too: fix the errors above first."
             )
     recommendations.lessons_note = lessons_note
-    return GpuReport(reading.status, reading.gpus, torch, cpu, diagnoses, recommendations)
+    kernels = kernel_route(profile.cuda_gpu, reading.status.cuda_driver_version, versions=versions, environ=env)
+    return GpuReport(reading.status, reading.gpus, torch, cpu, diagnoses, recommendations, kernels)
 
 
 def _usable(gpu: GpuInfo) -> tuple[int | None, int | None, str]:
@@ -201,9 +207,12 @@ def _recommend(gpus: list[GpuInfo], torch: TorchInfo, cpu: CpuInfo) -> Recommend
     else:
         ceiling = int(free * 1024 * 1024 * (1 - HEADROOM) / per)
         arithmetic = (
-            f"{free:,} MiB {basis.split(' (')[0]} x {1 - HEADROOM:.1f} (20% headroom) / {per} bytes per "
-            f"parameter ({what}: weights, gradients, optimizer state) = about {_humans(ceiling)} "
-            "parameters. Activations come on top and grow with batch size, so the real limit is lower."
+            f"at most about {_humans(ceiling)} parameters fit in memory for training: {free:,} MiB "
+            f"{basis.split(' (')[0]} x {1 - HEADROOM:.1f} (20% headroom) / {per} bytes per parameter ({what}: "
+            "weights, gradients, optimizer state). A ceiling, not a promise: activations come on top and grow "
+            "with batch size, so the real limit is lower"
+            + ("; and on a CPU, training time runs out long before memory does (the projects meant for a CPU "
+               "use small models)." if device == "cpu" else ".")
         )
 
     workers, workers_reason = _workers(device, cpu)

@@ -14,11 +14,13 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from dlpath.grading.batch import BatchPhase
 from dlpath.render.console import clean
 
-__all__ = ["BatchDisplay", "render_batch", "render_bundle", "render_ci"]
+__all__ = ["BatchDisplay", "render_batch", "render_class", "render_bundle", "render_ci"]
 
 _STYLES = {"passed": "green", "failed": "red", "refused": "magenta", "error": "yellow"}
+_SEVERITY_STYLES = {"error": "red", "warning": "yellow", "info": "dim"}
 
 
 def _duration(seconds: float | None) -> str:
@@ -88,7 +90,7 @@ class BatchDisplay:
 
     def __call__(self, event: Any) -> None:
         p = event.progress
-        if event.kind == "finished":
+        if event.kind is BatchPhase.FINISHED:
             self.shown += 1
             target = self.progress.console if self.progress is not None else self.console
             target.print(result_line(event.result, self.shown, p.total), soft_wrap=True)
@@ -141,4 +143,56 @@ def render_ci(written: Any, console: Console) -> None:
     console.print(f"Wrote [bold]{escape(str(written.path))}[/] ({escape(written.kind)}): it installs "
                   f"{escape(written.dlpath)} and grades every folder holding a .dlpath-project file, one JUnit "
                   "report each under dlpath-reports/.", highlight=False)
-    console.print("Commit it; each push then grades the course's project folders.", highlight=False)
+    if written.wheel is not None:
+        console.print(f"dlpath is not on a package index, so this dlpath ({escape(written.wheel.name)}) is in "
+                      f"{escape(str(written.wheel.parent))}: the workflow installs that file. Commit both.",
+                      highlight=False)
+    else:
+        console.print(f"The workflow installs dlpath from {escape(written.dlpath)}, as you asked: check that it "
+                      "resolves there. Commit the file.", highlight=False)
+    console.print("Each push then grades the course's project folders.", highlight=False)
+
+
+def render_class(report: Any, console: Console) -> None:
+    """What the class got wrong, in text: the share passing, the causes, the metrics, the similar pairs, the rest."""
+    console.print()
+    console.print(Text(f"What the class got wrong ({clean(report.project)}): {report.passed} of {report.students} "
+                       f"passed ({report.share_passing:.0%}), {report.graded} graded.", style="bold"))
+    if report.causes:
+        table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+        for name, justify in (("cause", "left"), ("students", "right"), ("severity", "left"),
+                              ("lesson to re-teach (dlpath show ...)", "left")):
+            table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        for c in report.causes:
+            table.add_row(Text(c.code), str(c.count), Text(c.severity, style=_SEVERITY_STYLES.get(c.severity, "")),
+                          Text(c.lesson or "-"))
+        console.print(table)
+    for m in report.metrics:
+        spread = (f"lowest {m.lowest:.4g}, median {m.median:.4g}, highest {m.highest:.4g}" if m.measured else
+                  "not measured for anyone")
+        console.print(Text(f"{m.metric} (target {m.target}): {m.met} of {m.measured} met; {spread}"
+                           + (f"; {m.not_measured} not measured" if m.not_measured else "")))
+    if report.stopped:
+        shown = ", ".join(f"{clean(s.student)} ({s.kind})" for s in report.stopped[:8])
+        console.print(Text(f"Stopped early: {shown}" + (" ..." if len(report.stopped) > 8 else "")))
+    if report.slowest:
+        console.print(Text("Slowest: " + ", ".join(f"{clean(s.student)} {s.duration_s:.1f} s" for s in report.slowest),
+                           style="dim"))
+    if report.late:
+        console.print(Text(f"Late ({len(report.late)}): " + ", ".join(clean(s) for s in report.late[:10])
+                           + (" ..." if len(report.late) > 10 else ""), style="yellow"))
+    sim = report.similarity
+    if sim is not None:
+        flagged = sim.flagged
+        console.print(Text(f"Similar submissions: {len(flagged)} pair(s) worth a look among {len(sim.compared)} "
+                           "compared" + (":" if flagged else "."), style="magenta" if flagged else ""))
+        for p in flagged[:10]:
+            where = ""
+            if p.fragments:
+                f = p.fragments[0]
+                where = (f"; longest shared run {f.tokens} tokens: {clean(f.a_file)}:{f.a_lines[0]}-{f.a_lines[1]} "
+                         f"and {clean(f.b_file)}:{f.b_lines[0]}-{f.b_lines[1]}")
+            console.print(Text(f"  {clean(p.a)} & {clean(p.b)}: {p.similarity:.0%} of own code in common "
+                               f"({p.tokens} tokens){where}"))
+        if len(flagged) > 10:
+            console.print(Text(f"  ... and {len(flagged) - 10} more in report.html", style="dim"))

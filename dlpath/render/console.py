@@ -7,15 +7,13 @@ coloured or wrapped.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from dlpath.jsonable import jsonable
 from dlpath.text import clean
 
 __all__ = ["console", "error_console", "jsonable", "print_json", "in_notebook_shell", "hanging", "wrap_hanging", "clean"]
@@ -119,25 +117,6 @@ def wrap_hanging(text: str, width: int, prefix: str) -> str:
     lines = textwrap.wrap(text, room, break_long_words=False, break_on_hyphens=False) or [""]
     pad = " " * len(prefix)
     return prefix + ("\n" + pad).join(lines)
-
-
-def jsonable(value: Any) -> Any:
-    """`value` made of dicts, lists, strings, numbers, booleans and None."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, float) and value != value:  # NaN is not JSON
-        return None
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
-        return None
-    return value
 
 
 def print_json(value: Any) -> None:

@@ -14,7 +14,9 @@ from typing import Any, Callable
 
 from rich.console import Console
 
-__all__ = ["Formatter", "FORMATS", "formatter", "report_json"]
+from dlpath.grading.report import report_json
+
+__all__ = ["Formatter", "FORMATS", "formatter"]
 
 
 @dataclass(frozen=True)
@@ -35,19 +37,6 @@ def formatter(name: str, description: str, *, machine: bool = True) -> Callable[
         return fn
 
     return register
-
-
-def report_json(outcome: Any) -> dict[str, Any]:
-    """The `--format json` object: the grade report plus what recording did (docs/json.md)."""
-    from dlpath.render.console import jsonable
-
-    report = getattr(outcome, "report", outcome)
-    data = jsonable(report)
-    data["curves"] = report.curves.to_json()
-    data["recorded"] = bool(getattr(outcome, "recorded", False))
-    data["record_problem"] = getattr(outcome, "record_problem", None)
-    data["lesson_completed"] = bool(getattr(outcome, "lesson_completed", False))
-    return data
 
 
 def _write(console: Console, text: str) -> None:
@@ -71,14 +60,17 @@ def _json(outcome: Any, console: Console) -> None:
 def _gradescope(outcome: Any, console: Console) -> None:
     from dlpath.grading.platforms import gradescope_results
 
-    _write(console, json.dumps(gradescope_results(outcome.report), indent=2, ensure_ascii=False))
+    _write(console, json.dumps(gradescope_results(outcome.report, getattr(outcome, "release", None)), indent=2,
+                               ensure_ascii=False))
 
 
 @formatter("prairielearn", "PrairieLearn's external grader results.json (score from 0 to 1)")
 def _prairielearn(outcome: Any, console: Console) -> None:
     from dlpath.grading.platforms import prairielearn_results
+    from dlpath.grading.release import released
 
-    _write(console, json.dumps(prairielearn_results(outcome.report), indent=2, ensure_ascii=False))
+    release = released(getattr(outcome, "release", None))  # PrairieLearn shows what it gets: what is released now
+    _write(console, json.dumps(prairielearn_results(outcome.report, release), indent=2, ensure_ascii=False))
 
 
 @formatter("junit", "JUnit XML (GitLab's artifacts:reports:junit, GitHub JUnit reporters)")

@@ -12,6 +12,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -51,7 +52,7 @@ def _diagnoses(items: list[Any]) -> Group:
     return Group(*rows)
 
 
-def _kv(rows: list[tuple[str, str]]) -> Table:
+def _kv(rows: list[tuple[str, Any]]) -> Table:
     table = Table(box=None, show_header=False, padding=(0, 1))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
@@ -152,22 +153,38 @@ def _meaning(r: Any) -> Panel:
         _kv([
             ("device", f"{r.device}: {r.device_reason}"),
             ("precision", f"{r.precision}: {r.precision_reason}"),
-            ("model size", r.parameter_arithmetic),
+            ("largest model", r.parameter_arithmetic),
             ("DataLoader", r.workers_reason),
         ])
     ]
     if r.lessons:
-        table = Table(box=box.SIMPLE_HEAD, title="GPU-only lessons", title_justify="left")
-        table.add_column("lesson", no_wrap=True)
-        table.add_column("", no_wrap=True)
+        # the same padding as the rows above, so that its columns start where theirs do; every column named
+        table = Table(box=None, padding=(0, 1), header_style="bold")
+        table.add_column("GPU-only lesson", no_wrap=True)
+        table.add_column("here", no_wrap=True)
         table.add_column("why")
         for lesson in r.lessons:
             mark = Text("open", style="green") if lesson.open else Text("closed", style="red")
-            table.add_row(f"{lesson.title} [{lesson.id}]", mark, lesson.reason)
-        parts.append(table)
+            table.add_row(Text.assemble(lesson.title, (f" ({lesson.id})", "dim")), mark, Text(lesson.reason))
+        parts += [Text(""), table]
     if r.lessons_note:
-        parts.append(Text(r.lessons_note, style="italic"))
+        parts.append(Padding(Text(r.lessons_note, style="italic"), (0, 1)))
     return Panel(Group(*parts), title="What this means for you", title_align="left", box=box.ROUNDED)
+
+
+_ROUTES = {"cuda": "real CUDA", "simulator": "simulator", "none": "not yet"}
+
+
+def _kernels(k: Any) -> Panel:
+    rows: list[tuple[str, Any]] = [
+        ("route", _ROUTES.get(k.route, k.route)),
+        ("numba-cuda", _na(k.numba_cuda) + ("" if k.tested in (None, True) else " (untested version)"))]
+    if k.compiler:
+        rows.append(("compiler", Text(k.compiler)))
+    rows.append(("how", Text(k.message)))
+    if k.install:
+        rows.append(("add it", Text(k.install, style="bold")))  # Text: [kernels] is not markup
+    return Panel(_kv(rows), title="CUDA kernels in Python", title_align="left", box=box.ROUNDED)
 
 
 def gpu_report(report: Any, out: Console | None = None) -> None:
@@ -184,5 +201,6 @@ def gpu_report(report: Any, out: Console | None = None) -> None:
     out.print(_torch(report.torch))
     out.print(_cpu(report.cpu))
     out.print(_meaning(report.recommendations))
+    out.print(_kernels(report.kernels))
     if others:
         out.print(Panel(_diagnoses(others), title="Notes", title_align="left", box=box.ROUNDED))

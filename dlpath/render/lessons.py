@@ -7,7 +7,6 @@ wraps under itself, the id stays whole.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -15,7 +14,7 @@ from rich.text import Text
 
 from dlpath.render.console import hanging, wrap_hanging
 
-__all__ = ["next_lesson", "show", "change", "progress", "map_", "search", "tracks", "validation"]
+__all__ = ["next_lesson", "show", "change", "progress", "map_", "search", "tracks", "validation", "repair", "project_card"]
 
 _MARK = {"done": ("✓", "green"), "skipped": ("↷", "dim"), "available": ("→", "yellow"), "locked": ("·", "dim")}
 
@@ -76,10 +75,14 @@ def next_lesson(result: Any, curriculum: Any, console: Console, show_all: bool =
             text.append("\nProject:   ", style="bold")
             text.append(f"dlpath start {lesson.project}")
             text.append("   then `dlpath check` in its folder", style="dim")
-        else:
-            if lesson.questions:
-                text.append("\nCheck:     ", style="bold")
-                text.append(f"dlpath quiz {lesson.id}")
+        for item in (h for h in lesson.hands_on if h["kind"] == "exercise"):
+            text.append("\nExercises: ", style="bold")
+            text.append(item["start"])
+            text.append("   then `dlpath check` in its folder", style="dim")
+        if lesson.questions and not lesson.project:
+            text.append("\nCheck:     ", style="bold")
+            text.append(f"dlpath quiz {lesson.id}")
+        if not lesson.hands_on:
             text.append("\nFinished:  ", style="bold")
             text.append(f"dlpath done {lesson.id}")
     reviews = getattr(result, "reviews_due", 0)
@@ -104,8 +107,6 @@ def next_lesson(result: Any, curriculum: Any, console: Console, show_all: bool =
 
 
 def show(view: Any, out: Console) -> None:
-    from rich.markdown import Markdown
-
     out.print(_lesson_head(view))
     mark, style = _MARK.get(view.status, ("", ""))
     status = Text(f"{mark} {view.status}", style=style)
@@ -127,15 +128,42 @@ def show(view: Any, out: Console) -> None:
         for o in view.objectives:
             out.print(hanging("  • ", o))
     out.print()
-    out.print(Markdown(view.body or ""))
+    _body(view.body or "", out)
     out.print()
     _resources(out, view.resources)
     out.print()
     if view.project:
         out.print(Text(f"Project: dlpath start {view.project}, then `dlpath check` in its folder.", style="bold"))
-    else:
+    elif not view.hands_on:
         tail = f"dlpath quiz {view.id} to check yourself; " if view.questions else ""
         out.print(Text(f"{tail}dlpath done {view.id} when you have worked through it.", style="bold"))
+    exercises = [h for h in view.hands_on if h["kind"] == "exercise"]
+    if exercises:
+        extra = " (optional, beside the project)" if view.project else ""
+        out.print(Text(f"Exercises{extra}: " + "; ".join(h["start"] for h in exercises)
+                       + ", then `dlpath check` in its folder.", style="bold"))
+        if view.questions and not view.project:
+            out.print(Text(f"dlpath quiz {view.id} to check yourself.", style="bold"))
+
+
+def _body(body: str, out: Console) -> None:
+    """The Markdown body, with each ```chart block drawn as a chart (docs/curriculum-format.md, "Charts")."""
+    from rich.markdown import Markdown
+
+    from dlpath.course.charts import ChartProblem, split_body
+
+    for piece in split_body(body):
+        if isinstance(piece, str):
+            out.print(Markdown(piece))
+        elif isinstance(piece, ChartProblem):
+            out.print(Text(f"(The chart at line {piece.line} of this lesson cannot be drawn: {piece}. "
+                           "`dlpath validate` lists such problems.)", style="yellow"))
+        else:
+            from dlpath.render.charts import print_chart
+
+            out.print()
+            print_chart(piece, out)
+            out.print()
 
 
 def change(result: Any, out: Console) -> None:
@@ -165,6 +193,10 @@ def progress(summary: Any, out: Console) -> None:
         ))
     out.print()
     out.print(f"Hours done: {summary.hours_done:g}   hours left: {summary.hours_left:g}", markup=False)
+    graded = [f"{c.passed} of {c.total} {'projects' if c.kind == 'project' else 'exercise folders'}"
+              for c in summary.hands_on if c.total]
+    if graded:
+        out.print(f"Graded work passed: {', '.join(graded)}", markup=False)
     if summary.skipped:
         out.print(Text(f"Skipped (tested out): {', '.join(summary.skipped)}", style="dim"))
     if summary.retired:
@@ -181,13 +213,13 @@ def progress(summary: Any, out: Console) -> None:
         out.print(Text("No project graded yet: `dlpath next` leads to the first one.", style="dim"))
 
 
-def _id_row(lead: str, lesson_id: str, id_width: int, title: Text, id_style: str, width: int) -> Any:
+def _id_row(lead: str | Text, lesson_id: str, id_width: int, title: Text, id_style: str, width: int) -> Any:
     """An id in its column (never cut), then a title that wraps under itself.
 
     On a narrow terminal, where the title would get too little room beside the ids,
     the title goes on the lines below the id instead.
     """
-    prefix = Text(lead)
+    prefix = lead.copy() if isinstance(lead, Text) else Text(lead)
     prefix.append(lesson_id, style=id_style)
     column = max(id_width, len(lesson_id)) + 2
     if width - len(lead) - column >= 24:
@@ -230,13 +262,19 @@ def map_(view: Any, curriculum: Any, out: Console) -> None:
 
 
 def search(result: Any, out: Console) -> None:
+    if result.corrected:
+        said = "; ".join(f"no lesson has '{old}', so this searched '{new}'" for old, new in result.corrected.items())
+        out.print(said[0].upper() + said[1:] + ".", style="dim", markup=False, soft_wrap=True)
     if not result.results:
         out.print(f"No lesson matches '{result.query}'. Try other words, or `dlpath map` for the whole road.",
                   markup=False, soft_wrap=True)
         return
     id_width = min(32, max(len(h.id) for h in result.results))
     for hit in result.results:
-        out.print(_id_row("", hit.id, id_width, Text.assemble(hit.title, (f"  {hit.stage}", "dim")), "cyan", out.width))
+        mark, style = _MARK.get(hit.status or "", ("", ""))
+        lead = Text(f"{mark} " if mark else "", style=style)
+        status = f"  {hit.stage}" + (f", {hit.status}" if hit.status else "")
+        out.print(_id_row(lead, hit.id, id_width, Text.assemble(hit.title, (status, "dim")), "cyan", out.width))
 
 
 def _track(out: Console, t: Any) -> None:
@@ -277,11 +315,44 @@ def tracks(result: Any, out: Console, changed: bool = False) -> None:
     out.print(Text("Choose one with `dlpath track NAME` (or `dlpath track none`).", style="dim"))
 
 
-def validation(root: Path, problems: list[Any], out: Console) -> None:
-    if not problems:
-        out.print(f"{root}: the curriculum is valid.", markup=False, soft_wrap=True)
+def validation(result: Any, out: Console) -> None:
+    """`dlpath validate`: every problem, then what was checked (a curriculum and its projects, or projects)."""
+    n = len(result.projects)
+    checked = {"curriculum": f"the curriculum ({result.lessons} lessons) and the {n} project folder(s) it can use",
+               "project": "the project", "projects": f"{n} project folder(s)"}[result.kind]
+    if not result.problems:
+        out.print(f"{result.path}: {checked}: valid.", markup=False, soft_wrap=True)
         return
-    for p in problems:
+    for p in result.problems:
         out.print(str(p), markup=False, soft_wrap=True)
     out.print()
-    out.print(f"{len(problems)} problem(s) in {root}.", markup=False, soft_wrap=True)
+    out.print(f"{len(result.problems)} problem(s) in {result.path} ({checked}).", markup=False, soft_wrap=True)
+
+
+def repair(result: Any, out: Console) -> None:
+    """`dlpath progress repair`: what was wrong, and what was saved where."""
+    if result.damaged:
+        out.print(f"The progress store could not be read ({result.problem}).", markup=False, soft_wrap=True)
+    out.print(result.message, markup=False, soft_wrap=True)
+
+
+def project_card(card: Any, out: Console) -> None:
+    """`dlpath show PROJECT`: which lesson it belongs to, what it asks, how to start it."""
+    kind = "exercise folder" if card.hands_on == "exercise" else "project"
+    out.print(Text.assemble((card.title, "bold"), (f"  [{card.project}]", "cyan"), (f"  {card.status}", "dim")))
+    lesson = f"'{card.lesson}' ({card.lesson_title})" if card.lesson_title else f"'{card.lesson}'"
+    out.print(hanging("", f"The {kind} of lesson {lesson}: `dlpath show {card.lesson}` reads the lesson."))
+    out.print()
+    out.print(hanging("", card.summary))
+    out.print()
+    if card.hands_on == "exercise":
+        functions = ", ".join(t.split()[0] for t in card.targets)
+        out.print(hanging("The grade: ", f"each function ({functions}) right on inputs it has never seen.",
+                          style="bold"))
+    else:
+        out.print(hanging("The grade: ", f"{'; '.join(card.targets)}, measured on data your code never sees; "
+                          f"training gets {card.budget_s:g} s.", style="bold"))
+    if card.hardware:
+        out.print(hanging("Hardware: ", card.hardware, style="bold"))
+    out.print()
+    out.print(Text(f"{card.start}, then `dlpath check` in its folder.", style="bold"))

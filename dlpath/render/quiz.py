@@ -6,7 +6,7 @@ markup off: a `[1]` in a question stays a `[1]`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from rich.console import Console
 from rich.padding import Padding
@@ -15,7 +15,7 @@ from rich.text import Text
 
 from dlpath.render.console import console as _stdout
 
-__all__ = ["header", "question", "feedback", "summary", "report"]
+__all__ = ["header", "question", "feedback", "summary", "report", "ask", "questions"]
 
 
 def _out(out: Console | None) -> Console:
@@ -75,3 +75,32 @@ def report(lesson: Any, result: Any, out: Console | None = None) -> None:
         c.print(_hang(f"Your answer: {a.answer}. ", a.answer_text, indent=3))
         feedback(a, c)
     summary(result, c)
+
+
+def ask(lesson: Any, out: Console, choose: Callable[[int], int]) -> list[Any]:
+    """Ask each question of the lesson's quiz, with feedback after each; `choose(n)` returns the learner's choice
+    number, from 1 to n. Returns the graded answers (`learner.quiz.check_answer`)."""
+    from dlpath.learner import quiz as core
+
+    items = core.questions_of(lesson)
+    header(lesson, out)
+    graded = []
+    for i, q in enumerate(items, 1):
+        question(q, i, len(items), out)
+        result = core.check_answer(q, i, choose(len(q.choices)))
+        feedback(result, out)
+        graded.append(result)
+    return graded
+
+
+def questions(lesson: Any, how_to_answer: str, out: Console, first: int = 1) -> None:
+    """The quiz's questions (from number `first` on), then how to answer them where none can be asked."""
+    from dlpath.learner import quiz as core
+
+    items = core.questions_of(lesson)
+    if first == 1:
+        header(lesson, out)
+    for i, q in enumerate(items[first - 1:], first):
+        question(q, i, len(items), out)
+    out.print()
+    out.print(Text(how_to_answer, style="bold"))

@@ -19,7 +19,8 @@ from typing import Any, Callable, Mapping
 import torch
 from torch import nn
 
-from dlpath.grading.tasks import ContractError, JudgeContext, LearnerError
+from dlpath.grading.sources import read_learner_file
+from dlpath.grading.tasks.api import ContractError, JudgeContext, LearnerError
 
 __all__ = [
     "function",
@@ -38,6 +39,7 @@ __all__ = [
 CHUNK = 2048  # samples per forward pass when answering
 TRACE_BATCH = 256  # the batch the model is traced on (the judge replays in batches of this size)
 PROBE = 256  # inputs on which the judge compares its replay with the learner process's own outputs
+SKILL_ROWS = 512  # inputs the learned-weights ablation replays (twice): enough to tell skill from chance
 
 
 def short(exc: BaseException, limit: int = 300) -> str:
@@ -95,6 +97,7 @@ def train_module(side: Any, data: Any) -> nn.Module:
             f"build_model(info) returned a {type(model).__name__}; it must return a torch.nn.Module "
             "(for example an nn.Sequential)."
         )
+    side.watch.raw_inputs(data.x_train)  # before the learner's code can touch them
     side.watch.attach(model)
     with side.watch.training():
         result = train(model, data, side.device, side.log)
@@ -150,34 +153,6 @@ def mix(parts: list[torch.Tensor], seed: int) -> tuple[torch.Tensor, list[torch.
     return mixed, out
 
 
-def read_learner_file(folder: Any, name: str, limit: int) -> bytes | str:
-    """The bytes of a regular file the learner's code wrote in its folder (never following a link, never
-    blocking on a pipe), or a sentence saying why not. For the judge: it reads, never imports."""
-    import os
-    import stat
-
-    try:
-        fd = os.open(os.path.join(str(folder), name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        return f"no file {name} ({exc.strerror})"
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return f"{name} is not a regular file"
-        if info.st_size > limit:
-            return f"{name} is larger than {limit // 1024} KB"
-        chunks, total = [], 0
-        while total <= limit:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        return b"".join(chunks)[:limit]
-    finally:
-        os.close(fd)
-
-
 def shape_text(shape: Any, dtype: str = "float") -> str:
     dims = [str(int(d)) for d in shape]
     return f"({dims[0]},) {dtype}" if len(dims) == 1 else f"({', '.join(dims)}) {dtype}"
@@ -198,8 +173,10 @@ class ModelOutputs:
     replay: str | None = None
 
 
-def _replay_all(graph: Mapping[str, Any], weights: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """The replayed graph on every row of ``x``, in batches of the traced size (the last one padded)."""
+def _replay_all(graph: Mapping[str, Any], weights: Mapping[str, torch.Tensor], x: torch.Tensor,
+                edit: Any = None) -> torch.Tensor:
+    """The replayed graph on every row of ``x``, in batches of the traced size (the last one padded); ``edit``
+    as for ``artifact.replay``."""
     from dlpath.grading.artifact import ReplayError, replay
 
     batch = int(graph.get("batch", TRACE_BATCH)) if isinstance(graph.get("batch"), int) else TRACE_BATCH
@@ -211,7 +188,7 @@ def _replay_all(graph: Mapping[str, Any], weights: dict[str, torch.Tensor], x: t
         if n < batch:
             pad = torch.zeros((batch - n, *chunk.shape[1:]), dtype=chunk.dtype)
             chunk = torch.cat([chunk, pad])
-        out = replay(graph, weights, [chunk])
+        out = replay(graph, weights, [chunk], edit=edit)
         if isinstance(out, (tuple, list)):
             out = out[0]
         if not isinstance(out, torch.Tensor):
@@ -220,14 +197,14 @@ def _replay_all(graph: Mapping[str, Any], weights: dict[str, torch.Tensor], x: t
     return torch.cat(pieces)
 
 
-def model_outputs(ctx: JudgeContext, x: torch.Tensor) -> ModelOutputs:
+def model_outputs(ctx: JudgeContext, x: torch.Tensor, artifact: bool | None = None) -> ModelOutputs:
     """The model's outputs on ``x``: replayed by the judge from the traced graph when the project
-    counts parameters (the count and the grade then come from the same graph), else the
-    learner process's own outputs."""
+    counts parameters (the count and the grade then come from the same graph) or ``artifact`` says
+    so, else the learner process's own outputs."""
     from dlpath.grading.artifact import ReplayError, count_parameters, output_difference
 
     result = ModelOutputs()
-    if needs_artifact(ctx.project):
+    if needs_artifact(ctx.project) if artifact is None else artifact:
         example = x[:TRACE_BATCH]
         try:
             values, tensors = ctx.ask("artifact", tensors={"x": example})
@@ -261,6 +238,40 @@ def model_outputs(ctx: JudgeContext, x: torch.Tensor) -> ModelOutputs:
     return result
 
 
+@dataclass
+class Asked:
+    """The judge's question to a model, shared by the model tasks: the test inputs shuffled among public
+    rows (`mixed`; `at[i]` are the positions of part i's rows), what came back, and the metrics so far."""
+
+    mixed: torch.Tensor
+    at: list[torch.Tensor]
+    got: ModelOutputs
+    metrics: dict[str, float]
+
+    def facts(self, task: Any, expected_output: str, **more: Any) -> dict[str, Any]:
+        """The facts every model task reports about the outputs it asked for, and `more`."""
+        return {"primary": task.primary, "expected_output": expected_output, "forward_error": self.got.forward_error,
+                "parameters": self.got.parameters, "replay": self.got.replay, **more}
+
+
+def ask_model(ctx: JudgeContext, parts: list[torch.Tensor], metrics: Mapping[str, float],
+              outputs: Callable[[JudgeContext, torch.Tensor], Any] | None = None) -> Asked:
+    """Shuffle `parts` (the hidden test inputs first) together, ask for the model's outputs on them
+    (`outputs`, default `model_outputs`), and start the metrics from `metrics` (the values a model
+    that answers nothing gets) and the judge's own parameter count when it made one."""
+    mixed, at = mix(parts, ctx.test_seed)
+    got = (outputs or model_outputs)(ctx, mixed)
+    start = dict(metrics)
+    if got.parameters is not None:
+        start["parameters"] = float(got.parameters)
+    return Asked(mixed, at, got, start)
+
+
+def majority_share(y: torch.Tensor, classes: int) -> float:
+    """The accuracy of always answering the most common class of `y` (the chance score of a classifier)."""
+    return float(torch.bincount(y, minlength=classes).max()) / max(len(y), 1)
+
+
 def label_entropy(y: torch.Tensor, classes: int) -> float:
     counts = torch.bincount(y.long().clamp(0, classes - 1), minlength=classes).float()
     p = counts / counts.sum().clamp_min(1)
@@ -269,3 +280,88 @@ def label_entropy(y: torch.Tensor, classes: int) -> float:
 
 def finite_or(value: float, fallback: float) -> float:
     return value if math.isfinite(value) else fallback
+
+
+@dataclass
+class LearnedSkill:
+    """How much of a model's skill lives in its learned weights, by the judge's own ablation of its replay."""
+
+    skill: float = 0.0  #: the score of the replay, minus the score of the replay with its weights randomized
+    score: float | None = None  #: the score of the judge's replay of the traced model
+    ablated: float | None = None  #: the score of that replay with every weight replaced by random numbers
+    problem: str | None = None  #: why it could not be measured (then `skill` is 0)
+
+
+def randomized(weights: Mapping[str, torch.Tensor], seed: int) -> dict[str, torch.Tensor]:
+    """Every floating-point tensor replaced by standard normal numbers times its root mean square (the scale a
+    network's weights have before training): what the model would be had it learned nothing."""
+    g = torch.Generator().manual_seed(int(seed) % (2**62) + 71)
+    out = {}
+    for name, t in weights.items():
+        if t.is_floating_point() and t.numel():
+            scale = t.detach().float().pow(2).mean().sqrt()
+            t = (torch.randn(t.shape, generator=g) * scale).to(t.dtype)
+        out[name] = t
+    return out
+
+
+def learned_skill(ctx: JudgeContext, x: torch.Tensor, score: Callable[[torch.Tensor], float]) -> LearnedSkill:
+    """The learned-weights ablation: the judge asks for the model traced on ``x``, checks that its replay gives
+    the learner process's own outputs, and measures ``score(outputs)`` on its replay and on the replay with
+    every weight randomized (``randomized``), both on the first ``SKILL_ROWS`` rows of ``x`` (``score`` gets
+    their outputs, in order). A model whose skill is written in its code (a known algorithm, a slice of the input
+    that carries the answer) keeps it without its weights: its skill is about 0."""
+    from dlpath.grading.artifact import ReplayError, output_difference
+
+    x = x[:SKILL_ROWS]
+    try:
+        values, tensors = ctx.ask("artifact", tensors={"x": x[:TRACE_BATCH]})
+        graph = values.get("graph")
+        if not isinstance(graph, Mapping):
+            raise ReplayError("no graph came back")
+        weights = {k[2:]: v for k, v in tensors.items() if k.startswith("w:")}
+        replayed = _replay_all(graph, weights, x)
+        _, own = ctx.ask("outputs", tensors={"x": x[:PROBE]})
+        difference = output_difference(replayed[:PROBE], own.get("y", torch.empty(0)))
+        if difference > 1e-3:
+            raise ReplayError(f"its replay differs from your model's own outputs by {difference:.3g}")
+        ablated = _replay_all(graph, randomized(weights, ctx.test_seed), x)
+    except (LearnerError, ReplayError) as exc:
+        return LearnedSkill(problem=short(exc))
+    mine, chance = score(replayed), score(ablated)
+    return LearnedSkill(skill=mine - chance, score=mine, ablated=chance)
+
+
+LEARNED_SKILL = "learned_skill"  #: the metric of the learned-weights ablation (``learned_skill``)
+
+
+def skill_facts(checked: LearnedSkill) -> dict[str, Any]:
+    """The ablation's figures, for the facts' ``extra`` (the mentor's evidence)."""
+    return {"skill_score": checked.score, "skill_ablated": checked.ablated, "skill_problem": checked.problem}
+
+
+def not_learned(run: Any, codes: Mapping[str, Any]) -> list[Any]:
+    """The diagnosis when ``learned_skill`` fails: the answer does not come from learned weights, or the judge
+    could not replay the model to find out."""
+    from dlpath.grading.diagnose import _fmt, make
+
+    bad = run.failed(LEARNED_SKILL)
+    if not bad:
+        return []
+    extra = run.facts.extra or {}
+    problem = extra.get("skill_problem")
+    if not problem and run.failed(run.primary):
+        return []  # no skill to speak of, learned or written: the diagnoses of the primary metric say why
+    if problem:
+        return [make("skill-not-learned", f"""The grader could not check that your model's skill comes from what it
+            learned: it replays the model you return from a trace of its forward pass, and that failed ({problem}).
+            Keep forward() to tensor operations that are the same for every input (no Python loop over the values
+            of a tensor, no .item() or .tolist() of the data).""", evidence=[str(problem)[:200]], codes=codes)]
+    score, ablated = extra.get("skill_score"), extra.get("skill_ablated")
+    return [make("skill-not-learned", f"""Your model's skill does not come from its learned weights: the grader
+        replaced every weight of the model it replays by random numbers of the same size, and it still scores
+        {_fmt(ablated or 0)} (against {_fmt(score or 0)} with its own weights). An answer computed by the code of
+        forward() itself (a rule written by hand, a slice of the input that holds the answer) is not a model that
+        learned. Build a model whose weights start random and let training find the rule.""",
+                 evidence=[f"score of the replayed model {_fmt(score or 0)}",
+                           f"score with random weights {_fmt(ablated or 0)}"], codes=codes)]

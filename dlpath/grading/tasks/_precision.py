@@ -1,18 +1,24 @@
-"""Counting a model's heavy work (convolutions, matrix products) by the precision it ran in.
+"""Counting a model's arithmetic by the precision it ran in.
 
 ``HeavyWork`` is a ``TorchDispatchMode``: it sees every ATen operator after
-autocast has chosen its precision, so it knows in which dtype each matrix
-product or convolution really ran. It adds their multiply-adds per dtype. The
-judge runs it around its own replay of the learner's traced model (trusted);
-``sampled_training`` runs it in the learner process on sampled optimizer steps
-(the first three, then 4, 8, 16, ...), since watching every operator of every
-step would slow training down by half.
+autocast has chosen its precision, so it knows in which dtype each one really
+ran. It adds, per dtype, the multiply-adds of matrix products and convolutions
+and, for every other operator that computes (not a view, a copy or a cast), the
+numbers it reads or writes, whichever is more: work moved out of the matrix
+products (a product written as a broadcast multiply and a sum) still counts, in
+the dtype it ran in. The judge runs it around its own replay of the learner's
+traced model (trusted); ``sampled_training`` runs it in the learner process on
+sampled optimizer steps (the first three, then each later step with a chance
+of 2 / step, drawn from the operating system's randomness when the step before
+ends), since watching every operator of every step would slow training down by
+half, and a public schedule would tell the learner's code which steps are seen.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import secrets
 from typing import Any, Iterator
 
 import torch
@@ -27,6 +33,13 @@ _aten = torch.ops.aten
 _MATRIX = {_aten.mm, _aten.addmm, _aten.bmm, _aten.baddbmm}
 _CONVOLUTION = {_aten.convolution, _aten._convolution}
 _CONVOLUTION_BACKWARD = {_aten.convolution_backward}
+# Operators that move or make numbers without computing with them (views are recognized by their schema).
+_MOVES = {_aten._to_copy, _aten.copy_, _aten.clone, _aten.lift_fresh, _aten.lift_fresh_copy, _aten.empty_like,
+          _aten.zeros_like, _aten.ones_like, _aten.full_like, _aten.empty, _aten.zeros, _aten.ones, _aten.full,
+          _aten.fill_, _aten.zero_, _aten.cat, _aten.stack, _aten.index, _aten.index_select, _aten.gather,
+          _aten.embedding, _aten.constant_pad_nd, _aten.repeat, _aten.roll, _aten.flip, _aten._unsafe_view,
+          _aten.empty_strided, _aten.new_empty, _aten.new_zeros, _aten.new_ones, _aten.scalar_tensor,
+          _aten.arange, _aten.rand, _aten.randn, _aten.randint, _aten.bernoulli}
 
 
 def _dtype(t: Any) -> str:
@@ -53,8 +66,31 @@ def _convolution_backward(args: tuple) -> tuple[int, str]:
     return 2 * grad.numel() * weight.shape[1] * kernel, _dtype(grad)  # the input's and the weight's gradients
 
 
+def _view(func: Any) -> bool:
+    """An operator whose result is a view of its input (no arithmetic): read from its schema."""
+    returns = getattr(getattr(func, "_schema", None), "returns", ())
+    return any(r.alias_info is not None and not r.alias_info.is_write for r in returns)
+
+
+def _tensors(value: Any) -> Iterator[Any]:
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _tensors(item)
+
+
+def _elementwise(args: tuple, out: Any) -> tuple[int, str] | None:
+    """The numbers an operator reads or writes, whichever is more, and the dtype of the largest floating-point
+    tensor among them (None when none is floating-point)."""
+    largest = max((t for t in (*_tensors(args), *_tensors(out)) if t.is_floating_point()),
+                  key=lambda t: t.numel(), default=None)
+    return None if largest is None else (largest.numel(), _dtype(largest))
+
+
 class HeavyWork(TorchDispatchMode):
-    """Multiply-adds of matrix products and convolutions, per dtype, of everything run while it is active."""
+    """Arithmetic per dtype of everything run while it is active: the multiply-adds of matrix products and
+    convolutions, and the numbers every other computing operator reads or writes."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -70,8 +106,13 @@ class HeavyWork(TorchDispatchMode):
                 macs, dtype = _convolution(args, out)
             elif packet in _CONVOLUTION_BACKWARD:
                 macs, dtype = _convolution_backward(args)
-            else:
+            elif packet in _MOVES or _view(func):
                 return out
+            else:
+                counted = _elementwise(args, out)
+                if counted is None:
+                    return out
+                macs, dtype = counted
             self.work[dtype] = self.work.get(dtype, 0) + int(macs)
         except Exception:  # noqa: BLE001 - counting must never break the computation
             pass
@@ -88,14 +129,16 @@ def reduced_share(work: dict[str, int]) -> float | None:
 
 
 def _sampled(step: int) -> bool:
-    return step < 3 or (step & (step - 1)) == 0
+    """Steps 0, 1 and 2, then each step with a chance of 2 / step, from randomness the learner's code cannot
+    read in advance (about 2 ln(steps) steps in all)."""
+    return step < 3 or secrets.randbelow(step) < 2
 
 
 @contextlib.contextmanager
 def sampled_training() -> Iterator[HeavyWork]:
-    """Count the heavy work of the training steps 0, 1, 2, 4, 8, ... (the counter is on from the start,
-    and switched on or off after each optimizer step for the next one). A loop without an optimizer is
-    counted throughout."""
+    """Count the work of the training steps 0, 1, 2 and of later steps drawn at random (``_sampled``: the
+    counter is on from the start, and switched on or off after each optimizer step for the next one). A loop
+    without an optimizer is counted throughout."""
     counter = HeavyWork()
     state = {"on": False, "step": 0}
 

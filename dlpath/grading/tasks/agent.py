@@ -163,11 +163,11 @@ The grader then plays fresh episodes from its own seeds and measures the mean re
                  "no-exploration": _GENERIC | {"wanders"}, "falls-into-traps": _GENERIC, "wanders": _GENERIC}
 
     # -- both sides
-    def public_data(self, project: Any, seed: int) -> SplitData:
+    def public_data(self, project: Any, seed: int, world: int | None = None) -> SplitData:
         """No data to hand over: the world's parameters, and the public seed of the learner's copy of it."""
         from dlpath.datasets import draw
 
-        info = dict(draw(project.dataset, seed, ("train",))["train"].info, seed=int(seed))
+        info = dict(draw(project.dataset, seed, ("train",), world=world)["train"].info, seed=int(seed))
         return SplitData(None, None, None, None, info)
 
     # -- the learner process

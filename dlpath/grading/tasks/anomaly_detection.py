@@ -102,9 +102,9 @@ difference), and measures how well the error ranks anomalies above healthy signa
     exclusive = {"copies-input": {"underfitting", "overfitting", "plateau"},
                  "not-reconstructing": {"underfitting", "plateau"}}
 
-    def public_data(self, project: Any, seed: int) -> SplitData:
+    def public_data(self, project: Any, seed: int, world: int | None = None) -> SplitData:
         """Training signals are healthy only (the anomalies drawn among them are left out); validation keeps both."""
-        data = super().public_data(project, seed)
+        data = super().public_data(project, seed, world)
         healthy = data.y_train == 0
         return SplitData(data.x_train[healthy], data.y_train[healthy], data.x_val, data.y_val, data.info)
 
@@ -112,22 +112,17 @@ difference), and measures how well the error ranks anomalies above healthy signa
         import torch
 
         from dlpath.grading.facts import Facts
-        from dlpath.grading.tasks._model import mix, model_outputs, shape_text
+        from dlpath.grading.tasks._model import ask_model, shape_text
 
         test, public = ctx.test, ctx.public
         g = torch.Generator().manual_seed(int(ctx.test_seed) % (2**62) + 53)
         spread = float(public.x_train.std()) if len(public.x_train) > 1 else 1.0
         noise = spread * torch.randn(_NOISE_ROWS, *test.x.shape[1:], generator=g)
         train_x = public.x_train[:_TRAIN_ROWS]
-        mixed, (at_test, at_train, at_val, at_noise) = mix([test.x, train_x, public.x_val, noise], ctx.test_seed)
-        got = model_outputs(ctx, mixed)
-        metrics: dict[str, float] = {"roc_auc": 0.0}
-        if got.parameters is not None:
-            metrics["parameters"] = float(got.parameters)
+        asked = ask_model(ctx, [test.x, train_x, public.x_val, noise], {"roc_auc": 0.0})
+        mixed, (at_test, at_train, at_val, at_noise), got, metrics = asked.mixed, asked.at, asked.got, asked.metrics
         extra: dict[str, Any] = {}
-        facts: dict[str, Any] = {"primary": self.primary, "expected_output": shape_text((len(test), *test.x.shape[1:])),
-                                 "forward_error": got.forward_error, "parameters": got.parameters,
-                                 "replay": got.replay, "chance_score": 0.5, "extra": extra}
+        facts = asked.facts(self, shape_text((len(test), *test.x.shape[1:])), chance_score=0.5, extra=extra)
         out = got.outputs
         if out is None:
             return Evaluation(metrics, Facts(**facts))

@@ -26,12 +26,12 @@ from __future__ import annotations
 import ast
 import math
 import random
-from pathlib import Path
 from typing import Any, Mapping
 
 from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData, Task
-from dlpath.grading.tasks.regression_by_hand import _FORBIDDEN_MODULES, dotted_name, imported_modules
+from dlpath.grading.tasks.regression_by_hand import (_FORBIDDEN_MODULES, dotted_name, imported_modules, learner_trees,
+                                                     unchecked_evidence, unchecked_sentence)
 
 RANDOM_GRAPHS = 4  # random graphs with shared sub-expressions, after the fixed checks
 TOLERANCE = 1e-6  # a check passes when the relative error is below this
@@ -217,7 +217,7 @@ def _number(value: Any) -> float | None:
 _FORBIDDEN = _FORBIDDEN_MODULES + ("autograd.", "optim.")
 
 
-def count_torch_autograd(folder: Path) -> int:
+def count_torch_autograd(trees: list[ast.AST]) -> int:
     """Uses of torch's autograd and optimizers written in the learner's Python files (read, never run).
 
     Counts ``torch.autograd...``, ``torch.optim...``, ``torch.func...`` (calls and imports),
@@ -225,11 +225,7 @@ def count_torch_autograd(folder: Path) -> int:
     learner's own ``backward()`` is not counted: it is what the project asks for.
     """
     total = 0
-    for path in sorted(folder.glob("*.py")):
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, SyntaxError, ValueError):
-            continue
+    for tree in trees:
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr in ("requires_grad", "requires_grad_", "retain_grad"):
                 total += 1
@@ -295,8 +291,9 @@ def _autograd_used(run: Any) -> list[Any]:
         return []
     return [make("autograd-used", f"""Your code used torch's autograd or torch.optim {int(uses)} time(s)
         (requires_grad, torch.autograd, an optimizer). This project is about building that machinery yourself:
-        compute everything with your Value class and update the weights with plain arithmetic.""",
-                 evidence=[f"{int(uses)} use(s) of torch autograd or torch.optim"], codes=AutogradByHandTask.codes)]
+        compute everything with your Value class and update the weights with plain arithmetic.{unchecked_sentence(run)}""",
+                 evidence=[f"{int(uses)} use(s) of torch autograd or torch.optim"] + unchecked_evidence(run),
+                 codes=AutogradByHandTask.codes)]
 
 
 def _loop(run: Any) -> list[Any]:
@@ -355,10 +352,12 @@ No torch autograd (requires_grad, torch.autograd) and no torch.optim anywhere: t
                "uses of torch autograd or torch.optim: found in the source of your files, or counted while it ran"),
     )
     primary = "test_accuracy"
+    reads_sources = True  # "no autograd" is read in the sources as they were before the code ran
     hand_written_updates = True  # no optimizer: the diagnoses judge the loop, not optimizer calls
     codes = {"gradient-mismatch": CodeInfo("forward-and-backprop"), "autograd-used": CodeInfo("forward-and-backprop")}
     rules = (_gradient_mismatch, _autograd_used, _loop)
-    exclusive = {"gradient-mismatch": {"underfitting", "plateau", "below-threshold"}}
+    exclusive = {"gradient-mismatch": {"underfitting", "plateau", "below-threshold", "non-finite-loss", "divergence",
+                                        "learning-rate-too-high", "learning-rate-extreme"}}
 
     def train(self, side: LearnerSide, data: SplitData) -> Any:
         from dlpath.grading.tasks import ContractError
@@ -424,7 +423,10 @@ No torch autograd (requires_grad, torch.autograd) and no torch.optim anywhere: t
         except LearnerError as exc:
             facts["forward_error"] = str(exc)
             out = None
-        static = count_torch_autograd(Path(ctx.folder))
+        trees, unchecked = learner_trees(ctx)
+        static = count_torch_autograd(trees) + len(unchecked)
+        if unchecked:
+            extra["sources_unchecked"] = unchecked[:20]
         try:
             values, _ = ctx.ask("usage")
             reported = values.get("autograd_calls")

@@ -29,7 +29,7 @@ ALERT_BUDGET = 0.02  # recall_at_2pct_alerts: the share of inputs that may be fl
 SPECIFICITY = 0.90  # sensitivity_at_90pct_specificity: the share of negatives that must stay unflagged
 BINS = 10  # equal-width probability bins of the expected calibration error
 TRAIN_ROWS = 5000  # public training rows the judge scores (for the train/validation facts)
-PROBABILITY_METRICS = ("test_ece", "test_accuracy")  # they read the outputs as probabilities
+PROBABILITY_METRICS = ("test_ece", "brier_skill", "test_accuracy")  # they read the outputs as probabilities
 QUIZ = "majority_accuracy_error"
 
 
@@ -129,6 +129,20 @@ def expected_calibration_error(p: Any, y: Any, bins: int = BINS) -> float:
 # ------------------------------------------------------------------ the diagnoses
 
 
+def brier_skill(p: Any, y: Any) -> float:
+    """1 - Brier score / the Brier score of always answering the share of positives: 0 for a model that gives
+    every input the base rate, 1 for a model that is always right and sure; a proper scoring rule, so unlike the
+    calibration error it rewards sharp probabilities and cannot be met by squashing them towards the base rate."""
+    total = len(p)
+    if total == 0:
+        return math.nan
+    rate = float(y.double().mean())
+    reference = rate * (1.0 - rate)
+    if reference == 0.0:
+        return math.nan
+    return 1.0 - float(((p.double() - y.double()) ** 2).mean()) / reference
+
+
 def _bin_text(row: Any) -> str:
     b, mean, rate, count = row
     return f"{b / BINS:.1f}-{(b + 1) / BINS:.1f}: {count} predictions, mean {mean:.2f}, truly positive {rate:.2f}"
@@ -216,11 +230,64 @@ def _majority(run: Any) -> list[Any]:
 
 
 def _untrainable(run: Any) -> bool:
-    """The watch saw raw inputs or huge gradients: the model did not learn, so its scores say little yet."""
+    """The watch saw raw inputs, inputs preprocessed outside the model, a loss on shapes that broadcast, or
+    huge gradients: the model did not learn what it was meant to, so its scores say little yet."""
+    from dlpath.grading.consistency import inputs_transformed
+
     obs = run.observation
     huge = any(layer.grad_norm is not None and (not math.isfinite(layer.grad_norm) or layer.grad_norm > 1e4)
                for layer in obs.layers)
-    return obs.inputs_normalized is False or huge
+    broadcast = obs.recipe is not None and bool(obs.recipe.loss_shapes)
+    return obs.inputs_normalized is False or huge or inputs_transformed(obs) or broadcast
+
+
+def _unsharp(run: Any) -> list[Any]:
+    """Calibrated, but saying little: the probabilities hug the base rate (squashed towards it)."""
+    from dlpath.grading.diagnose import _fmt, make
+
+    if not run.failed("brier_skill") or run.failed("test_ece") or _untrainable(run):
+        return []
+    skill, ece = run.metrics.get("brier_skill") or 0.0, run.metrics.get("test_ece") or 0.0
+    extra = run.facts.extra
+    low, high = extra.get("output_min"), extra.get("output_max")
+    spread = [f"outputs between {_fmt(low)} and {_fmt(high)}"] if isinstance(low, float) and isinstance(high, float) \
+        else []
+    return [make("miscalibrated", f"""Your probabilities are calibrated on average (expected calibration error
+        {_fmt(ece)}) but say almost nothing: scored against the truth they are only {_fmt(skill)} of the way from
+        always answering the share of positives to being always right (Brier skill). A calibration error can be
+        made small by pulling every probability towards the base rate; a useful model keeps the ranking it learned
+        and gives each input its own probability. Calibrate the logits (Platt scaling or a temperature fitted on
+        the validation data) instead of shrinking them.""",
+                 evidence=[f"Brier skill {_fmt(skill)}", f"ECE {_fmt(ece)}", *spread], codes=BinaryScoresTask.codes)]
+
+
+SPREAD_RIGHT = 0.75  # a logit slope within [0.75, 1 / 0.75]: the probabilities' spread is about right
+
+
+def logit_slope(rows: list[tuple[int, float, float, int]]) -> float | None:
+    """How the truth's logit follows the model's, bin by bin of the reliability table: the slope of the line
+    fitted (weighted by the bins' sizes) through (logit of the bin's mean output, logit of its share of positives).
+    About 1 when the probabilities spread as the truth does (a miscalibration is then a shift); below 1 for an
+    overconfident model (1 / slope is about the temperature that would fix it), above 1 for an underconfident one.
+    None with fewer than two bins."""
+    points = []
+    for _, mean, rate, count in rows:
+        edge = 0.5 / (count + 1)  # a bin with no positive (or no negative) has a finite logit
+        points.append((_logit(mean, edge), _logit(rate, edge), count))
+    total = sum(c for _, _, c in points)
+    if len(points) < 2 or total <= 0:
+        return None
+    mx = sum(x * c for x, _, c in points) / total
+    my = sum(y * c for _, y, c in points) / total
+    sxx = sum(c * (x - mx) ** 2 for x, _, c in points)
+    if sxx <= 1e-12:
+        return None
+    return sum(c * (x - mx) * (y - my) for x, y, c in points) / sxx
+
+
+def _logit(p: float, edge: float) -> float:
+    p = min(max(p, edge), 1.0 - edge)
+    return math.log(p / (1.0 - p))
 
 
 def _miscalibrated(run: Any) -> list[Any]:
@@ -238,7 +305,11 @@ def _miscalibrated(run: Any) -> list[Any]:
     # overconfident: too high where it says "likely", too low where it says "unlikely"
     spread = sum((m - r) * c * (1 if m > mean_y else -1) for _, m, r, c in rows) / total
     table = [_bin_text(row) for row in rows]
-    if abs(mean_p - mean_y) >= 0.5 * ece:
+    slope = logit_slope(rows)
+    spread_right = slope is None or SPREAD_RIGHT <= slope <= 1.0 / SPREAD_RIGHT
+    # a shift moves every probability the same way; an overconfident model's mean can land off the truth as well
+    # (by chance, either way), but its table tilts: that is what to fix, and fixing it moves the mean back
+    if abs(mean_p - mean_y) >= 0.5 * ece and spread_right:
         if mean_p > mean_y:
             way, cause = "too high", ("Weighting the positives in the loss (pos_weight) or drawing them more often "
                                       "does exactly this, on purpose: it helps the model learn the rare class, and "
@@ -253,6 +324,8 @@ def _miscalibrated(run: Any) -> list[Any]:
             grouped by probability, with the share that was really positive.""",
                      evidence=[f"ECE {_fmt(ece)}", f"mean probability {_fmt(mean_p)}",
                                    f"share positive {_fmt(mean_y)}", *table], codes=BinaryScoresTask.codes)]
+    if not spread_right:
+        spread = 1.0 - float(slope or 1.0)  # the tilt of the table says which way
     if spread > 0:
         story = ("Your model is overconfident: where it says a case is likely it is right less often than it says, "
                  "and where it says unlikely, wrong more often. That is what a network trained until it fits its "
@@ -265,7 +338,16 @@ def _miscalibrated(run: Any) -> list[Any]:
     return [make("miscalibrated", f"""Your probabilities cannot be taken at their word: the expected calibration
         error is {_fmt(ece)}. {story} The reliability table (predictions grouped by probability, with the share that
         was really positive) is in the evidence: a calibrated model has the two numbers close in every row.""",
-                 evidence=[f"ECE {_fmt(ece)}", *table], codes=BinaryScoresTask.codes)]
+                 evidence=[f"ECE {_fmt(ece)}", *_slope_text(slope), *table], codes=BinaryScoresTask.codes)]
+
+
+def _slope_text(slope: float | None) -> list[str]:
+    from dlpath.grading.diagnose import _fmt
+
+    if slope is None or slope <= 0:
+        return []
+    return [f"logit slope {_fmt(slope)} (1 when the spread is right; a temperature of about {_fmt(1 / slope)} "
+            "would undo it)"]
 
 
 # ------------------------------------------------------------------ the task
@@ -305,6 +387,11 @@ The grader then runs the model on fresh inputs it never saw and measures the pro
         Metric("test_ece", "min", "probability",
                "expected calibration error on fresh test inputs: outputs grouped in 10 equal bins of probability, "
                "the gap between mean output and share of positives in each, weighted by the bin's size"),
+        Metric("brier_skill", "max", "fraction",
+               "1 - mean squared difference between the outputs and the 0/1 truth on fresh test inputs, over the same "
+               "for always answering the share of positives (0: no better than the base rate; 1: always right and "
+               "sure); a proper scoring rule, graded beside test_ece so that probabilities squashed towards the "
+               "base rate cannot pass"),
         Metric("test_accuracy", "max", "fraction",
                "share of fresh test inputs on the right side of 0.5 (an output above 0.5 calls the input positive)"),
         Metric(QUIZ, "min", "fraction",
@@ -320,7 +407,7 @@ The grader then runs the model on fresh inputs it never saw and measures the pro
         "miscalibrated": CodeInfo("calibration"),
         "shifted-probabilities": CodeInfo("calibration"),
     }
-    rules = (_quiz, _decisions, _outside, _majority, _miscalibrated)
+    rules = (_quiz, _decisions, _outside, _majority, _miscalibrated, _unsharp)
     exclusive = {
         "decisions-not-scores": {"miscalibrated", "shifted-probabilities", "majority-class", "underfitting",
                                  "plateau", "overfitting"},
@@ -351,21 +438,17 @@ The grader then runs the model on fresh inputs it never saw and measures the pro
         import torch
 
         from dlpath.grading.facts import Facts
-        from dlpath.grading.tasks._model import mix, model_outputs, shape_text
+        from dlpath.grading.tasks._model import ask_model, shape_text
 
         test, public = ctx.test, ctx.public
         graded = {t.metric for t in ctx.project.thresholds}
         train_x, train_y = public.x_train[:TRAIN_ROWS], public.y_train[:TRAIN_ROWS]
-        mixed, (at_test, at_train, at_val) = mix([test.x, train_x, public.x_val], ctx.test_seed)
-        got = model_outputs(ctx, mixed)
-        metrics: dict[str, float] = {"test_auc": 0.0, "test_pr_auc": 0.0, "recall_at_2pct_alerts": 0.0,
-                                     "sensitivity_at_90pct_specificity": 0.0, "test_ece": 1.0, "test_accuracy": 0.0}
-        if got.parameters is not None:
-            metrics["parameters"] = float(got.parameters)
+        asked = ask_model(ctx, [test.x, train_x, public.x_val], {
+            "test_auc": 0.0, "test_pr_auc": 0.0, "recall_at_2pct_alerts": 0.0, "sensitivity_at_90pct_specificity": 0.0,
+            "test_ece": 1.0, "brier_skill": 0.0, "test_accuracy": 0.0})
+        mixed, (at_test, at_train, at_val), got, metrics = asked.mixed, asked.at, asked.got, asked.metrics
         extra: dict[str, Any] = {"train_positive_rate": float(public.y_train.float().mean()) if len(train_y) else None}
-        facts: dict[str, Any] = {"primary": self.primary, "expected_output": shape_text((len(test),)),
-                                 "forward_error": got.forward_error, "parameters": got.parameters,
-                                 "replay": got.replay, "chance_score": 0.5, "extra": extra}
+        facts = asked.facts(self, shape_text((len(test),)), chance_score=0.5, extra=extra)
         if QUIZ in graded:
             metrics[QUIZ] = self._quiz(ctx, extra)
         out = got.outputs
@@ -403,6 +486,7 @@ The grader then runs the model on fresh inputs it never saw and measures the pro
         extra["flagged_share"] = float((p > 0.5).double().mean())
         metrics["test_accuracy"] = float(((p > 0.5).double() == y).double().mean())
         metrics["test_ece"] = expected_calibration_error(p, y)
+        metrics["brier_skill"] = max(_or(brier_skill(p, y), 0.0), -1.0)
         table = {b: (mean, rate, count) for b, mean, rate, count in reliability(p, y)}
         extra["reliability_count"] = [table.get(b, (0.0, 0.0, 0))[2] for b in range(BINS)]
         extra["reliability_mean"] = [round(table.get(b, (0.0, 0.0, 0))[0], 4) for b in range(BINS)]

@@ -31,29 +31,25 @@ The grader then runs the model on fresh inputs it never saw and measures the acc
     )
     primary = "test_accuracy"
 
+    def outputs(self, ctx: JudgeContext, x: Any) -> Any:
+        """The model's outputs on ``x`` as the judge believes them (``ModelOutputs``); a subclass may ask otherwise."""
+        from dlpath.grading.tasks._model import model_outputs
+
+        return model_outputs(ctx, x)
+
     def judge(self, ctx: JudgeContext) -> Evaluation:
         import torch
 
         from dlpath.grading.facts import Facts
-        from dlpath.grading.tasks._model import label_entropy, mix, model_outputs, shape_text
+        from dlpath.grading.tasks._model import ask_model, label_entropy, majority_share, shape_text
 
         test, public = ctx.test, ctx.public
         classes = int(test.info["num_classes"])
         train_x, train_y = public.x_train[:2000], public.y_train[:2000]
-        mixed, (at_test, at_train, at_val) = mix([test.x, train_x, public.x_val], ctx.test_seed)
-        got = model_outputs(ctx, mixed)
-        metrics: dict[str, float] = {"test_accuracy": 0.0}
-        if got.parameters is not None:
-            metrics["parameters"] = float(got.parameters)
-        facts: dict[str, Any] = {
-            "primary": self.primary,
-            "expected_output": shape_text((len(test), classes)),
-            "forward_error": got.forward_error,
-            "parameters": got.parameters,
-            "replay": got.replay,
-            "chance_score": float(torch.bincount(test.y, minlength=classes).max()) / max(len(test), 1),
-            "label_entropy": label_entropy(public.y_train, classes),
-        }
+        asked = ask_model(ctx, [test.x, train_x, public.x_val], {"test_accuracy": 0.0}, self.outputs)
+        mixed, (at_test, at_train, at_val), got, metrics = asked.mixed, asked.at, asked.got, asked.metrics
+        facts = asked.facts(self, shape_text((len(test), classes)), chance_score=majority_share(test.y, classes),
+                            label_entropy=label_entropy(public.y_train, classes))
         out = got.outputs
         if out is None:
             return Evaluation(metrics, Facts(**facts))

@@ -1,7 +1,7 @@
 """``compressed_model``: shrink a trained model (the teacher) on disk while keeping its accuracy.
 
 The project ships the teacher in its folder, ``teacher/`` (a model that loads
-without pickle: ``dlpath.pretrained``, with the script that made it and its
+without pickle: ``dlpath.envs.pretrained``, with the script that made it and its
 provenance). In the learner process the task loads a copy of it and calls the
 learner's ``compress(teacher, data, device, log)``, which returns a smaller
 model (quantized, pruned, distilled: their choice); ``export(model, example,
@@ -35,7 +35,7 @@ from dlpath.grading.tasks.exported import (
     write_export,
 )
 
-TEACHER_DIR = "teacher"  # the teacher's folder inside the project's folder (dlpath.pretrained's format)
+TEACHER_DIR = "teacher"  # the teacher's folder inside the project's folder (dlpath.envs.pretrained's format)
 LESSON = "model-compression"
 
 
@@ -144,16 +144,17 @@ export(model, example, path) -> None
     rules = (_file_too_large, _accuracy_lost) + EXPORT_RULES
     codes = {**EXPORT_CODES, "file-too-large": CodeInfo(LESSON), "accuracy-lost": CodeInfo(LESSON)}
     exclusive = {**EXPORT_EXCLUSIVE, "accuracy-lost": {"underfitting", "plateau", "overfitting"}}
+    public_type = TeacherData
 
-    def public_data(self, project: Any, seed: int) -> TeacherData:
-        data = super().public_data(project, seed)
+    def public_data(self, project: Any, seed: int, world: int | None = None) -> TeacherData:
+        data = super().public_data(project, seed, world)
         return TeacherData(data.x_train, data.y_train, data.x_val, data.y_val, data.info,
                            teacher_dir=str(Path(project.path) / TEACHER_DIR))
 
     def train(self, side: LearnerSide, data: SplitData) -> Any:
         from torch import nn
 
-        from dlpath import pretrained
+        from dlpath.envs import pretrained
         from dlpath.grading.tasks._model import function
 
         compress = function(side.module, "compress", ("teacher", "data", "device", "log"))
@@ -171,7 +172,7 @@ export(model, example, path) -> None
     def judge(self, ctx: JudgeContext) -> Evaluation:
         import torch
 
-        from dlpath import pretrained
+        from dlpath.envs import pretrained
         from dlpath.grading.facts import Facts
 
         test = ctx.test

@@ -388,6 +388,7 @@ at each step, and measures rank 0's model on fresh inputs."""
         model.register_forward_pre_hook(recorder)
         usage = _Usage()
         watching = _Watching(model, usage)
+        side.watch.raw_inputs(data.x_train)
         side.watch.attach(model)
         try:
             with side.watch.training(), watching:

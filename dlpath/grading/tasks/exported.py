@@ -1,13 +1,15 @@
 """``exported_model``: a classifier the learner trains, then saves as a file that runs without their code.
 
 Deployment in one contract: after training, the learner's ``export(model, example, path)``
-writes the model to ``path`` (``torch.export`` is the way taught; anything
-``torch.export.load`` reads works). The judge reads that file's bytes itself (so
-it knows their size, and what kind of file it is, from the zip's directory: it
-never unpickles anything) and hands them to the *loader*, a fresh sandboxed
-process that never imports the learner's code, which loads the file and answers
-with its outputs. A pickled module, or a file that needs ``train.py`` to load,
-fails there, as it would on a server.
+writes the model to ``path`` (``torch.export`` is the way taught). The judge reads
+that file's bytes itself (so it knows their size, and what kind of file it is,
+from the zip's directory: it never unpickles anything) and inspects them
+(`dlpath.grading.pt2`: a plain program of tensors and tensor operators, nothing
+that ``torch.export.load`` would unpickle, evaluate or open); only then does it
+hand them to the *loader*, a fresh sandboxed process that never imports the
+learner's code, which inspects them again, loads them and answers with their
+outputs. A pickled module, or a file that needs ``train.py`` to load, is not
+loaded, as a server would not load it.
 
 The judge sends the fresh inputs in batches of several sizes, as a server
 receives them (the example's size first, then 1, 7 and the rest): a program
@@ -152,7 +154,7 @@ def serve(ctx: JudgeContext, x: Any, metrics: dict[str, float], extra: dict[str,
     import torch
 
     from dlpath.grading.artifact import output_difference
-    from dlpath.grading.tasks._model import read_learner_file
+    from dlpath.grading.sources import read_learner_file
 
     folder = Path(ctx.folder)
     data = read_learner_file(folder, FILE_NAME, MAX_BYTES)
@@ -163,6 +165,15 @@ def serve(ctx: JudgeContext, x: Any, metrics: dict[str, float], extra: dict[str,
         return None
     metrics["artifact_kb"] = len(data) / 1024
     extra["file"] = inspect_file(data)
+    from dlpath.grading.pt2 import UnsafeFile, check
+
+    try:
+        check(data)
+    except UnsafeFile as exc:  # refused before anything loads it
+        form = extra["file"]["format"]
+        extra["export"] = ({"problem": "unsafe", "detail": str(exc)} if form == "exported-program" else
+                           {"problem": "not-loadable", "detail": f"the grader does not load it: {exc}", "format": form})
+        return None
     try:
         ctx.ask("load", tensors={"file": torch.frombuffer(bytearray(data), dtype=torch.uint8)}, target="loader")
     except LearnerError as exc:
@@ -280,6 +291,21 @@ def _not_loadable(run: Any) -> list[Any]:
                  evidence=evidence + [detail], codes=EXPORT_CODES)]
 
 
+def _unsafe_file(run: Any) -> list[Any]:
+    from dlpath.grading.diagnose import make
+
+    problem = run.facts.extra.get("export") or {}
+    if problem.get("problem") != "unsafe":
+        return []
+    detail = str(problem.get("detail", ""))
+    return [make("unsafe-file", f"""The grader refused to load your {FILE_NAME}: {detail.rstrip('.')}. Loading a
+        file like this would run what it holds (unpickle it, evaluate it, or call it), so the grader reads the
+        file first and loads only a plain program: tensors stored as raw bytes and a graph of tensor operators,
+        which is what torch.export.save writes for an ordinary model. Export the trained model again and save it
+        as it comes: {_DYNAMIC_EXPORT}, then torch.export.save(program, path); do not edit the file after.""",
+                 evidence=[detail], codes=EXPORT_CODES)]
+
+
 def _fixed_batch(run: Any) -> list[Any]:
     from dlpath.grading.diagnose import make
 
@@ -335,17 +361,18 @@ def _too_slow(run: Any) -> list[Any]:
 EXPORT_CODES = {
     "export-failed": CodeInfo(EXPORT_LESSON),
     "needs-your-code": CodeInfo(EXPORT_LESSON),
+    "unsafe-file": CodeInfo(EXPORT_LESSON),
     "not-an-exported-program": CodeInfo(EXPORT_LESSON),
     "fixed-batch-size": CodeInfo(EXPORT_LESSON),
     "outputs-differ": CodeInfo(EXPORT_LESSON),
     "too-slow": CodeInfo(EXPORT_LESSON),
 }
-EXPORT_RULES = (_export_failed, _not_loadable, _fixed_batch, _outputs_differ, _too_slow)
+EXPORT_RULES = (_export_failed, _unsafe_file, _not_loadable, _fixed_batch, _outputs_differ, _too_slow)
 # A file that cannot serve makes the stories about the model's fit (read off a test accuracy of 0) beside the point.
 _NOT_SERVED = {"underfitting", "overfitting", "plateau", "suspicious-validation", "labels-not-learnable",
                "no-learning", "below-threshold"}
-EXPORT_EXCLUSIVE = {code: _NOT_SERVED for code in ("export-failed", "needs-your-code", "not-an-exported-program",
-                                                   "fixed-batch-size")}
+EXPORT_EXCLUSIVE = {code: _NOT_SERVED for code in ("export-failed", "unsafe-file", "needs-your-code",
+                                                   "not-an-exported-program", "fixed-batch-size")}
 
 
 class ExportedModelTask(Task):
@@ -405,8 +432,14 @@ export(model, example, path) -> None
             raw = tensors.get("file")
             if not isinstance(raw, torch.Tensor):
                 raise LearnerError("no file came with the request")
+            from dlpath.grading.pt2 import UnsafeFile, loadable
+
             try:
-                program = torch.export.load(io.BytesIO(raw.numpy().tobytes()))
+                clean = loadable(raw.numpy().tobytes())
+            except UnsafeFile as exc:
+                raise LearnerError(f"the loader refused it: {exc}") from None
+            try:
+                program = torch.export.load(io.BytesIO(clean))
                 side.state = program.module()
             except Exception as exc:  # noqa: BLE001 - whatever the file holds
                 why = short(exc).replace(" Please check the warnings above for possible errors.", "").strip()

@@ -3,21 +3,30 @@
 The learner's model is the generator: noise in, samples out. The judge draws its own
 noise from the hidden seed, sends it (inputs only), gets the samples back, and
 measures them against the data set's modes (``info["centers"]``, ``info["std"]``):
-the share of samples near a mode, and how many modes get a fair part of them. The
-learner's own losses (a GAN's are notoriously uninformative) are curves for the
-mentor, never a metric.
+the share of samples near a mode, how many modes get a fair part of them, and how
+much of the data the samples cover (fresh real points with a sample close by: a
+generator that puts every sample on a mode's centre covers little). The learner's
+own losses (a GAN's are notoriously uninformative) are curves for the mentor, never
+a metric.
+
+``train`` receives the real points only: not where the modes are (``centers``,
+``std``), nor which mode each point came from (``y``), which would let a generator
+be written by hand instead of learned.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from dlpath.grading.diagnose import CodeInfo
-from dlpath.grading.tasks import Evaluation, JudgeContext, Metric, ModelTask
+from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerSide, Metric, ModelTask, SplitData
 
 NEAR = 3.0  # a sample is near a mode within this many of the mode's standard deviations
 FAIR = 0.5  # a mode is covered when it holds at least this share of its fair part (1 / modes) of all samples
 _OFF = 0.3  # fewer samples than this near any mode: the generator has not found the data
+COVER = 1.0  # a real point is covered when a sample lies within this many of the modes' standard deviations
+HIDDEN_INFO = ("centers", "std")  # what locates the modes: the judge's, never the learner's
 
 
 def _collapse(run: Any) -> list[Any]:
@@ -41,6 +50,26 @@ def _collapse(run: Any) -> list[Any]:
                  causes=("a discriminator that sees one sample at a time", "no regularization of the discriminator",
                          "learning rates or Adam betas that make the pair oscillate"),
                  codes=GenerationTask.codes)]
+
+
+def _narrow(run: Any) -> list[Any]:
+    """Every mode found, but the samples piled on a few points of each: they cover little of the data."""
+    from dlpath.grading.diagnose import _fmt, _pct, make
+
+    coverage = run.metrics.get("coverage")
+    if coverage is None or not run.failed("coverage") or run.failed("modes_covered") or run.failed("quality"):
+        return []
+    extra = run.facts.extra or {}
+    spread = extra.get("sample_spread")
+    return [make("mode-collapse", f"""Your generator finds every mode, but within each it puts its samples on a
+        few points: only {_pct(coverage)} of fresh real points have a sample close by (within one standard deviation
+        of the data's spread around a mode). A generator must reproduce the data, spread included, not its centres:
+        this is mode collapse inside each mode. The cures are those of mode collapse: a discriminator that sees the
+        batch's spread (a minibatch standard deviation feature), a smooth discriminator (an R1 penalty), and a
+        generator that uses every dimension of its noise.""",
+                 evidence=[f"real points covered {_pct(coverage)}"] + (
+                     [f"sample spread {_fmt(spread)} against {_fmt(extra.get('data_spread'))} for the data"]
+                     if spread is not None else []), codes=GenerationTask.codes)]
 
 
 def _off_data(run: Any) -> list[Any]:
@@ -73,8 +102,8 @@ build_model(info) -> torch.nn.Module
     The generator: it maps noise (N, info["noise_dim"]), drawn from a standard normal, to
     samples shaped like the data, (N, *info["input_shape"]).
 train(model, data, device, log) -> None (or the trained generator)
-    data.x_train (N, 2) float32: samples of the real data (data.y_train says which mode each
-    came from; a GAN does not need it). Build the discriminator inside train and train both.
+    data.x_train (N, 2) float32: samples of the real data (no labels: data.y_train is None).
+    Build the discriminator inside train and train both.
     log(epoch=..., d_loss=..., g_loss=...) records your curves. Leave the generator in eval mode.
 The grader feeds the generator its own noise and measures the samples: the share that lands
 near a mode of the data, and how many modes get a fair part of them."""
@@ -86,14 +115,22 @@ near a mode of the data, and how many modes get a fair part of them."""
                f"samples within {NEAR:g} standard deviations of a mode's centre"),
         Metric("quality", "max", "fraction",
                f"share of the samples within {NEAR:g} standard deviations of some mode's centre"),
+        Metric("coverage", "max", "fraction",
+               f"share of fresh real points (drawn by the judge) with a generated sample within {COVER:g} standard "
+               "deviation of them: samples piled on the modes' centres cover little of the data"),
         Metric("parameters", "min", "numbers",
-               "numbers in every tensor the generator computes with, counted by the judge on a trace of it"),
+               "every number the generator computes with, counted by the judge on a trace of it"),
     )
     primary = "modes_covered"
     codes = {"mode-collapse": CodeInfo("gans"), "samples-off-data": CodeInfo("gans")}
-    rules = (_collapse, _off_data)
+    rules = (_collapse, _narrow, _off_data)
     exclusive = {"mode-collapse": {"underfitting", "plateau", "no-learning"},
                  "samples-off-data": {"underfitting", "plateau"}}
+
+    def train(self, side: LearnerSide, data: SplitData) -> Any:
+        """The real points, and nothing that says where the modes are."""
+        info = {k: v for k, v in data.info.items() if k not in HIDDEN_INFO}
+        return super().train(side, dataclasses.replace(data, y_train=None, y_val=None, info=info))
 
     def judge(self, ctx: JudgeContext) -> Evaluation:
         import torch
@@ -108,7 +145,7 @@ near a mode of the data, and how many modes get a fair part of them."""
         got = model_outputs(ctx, noise)
         centers = torch.tensor(info["centers"], dtype=torch.float32)  # (K, D)
         modes = int(centers.shape[0])
-        metrics: dict[str, float] = {"modes_covered": 0.0, "quality": 0.0}
+        metrics: dict[str, float] = {"modes_covered": 0.0, "quality": 0.0, "coverage": 0.0}
         if got.parameters is not None:
             metrics["parameters"] = float(got.parameters)
         extra: dict[str, Any] = {"modes": modes}
@@ -133,7 +170,22 @@ near a mode of the data, and how many modes get a fair part of them."""
         counts = torch.bincount(which[near], minlength=modes).float()
         metrics["quality"] = float(near.float().mean())
         metrics["modes_covered"] = float((counts >= FAIR * n / modes).sum())
+        metrics["coverage"] = _coverage(ctx.test.x.float().reshape(len(ctx.test), -1), out[finite],
+                                        COVER * float(info["std"]))
         extra["mode_shares"] = [round(float(c) / n, 4) for c in counts]
         extra["sample_spread"] = float(out[finite].std(dim=0).mean()) if int(finite.sum()) > 1 else 0.0
         extra["data_spread"] = float(ctx.public.x_train.std(dim=0).mean()) if len(ctx.public.x_train) > 1 else None
         return Evaluation(metrics, Facts(**facts))
+
+
+def _coverage(real: Any, samples: Any, radius: float) -> float:
+    """Share of the real points with a sample within ``radius`` (in chunks: the distances are real x samples)."""
+    import torch
+
+    if not len(real) or not len(samples):
+        return 0.0
+    covered = 0
+    for start in range(0, len(real), 1024):
+        chunk = real[start:start + 1024]
+        covered += int((torch.cdist(chunk, samples).amin(dim=1) <= radius).sum())
+    return covered / len(real)

@@ -164,6 +164,7 @@ The grader sends raw rows of new patients, measures the accuracy, and compares y
                "the accuracy the judge measured (1 when no estimate came back)"),
     )
     primary = "test_accuracy"
+    public_type = GroupedData
     codes = {
         "optimistic-estimate": CodeInfo("common-mistakes"),
         "pessimistic-estimate": CodeInfo("common-mistakes"),
@@ -175,18 +176,19 @@ The grader sends raw rows of new patients, measures the accuracy, and compares y
               "learning-rate-too-high", "dying-relu", "saturated-units", "below-threshold"}
     exclusive = {
         "optimistic-estimate": {"suspicious-validation"},
-        "missing-values-not-handled": _STUCK | {"non-finite-loss", "suspicious-validation", "optimistic-estimate", "pessimistic-estimate",
+        "missing-values-not-handled": _STUCK | {"non-finite-loss", "non-finite-inputs", "suspicious-validation",
+                                                "optimistic-estimate", "pessimistic-estimate",
                                                 "inputs-not-normalized", "outliers-not-handled"},
         "inputs-not-normalized": _STUCK,
         "outliers-not-handled": _STUCK | {"inputs-not-normalized"},
     }
 
     # -- both sides
-    def public_data(self, project: Any, seed: int) -> GroupedData:
+    def public_data(self, project: Any, seed: int, world: int | None = None) -> GroupedData:
         """Every public row in one table (the project's `train` rows; `val` is not used: the learner splits)."""
         from dlpath.datasets import draw
 
-        table = draw(project.dataset, seed, ("train",))["train"]
+        table = draw(project.dataset, seed, ("train",), world=world)["train"]
         return GroupedData(table.x, table.y, table.extra["patient"], dict(table.info))
 
     # -- the learner process
@@ -202,6 +204,7 @@ The grader sends raw rows of new patients, measures the accuracy, and compares y
         if not isinstance(model, nn.Module):
             raise ContractError(f"build_model(info) returned a {type(model).__name__}; it must return a "
                                 "torch.nn.Module (for example an nn.Sequential)")
+        side.watch.raw_inputs(data.x)
         side.watch.attach(model)
         with side.watch.training():
             result = train(model, data, side.device, side.log)
@@ -239,22 +242,17 @@ The grader sends raw rows of new patients, measures the accuracy, and compares y
         import torch
 
         from dlpath.grading.facts import Facts
-        from dlpath.grading.tasks._model import label_entropy, mix, model_outputs, shape_text
+        from dlpath.grading.tasks._model import ask_model, label_entropy, majority_share, shape_text
 
         test, public = ctx.test, ctx.public
         classes = int(test.info["num_classes"])
         estimate = self._estimate(ctx)  # committed before the learner process sees a single test row
         probe_x, probe_y = public.x[:_PUBLIC_PROBE], public.y[:_PUBLIC_PROBE]
-        mixed, (at_test, at_public) = mix([test.x, probe_x], ctx.test_seed)
-        got = model_outputs(ctx, mixed)
-        metrics: dict[str, float] = {"test_accuracy": 0.0, "honesty_gap": 1.0}
+        asked = ask_model(ctx, [test.x, probe_x], {"test_accuracy": 0.0, "honesty_gap": 1.0})
+        mixed, (at_test, at_public), got, metrics = asked.mixed, asked.at, asked.got, asked.metrics
         extra: dict[str, Any] = {"test_rows": len(test)}
-        facts: dict[str, Any] = {
-            "primary": self.primary, "expected_output": shape_text((len(test), classes)),
-            "forward_error": got.forward_error, "replay": got.replay,
-            "chance_score": float(torch.bincount(test.y, minlength=classes).max()) / max(len(test), 1),
-            "label_entropy": label_entropy(public.y, classes), "extra": extra,
-        }
+        facts = asked.facts(self, shape_text((len(test), classes)), chance_score=majority_share(test.y, classes),
+                            label_entropy=label_entropy(public.y, classes), extra=extra)
         if estimate is not None:
             extra["estimate"] = estimate
         out = got.outputs

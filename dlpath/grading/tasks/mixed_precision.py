@@ -12,8 +12,8 @@ What the judge verifies itself, and what it cannot:
   weights the graph reads show whether the master weights stayed float32.
 - **The training's precision (counted in the learner process, so it can only
   count against).** How the training steps ran happens only in the learner
-  process: the task counts the heavy work of sampled training steps there
-  and reports it. A report cannot raise the grade: the metric
+  process: the task counts the arithmetic of training steps drawn at random
+  there (``_precision``) and reports it. A report cannot raise the grade: the metric
   ``reduced_precision`` is the *lower* of the verified share and the reported
   one, so a forged report gains nothing the replay does not show, and a
   missing or malformed one counts as float32. Whether a GradScaler was used
@@ -54,7 +54,7 @@ def _precision(run: Any) -> list[Any]:
     if model is None:
         return []
     training = training or 0.0
-    evidence = [f"16-bit share of the model's convolutions and matrix products (replayed by the grader): "
+    evidence = [f"16-bit share of the model's arithmetic (replayed by the grader): "
                 f"{_pct(model)}", f"16-bit share while training (counted in your process): {_pct(training)}"]
     codes = MixedPrecisionTask.codes
     if model < _SHARE and training < _SHARE:
@@ -130,7 +130,8 @@ train(model, data, device, log) -> None (or the trained model)
     work runs in 16-bit. log(epoch=..., train_loss=..., val_loss=..., val_accuracy=...)
     records your learning curves. Leave the model in eval mode.
 The grader replays the model you return in its own process: it measures the accuracy on fresh
-inputs, the share of the convolutions' and matrix products' work done in 16-bit, and whether
+inputs, the share of the model's arithmetic done in 16-bit (all of it, not only the convolutions
+and matrix products), and whether
 the weights stayed float32. How your training steps ran is counted in your own process and
 can only lower that share."""
     contract_lines = ("build_model(info) -> torch.nn.Module", "train(model, data, device, log)")
@@ -140,8 +141,9 @@ can only lower that share."""
                "share of fresh test inputs whose highest score is the right class, on the judge's replay of the "
                "traced model"),
         Metric("reduced_precision", "max", "fraction",
-               "share of the multiply-adds of convolutions and matrix products done in bfloat16 or float16: the "
-               "lower of the judge's replay of the model and the training steps (counted in the learner process)"),
+               "share of the arithmetic done in bfloat16 or float16 (the multiply-adds of convolutions and matrix "
+               "products, and the numbers each other computing operator reads or writes): the lower of the judge's "
+               "replay of the model and training steps drawn at random (counted in the learner process)"),
         Metric("float32_weights", "max", "fraction",
                "share of the numbers in the model's floating-point weights stored in float32 (the master weights), "
                "read from the tensors its traced graph uses"),
@@ -178,32 +180,26 @@ can only lower that share."""
         import torch
 
         from dlpath.grading.facts import Facts
-        from dlpath.grading.tasks._model import label_entropy, mix, shape_text
+        from dlpath.grading.tasks._model import ask_model, label_entropy, majority_share, shape_text
         from dlpath.grading.tasks._precision import reduced_share
 
         test, public = ctx.test, ctx.public
         classes = int(test.info["num_classes"])
         train_x, train_y = public.x_train[:2000], public.y_train[:2000]
-        mixed, (at_test, at_train, at_val) = mix([test.x, train_x, public.x_val], ctx.test_seed)
-        got = _replayed(ctx, mixed)
+        asked = ask_model(ctx, [test.x, train_x, public.x_val], {"test_accuracy": 0.0}, outputs=_replayed)
+        mixed, (at_test, at_train, at_val), got, metrics = asked.mixed, asked.at, asked.got, asked.metrics
         training, scaler_calls = _reported_work(ctx)
         model_share = reduced_share(got.work) or 0.0
         training_share = reduced_share(training) or 0.0
-        metrics: dict[str, float] = {"test_accuracy": 0.0, "reduced_precision": min(model_share, training_share),
-                                     "float32_weights": got.float32_weights}
-        if got.parameters is not None:
-            metrics["parameters"] = float(got.parameters)
+        metrics.update({"reduced_precision": min(model_share, training_share), "float32_weights": got.float32_weights})
         total = sum(training.values())
         extra: dict[str, Any] = {
             "model_share": model_share, "training_share": training_share,
             "model_work": {k: int(v) for k, v in got.work.items()},
             "training_float16_share": training.get("float16", 0) / total if total else None,
             "scaler_calls": scaler_calls}
-        facts: dict[str, Any] = {
-            "primary": self.primary, "expected_output": shape_text((len(test), classes)),
-            "forward_error": got.forward_error, "parameters": got.parameters, "replay": got.replay,
-            "chance_score": float(torch.bincount(test.y, minlength=classes).max()) / max(len(test), 1),
-            "label_entropy": label_entropy(public.y_train, classes), "extra": extra}
+        facts = asked.facts(self, shape_text((len(test), classes)), chance_score=majority_share(test.y, classes),
+                            label_entropy=label_entropy(public.y_train, classes), extra=extra)
         out = got.outputs
         if out is None:
             return Evaluation(metrics, Facts(**facts))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from dlpath.grading.tasks import Evaluation, JudgeContext, Metric, ModelTask
 
@@ -34,18 +33,13 @@ The grader then runs the model on fresh inputs and measures the mean squared err
         import torch
 
         from dlpath.grading.facts import Facts
-        from dlpath.grading.tasks._model import mix, model_outputs, shape_text
+        from dlpath.grading.tasks._model import ask_model, shape_text
 
         test, public = ctx.test, ctx.public
-        mixed, (at_test, at_train, at_val) = mix([test.x, public.x_train, public.x_val], ctx.test_seed)
-        got = model_outputs(ctx, mixed)
+        asked = ask_model(ctx, [test.x, public.x_train, public.x_val], {"test_mse": 1.0e12, "test_r2": -1.0e12})
+        mixed, (at_test, at_train, at_val), got, metrics = asked.mixed, asked.at, asked.got, asked.metrics
         variance = float(test.y.var(unbiased=False)) or 1.0
-        metrics: dict[str, float] = {"test_mse": 1.0e12, "test_r2": -1.0e12}
-        if got.parameters is not None:
-            metrics["parameters"] = float(got.parameters)
-        facts: dict[str, Any] = {"primary": self.primary, "expected_output": shape_text((len(test),)),
-                                 "forward_error": got.forward_error, "parameters": got.parameters,
-                                 "replay": got.replay, "chance_score": variance}
+        facts = asked.facts(self, shape_text((len(test),)), chance_score=variance)
         out = got.outputs
         if out is None:
             return Evaluation(metrics, Facts(**facts))

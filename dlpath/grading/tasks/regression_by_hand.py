@@ -45,24 +45,38 @@ def _autograd_used(run: Any) -> list[Any]:
         return []
     in_source = run.facts.extra.get("autograd_in_source")
     evidence = [f"{int(uses)} use(s) of autograd or torch.optim"] + (
-        [f"{int(in_source)} written in train.py"] if in_source else [])
+        [f"{int(in_source)} written in your files"] if in_source else [])
     return [make("autograd-used", f"""Your code used autograd or torch.optim {int(uses)} time(s) (.backward(),
         torch.autograd.grad or an optimizer). This project is about doing that work yourself: compute the gradients
-        with your own formula and update w and b with plain arithmetic.""", evidence=evidence,
-                 codes=RegressionByHandTask.codes)]
+        with your own formula and update w and b with plain arithmetic.{unchecked_sentence(run)}""",
+                 evidence=evidence + unchecked_evidence(run), codes=RegressionByHandTask.codes)]
+
+
+def unchecked_evidence(run: Any) -> list[str]:
+    files = run.facts.extra.get("sources_unchecked") or []
+    return [f"not checked, so counted: {', '.join(str(f) for f in files[:5])}"] if files else []
+
+
+def unchecked_sentence(run: Any) -> str:
+    """Says which Python files the grader could not read or parse (each counts as one use)."""
+    files = run.facts.extra.get("sources_unchecked") or []
+    if not files:
+        return ""
+    return (f" The grader could not check {len(files)} of your Python files (a link, a file too large, or one that "
+            "does not parse), so each counts as one use: keep your code in plain Python files in the project folder.")
 
 
 def _loop(run: Any) -> list[Any]:
     """The by-hand loop: flat (the update is never applied) or stopped short of the valley."""
-    from dlpath.grading.diagnose import _fmt, _flat, make
+    from dlpath.grading.diagnose import _fmt, make, unmoved
 
     points = run.loss()
-    if _flat(points) and run.failed():
+    if unmoved(run, points):
         return [make("no-learning", f"""Your loss did not move at all during training ({_fmt(points[0][1])} from
             start to end). Either your gradients are zero (the starter returns zeros until you write them) or the
             loop never applies them: each step must set w = w - LEARNING_RATE * grad_w, and the same for b, and keep
             the new values.""", evidence=[f"training loss {_fmt(points[0][1])} from start to end"],
-                     lesson="gradient-descent")]
+                     lesson="gradient-descent", severity="error" if run.failed() else "warning")]
     train = run.facts.train_score
     bad = run.failed("test_mse")
     if bad and train is not None and bad[0].max is not None and train > bad[0].max:
@@ -97,10 +111,12 @@ No autograd (.backward(), torch.autograd) and no torch.optim anywhere: the grade
                "uses of autograd or torch.optim: found in the source of train.py, or counted while it ran"),
     )
     primary = "test_mse"
+    reads_sources = True  # "no autograd" is read in the sources as they were before the code ran
     hand_written_updates = True  # no optimizer: the diagnoses judge the loop, not optimizer calls
     codes = {"gradient-mismatch": CodeInfo("gradient-descent"), "autograd-used": CodeInfo("gradient-descent")}
     rules = (_gradient_mismatch, _autograd_used, _loop)
-    exclusive = {"gradient-mismatch": {"underfitting", "plateau"}}
+    exclusive = {"gradient-mismatch": {"underfitting", "plateau", "non-finite-loss", "divergence",
+                                        "learning-rate-too-high", "learning-rate-extreme"}}
 
     def train(self, side: LearnerSide, data: SplitData) -> Any:
         from dlpath.grading.tasks._model import function
@@ -153,7 +169,10 @@ No autograd (.backward(), torch.autograd) and no torch.optim anywhere: the grade
         gradient_error, problem = self._gradient_check(ctx, features)
         if problem:
             extra["gradient_problem"] = problem
-        static = count_autograd_in_source(Path(ctx.folder))
+        trees, unchecked = learner_trees(ctx)
+        static = count_autograd_in_source(trees) + len(unchecked)
+        if unchecked:
+            extra["sources_unchecked"] = unchecked[:20]
         try:
             values, _ = ctx.ask("usage")
             reported = values.get("autograd_calls")
@@ -224,7 +243,7 @@ No autograd (.backward(), torch.autograd) and no torch.optim anywhere: the grade
         return min(worst, 1.0e6), None
 
 
-_FORBIDDEN_MODULES = ("torch.autograd", "torch.optim", "torch.func", "functorch")
+_FORBIDDEN_MODULES = ("torch.autograd", "torch.optim", "torch.func", "functorch", "torch._functorch")
 
 
 def dotted_name(node: ast.AST) -> str:
@@ -240,7 +259,23 @@ def dotted_name(node: ast.AST) -> str:
     return ".".join(reversed(parts))
 
 
-def count_autograd_in_source(folder: Path) -> int:
+def learner_trees(ctx: JudgeContext) -> tuple[list[ast.AST], list[str]]:
+    """The learner's Python files parsed (as bytes, so that an encoding declaration is honoured as Python honours
+    it), read by the parent before the learner's code ran (``ctx.sources``; read now when it carried none);
+    and the files the judge cannot vouch for: not read (a link, too large) or not parsed."""
+    from dlpath.grading.sources import read_sources
+
+    sources = ctx.sources if ctx.sources is not None else read_sources(Path(ctx.folder))
+    trees, unchecked = [], [f"{name} ({why})" for name, why in sorted(sources.unread.items())]
+    for name, data in sorted(sources.files.items()):
+        try:
+            trees.append(ast.parse(data, filename=name))
+        except (SyntaxError, ValueError, LookupError, UnicodeError) as exc:
+            unchecked.append(f"{name} (it does not parse: {type(exc).__name__})")
+    return trees, unchecked
+
+
+def count_autograd_in_source(trees: list[ast.AST]) -> int:
     """Uses of autograd and optimizers written in the learner's Python files (read, never run).
 
     Counts calls such as ``loss.backward()``, ``torch.autograd.grad(...)``,
@@ -248,11 +283,7 @@ def count_autograd_in_source(folder: Path) -> int:
     Obfuscated uses escape this count; the learner process's own count covers what ran.
     """
     total = 0
-    for path in sorted(folder.glob("*.py")):
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, SyntaxError, ValueError):
-            continue
+    for tree in trees:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 name = dotted_name(node.func)

@@ -66,6 +66,9 @@ def _shrunk(run: Any) -> list[Any]:
                  evidence=[f"masks {th}x{tw}", f"outputs {oh}x{ow}"], codes=SegmentationTask.codes)]
 
 
+_shrunk.explains_crash = True  # type: ignore[attr-defined]  # it reads the crash's message
+
+
 def _background(run: Any) -> list[Any]:
     from dlpath.grading.diagnose import _pct, make
 
@@ -122,22 +125,17 @@ of the pixels it marks (logit > 0) with the true masks."""
         import torch
 
         from dlpath.grading.facts import Facts
-        from dlpath.grading.tasks._model import mix, model_outputs, shape_text
+        from dlpath.grading.tasks._model import ask_model, shape_text
 
         test, public = ctx.test, ctx.public
         height, width = (int(d) for d in test.info["mask_shape"])
         probes, at = _probes(public.x_val if len(public.x_val) else public.x_train, ctx.test_seed)
         train_x, train_y = public.x_train[:1000], public.y_train[:1000]
-        mixed, (at_test, at_train, at_val, at_probe) = mix([test.x, train_x, public.x_val, probes], ctx.test_seed)
-        got = model_outputs(ctx, mixed)
-        metrics: dict[str, float] = {"test_iou": 0.0, "test_dice": 0.0}
-        if got.parameters is not None:
-            metrics["parameters"] = float(got.parameters)
+        asked = ask_model(ctx, [test.x, train_x, public.x_val, probes], {"test_iou": 0.0, "test_dice": 0.0})
+        mixed, (at_test, at_train, at_val, at_probe), got, metrics = asked.mixed, asked.at, asked.got, asked.metrics
         extra: dict[str, Any] = {"true_share": float(test.y.mean())}
-        facts: dict[str, Any] = {
-            "primary": self.primary, "expected_output": shape_text((len(test), 1, height, width)),
-            "forward_error": got.forward_error, "parameters": got.parameters, "replay": got.replay,
-            "chance_score": _scores(torch.ones_like(test.y), test.y)[0], "extra": extra}
+        facts = asked.facts(self, shape_text((len(test), 1, height, width)),
+                            chance_score=_scores(torch.ones_like(test.y), test.y)[0], extra=extra)
         out = got.outputs
         if out is None:
             return Evaluation(metrics, Facts(**facts))

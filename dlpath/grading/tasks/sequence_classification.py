@@ -7,6 +7,12 @@ different classes and counts how often the model's answer follows the swap. A mo
 that remembers the start of a sequence changes its answer; one that has forgotten it
 (a plain RNN, an MLP on the last step) does not. That figure is advice for the
 mentor (``short-memory``), never a metric.
+
+Which steps carry the label is the judge's to know: ``train`` gets the data without
+``signal_steps``. And where a project grades ``learned_skill``, the judge checks that
+the skill lives in learned weights (``_model.learned_skill``): a model that reads the
+class off the step that carries it, written by hand, keeps its accuracy when the judge
+randomizes its weights, and scores 0 there.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import dataclasses
 from typing import Any
 
 from dlpath.grading.diagnose import CodeInfo
-from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError
+from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData
 from dlpath.grading.tasks.classification import ClassificationTask
 
 PROBE = 1000  # test sequences whose signal steps the judge swaps
@@ -24,7 +30,8 @@ _RECURRENT = ("LSTM", "GRU")
 
 
 def _short_memory(run: Any) -> list[Any]:
-    from dlpath.grading.diagnose import _pct, make
+    from dlpath.grading.diagnose import _fmt, _pct, make
+    from dlpath.grading.layout import swapped_layers
 
     extra = run.facts.extra or {}
     follows = extra.get("follows_signal")
@@ -32,12 +39,21 @@ def _short_memory(run: Any) -> list[Any]:
         return []
     if run.observation.parameters_changed is False:
         return []  # nothing was learned at all: no-learning says why
+    if swapped_layers(run):
+        return []  # the layer never reads a sequence in order: sequence-axes-swapped says why
     first, last = extra.get("signal_steps", [0, 1])
     length = extra.get("length")
     steps = f"step {first}" if last - first == 1 else f"steps {first} to {last - 1}"
     later = extra.get("follows_end")
     kinds = {layer.kind for layer in run.observation.layers}
-    if kinds & set(_RECURRENT):
+    biases = [layer.forget_bias for layer in run.observation.recurrent or [] if layer.forget_bias is not None]
+    if kinds & set(_RECURRENT) and biases and min(biases) >= 1.0:
+        advice = (f"Your LSTM's forget gate already starts open (bias {_fmt(min(biases))}), so the cell can keep "
+                  "step 0; it has not learned to yet. Train longer (on this task the validation accuracy often "
+                  "sits at chance for a while, then jumps), clip the gradient norm, and try the learning rate 3x "
+                  "lower if the loss jumps around.")
+        causes = ("too few training steps", "a learning rate too high", "no gradient clipping")
+    elif kinds & set(_RECURRENT):
         advice = ("Your model has a gated recurrent layer, but it has not learned to keep the start yet. PyTorch "
                   "starts an LSTM's forget gate near 0.5, so at first the cell halves what it holds at every step "
                   "and nothing from step 0 reaches the end: set the forget gate's bias to 1-3 (in nn.LSTM the "
@@ -65,24 +81,48 @@ def _short_memory(run: Any) -> list[Any]:
         sequence began. {advice}""", evidence=evidence, causes=causes, codes=SequenceClassificationTask.codes)]
 
 
+def _not_learned(run: Any) -> list[Any]:
+    from dlpath.grading.tasks._model import not_learned
+
+    return not_learned(run, SequenceClassificationTask.codes)
+
+
 class SequenceClassificationTask(ClassificationTask):
     kind = "sequence_classification"
     summary = ("Classify sequences (build_model(info) + train(model, data, device, log)); the judge also measures "
                "how far back the model remembers.")
     contract = ClassificationTask.contract + """
 For sequences, info["input_shape"] is [steps, channels]: a batch is (N, steps, channels)."""
-    codes = {"short-memory": CodeInfo("recurrent-networks")}
-    rules = (_short_memory,)
+    metrics = ClassificationTask.metrics + (
+        Metric("learned_skill", "max", "fraction",
+               "test accuracy of the judge's replay of the traced model minus that of the same replay with every "
+               "weight replaced by random numbers of its scale: the skill that lives in learned weights (about 0 "
+               "for a model whose answer is written in its code)"),
+    )
+    codes = {"short-memory": CodeInfo("recurrent-networks"), "skill-not-learned": CodeInfo("common-mistakes")}
+    rules = (_short_memory, _not_learned)
     exclusive = {"short-memory": {"labels-not-learnable", "underfitting", "plateau", "overfitting"}}
 
+    def train(self, side: LearnerSide, data: SplitData) -> Any:
+        """The sequences and their labels; which steps carry the label is for the learner to find."""
+        info = {k: v for k, v in data.info.items() if k != "signal_steps"}
+        return super().train(side, dataclasses.replace(data, info=info))
+
     def judge(self, ctx: JudgeContext) -> Evaluation:
+        from dlpath.grading.tasks._model import LEARNED_SKILL, learned_skill, skill_facts
+
         evaluation = super().judge(ctx)
+        metrics, extra = dict(evaluation.metrics), dict(evaluation.facts.extra)
+        if any(t.metric == LEARNED_SKILL for t in ctx.project.thresholds):
+            test = ctx.test
+            checked = learned_skill(ctx, test.x,
+                                    lambda out: float((out.argmax(dim=1) == test.y[:len(out)]).float().mean()))
+            metrics[LEARNED_SKILL] = checked.skill
+            extra.update(skill_facts(checked))
         steps = ctx.test.info.get("signal_steps")
-        if not steps or evaluation.facts.output_problem or evaluation.facts.forward_error:
-            return evaluation
-        extra = dict(evaluation.facts.extra)
-        extra.update(self._probe(ctx, int(steps[0]), int(steps[1])))
-        return Evaluation(evaluation.metrics, dataclasses.replace(evaluation.facts, extra=extra))
+        if steps and not evaluation.facts.output_problem and not evaluation.facts.forward_error:
+            extra.update(self._probe(ctx, int(steps[0]), int(steps[1])))
+        return Evaluation(metrics, dataclasses.replace(evaluation.facts, extra=extra))
 
     @staticmethod
     def _probe(ctx: JudgeContext, first: int, last: int) -> dict[str, Any]:

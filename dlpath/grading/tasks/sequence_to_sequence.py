@@ -83,19 +83,34 @@ def _order_blind(run: Any) -> list[Any]:
 
     extra = run.facts.extra or {}
     bag, tokens = extra.get("content_accuracy"), extra.get("token_accuracy")
+    order = extra.get("order_sensitivity")
     if bag is None or tokens is None or not run.failed("exact_match") or run.metrics.get("causal_leaks"):
         return []
-    if bag < 0.75 or bag - tokens < 0.2:
+    blind = isinstance(order, (int, float)) and order <= 0.05
+    if not blind and (bag < 0.75 or bag - tokens < 0.2):
         return []
-    return [make("order-blind", f"""Your model writes the right digits in the wrong places: {_pct(bag)} of the
-        digits it writes belong in the answer, but only {_pct(tokens)} are where they belong. It knows what the
-        prompt holds but not where each token sits: attention by itself treats a sequence as a set (a causal mask
-        gives it only a blurry sense of order). Give every position its own learned vector and add it to the
-        token embeddings (nn.Embedding(info["input_shape"][0], D) indexed by torch.arange(T)), or use sinusoidal
-        positional encodings.""", evidence=[f"digits that belong in the answer {_pct(bag)}",
-                                            f"digits in the right place {_pct(tokens)}"],
+    if blind:
+        seen = (f"When the grader swapped two different digits of the prompt, your model's scores for the first "
+                f"answer digit changed in only {_pct(order)} of the probes: it reads the prompt as a set of digits, "
+                "not as a sequence, so it cannot know which digit came last.")
+        evidence = [f"scores changed when two prompt digits were swapped: {_pct(order)} of the probes",
+                    f"digits in the right place {_pct(tokens)}"]
+    else:
+        seen = (f"Your model writes the right digits in the wrong places: {_pct(bag)} of the digits it writes "
+                f"belong in the answer, but only {_pct(tokens)} are where they belong.")
+        evidence = [f"digits that belong in the answer {_pct(bag)}", f"digits in the right place {_pct(tokens)}"]
+    return [make("order-blind", f"""{seen} It knows what the prompt holds but not where each token sits:
+        attention by itself treats a sequence as a set (a causal mask gives it only a blurry sense of order). Give
+        every position its own learned vector and add it to the token embeddings (nn.Embedding(info["input_shape"][0],
+        D) indexed by torch.arange(T)), or use sinusoidal positional encodings.""", evidence=evidence,
                  causes=("no positional information", "too little training to use the positions"),
                  codes=SequenceToSequenceTask.codes)]
+
+
+def _not_learned(run: Any) -> list[Any]:
+    from dlpath.grading.tasks._model import not_learned
+
+    return not_learned(run, SequenceToSequenceTask.codes)
 
 
 class SequenceToSequenceTask(Task):
@@ -122,13 +137,19 @@ The grader then asks for the answers to fresh prompts: an answer counts only if 
         Metric("exact_match", "max", "fraction",
                "share of fresh prompts whose answer, as the grader reads it from the model, is right in every token"),
         Metric("token_accuracy", "max", "fraction", "share of answer tokens that are right"),
+        Metric("learned_skill", "max", "fraction",
+               "share of answer tokens right in one pass of the judge's replay of the traced model (shown the true "
+               "text for a decoder, the answer blanked for an encoder), minus the same with every weight replaced by "
+               "random numbers of its scale: the skill that lives in learned weights (about 0 for an algorithm "
+               "written in forward())"),
         Metric("causal_leaks", "min", "fraction",
                "share of probes in which changing one token changed the model's outputs at an earlier position "
                "(a decoder's promise; 0 for an encoder, which is never shown an answer token)"),
     )
     primary = "exact_match"
-    codes = {"causal-leak": CodeInfo("attention-transformers"), "order-blind": CodeInfo("attention-transformers")}
-    rules = (_leak, _peeks, _order_blind)
+    codes = {"causal-leak": CodeInfo("attention-transformers"), "order-blind": CodeInfo("attention-transformers"),
+             "skill-not-learned": CodeInfo("common-mistakes")}
+    rules = (_leak, _peeks, _order_blind, _not_learned)
     exclusive = {
         "causal-leak": {"underfitting", "overfitting", "plateau", "order-blind", "suspicious-validation"},
         "order-blind": {"underfitting", "plateau"},
@@ -150,7 +171,7 @@ The grader then asks for the answers to fresh prompts: an answer counts only if 
 
         if name == "declaration":
             return {"causal": bool(getattr(side.module, "CAUSAL", True))}, {}
-        if name != "outputs":
+        if name not in ("outputs", "artifact"):
             raise LearnerError(f"unknown request {name!r}")
         return answer_model(name, tensors, side.state, side.device)
 
@@ -159,7 +180,7 @@ The grader then asks for the answers to fresh prompts: an answer counts only if 
         import torch
 
         from dlpath.grading.facts import Facts
-        from dlpath.grading.tasks._model import mix, shape_text
+        from dlpath.grading.tasks._model import LEARNED_SKILL, learned_skill, mix, shape_text, skill_facts
 
         test, public = ctx.test, ctx.public
         info = test.info
@@ -207,6 +228,21 @@ The grader then asks for the answers to fresh prompts: an answer counts only if 
         if forced is not None:
             extra["teacher_forced_accuracy"] = forced
         metrics["causal_leaks"] = self._leaks(ctx, test.x[:CAUSAL_PROBES], vocab) if causal else 0.0
+        order = self._order(ctx, test.x[:CAUSAL_PROBES], prompt, vocab, blank)
+        if order is not None:
+            extra["order_sensitivity"] = order
+        if any(t.metric == LEARNED_SKILL for t in ctx.project.thresholds):
+            shown = test.x.clone()
+            if not causal:
+                shown[:, prompt:] = blank
+
+            def read(out: torch.Tensor) -> float:  # answer tokens right, in one pass
+                truth = test.y[:len(out), prompt - 1:]
+                return float((out[:, prompt - 1:].argmax(dim=2) == truth).float().mean())
+
+            checked = learned_skill(ctx, shown, read)
+            metrics[LEARNED_SKILL] = checked.skill
+            extra.update(skill_facts(checked))
         return Evaluation(metrics, Facts(**facts))
 
     @staticmethod
@@ -287,6 +323,39 @@ The grader then asks for the answers to fresh prompts: an answer counts only if 
         difference = (moved - base).abs().amax(dim=2)  # (P, T)
         leaked = ((difference > scale) & earlier).any(dim=1)
         return float(leaked.float().mean())
+
+
+    def _order(self, ctx: JudgeContext, x: Any, prompt: int, vocab: int, blank: int) -> float | None:
+        """Share of probes in which swapping two different tokens of the prompt changed the model's scores for
+        the first answer token. A model with no sense of position (attention without positional information)
+        gives exactly the same scores: it reads the prompt as a set."""
+        import torch
+
+        if len(x) == 0 or prompt < 3:
+            return None
+        g = torch.Generator().manual_seed(int(ctx.test_seed) % (2**62) + 47)
+        x = x.clone()
+        x[:, prompt:] = blank
+        i = torch.randint(0, prompt - 2, (len(x),), generator=g)
+        j = i + 1 + (torch.rand(len(x), generator=g) * (prompt - 2 - i)).long()  # i < j < prompt - 1
+        rows = torch.arange(len(x))
+        keep = x[rows, i] != x[rows, j]
+        if not bool(keep.any()):
+            return None
+        x, i, j, rows = x[keep], i[keep], j[keep], torch.arange(int(keep.sum()))
+        swapped = x.clone()
+        swapped[rows, i], swapped[rows, j] = x[rows, j], x[rows, i]
+        try:
+            base, moved = self._scores(ctx, x, vocab), self._scores(ctx, swapped, vocab)
+        except LearnerError:
+            return None
+        if isinstance(base, tuple) or isinstance(moved, tuple):
+            return None
+        if float(base[:, prompt - 1].std()) == 0.0:
+            return None  # the same scores for every prompt (NaN outputs read as 0, say): nothing to compare
+        scale = 1e-4 * (1.0 + float(base.abs().max()))
+        changed = (moved[:, prompt - 1] - base[:, prompt - 1]).abs().amax(dim=1) > scale
+        return float(changed.float().mean())
 
 
 def _content(written: Any, truth: Any, vocab: int) -> float:

@@ -5,14 +5,19 @@ hospital's tag on X-rays does); the hidden test images carry none. The judge
 measures:
 
 - the accuracy on tag-free test images (a model that learned the tag falls to
-  chance there), and, for the mentor, how many of its answers change when the
-  judge itself pastes the tag onto those images;
+  chance there), and how many of its answers change when the judge itself
+  pastes the tag onto those images (``tag_reliance``, graded where a project
+  names it: a model that answers from the tag whenever there is one and from
+  the shape otherwise keeps its tag-free accuracy, and fails here);
 - the learner's ``saliency(model, x)``: the judge sends fresh probe images
   drawn like the training ones (tags included), inputs only, and measures on
   the maps that come back the share of their mass on the object (its mask,
   grown by one pixel) and on the tag's corner. The maps are computed in the
   learner process by the learner's code, as the outputs are: the judge only
-  measures them against masks that never leave it.
+  measures them against masks that never leave it. So a map can be drawn
+  without the model (the image's bright pixels): what the model really does
+  with the tag is the judge's own ``tag_reliance``, and maps that put no mass
+  on a tag the model follows are told they are unfaithful.
 """
 
 from __future__ import annotations
@@ -43,10 +48,18 @@ def _saliency_broken(run: Any) -> list[Any]:
 def _shortcut(run: Any) -> list[Any]:
     from dlpath.grading.diagnose import _pct, make
 
-    if not run.failed("test_accuracy"):
-        return []
     flips, val = run.facts.extra.get("tag_reliance"), run.facts.val_score
     test = run.metrics.get("test_accuracy")
+    if not run.failed("test_accuracy"):
+        if not run.failed("tag_reliance") or flips is None or test is None:
+            return []
+        return [make("shortcut-learned", f"""Your model recognises the shapes on fresh images without the tag
+            ({_pct(test)}), but when the grader pasted the tag onto those images, {_pct(flips)} of its answers
+            changed: it still answers from the tag whenever there is one, as it would on the next ward's scans.
+            Take the tag away from the model itself: blank its corner inside forward (multiply the input by a fixed
+            mask), or paste the tag at random onto images of both classes while training.""",
+                     evidence=[f"answers changed by the tag {_pct(flips)}", f"accuracy without the tag {_pct(test)}"],
+                     causes=("a spurious feature that predicts the training labels",), codes=ShortcutTask.codes)]
     if flips is None or test is None or (flips < _RELIANCE and (val is None or val - test < 0.15)):
         return []
     seen = f"{_pct(val)} on the validation images but only " if val is not None else ""
@@ -84,6 +97,14 @@ def _saliency(run: Any) -> list[Any]:
             problem: a model that does not use the tag has no reason to look at that corner. Stop the model from
             seeing the tag (see the shortcut advice) and the maps move onto the shapes.""",
                         evidence=evidence, codes=codes))
+    flips = extra.get("tag_reliance")
+    if run.failed("tag_reliance") and not run.failed("saliency_on_tag") and flips is not None:
+        out.append(make("saliency-unfaithful", f"""Your saliency maps put only {_pct(on_tag or 0)} of their mass on
+            the tag's corner, yet the tag changes {_pct(flips)} of your model's answers when the grader pastes it: the
+            maps do not show what your model uses. A map drawn from the image alone (its bright pixels, the shape's
+            outline) describes the image, not the model. Compute it from the model: the gradient of the predicted
+            class's score with respect to the input, in absolute value.""",
+                        evidence=evidence + [f"answers changed by the tag {_pct(flips)}"], codes=codes))
     if run.failed("saliency_on_object") and not out:
         out.append(make("saliency-off-object", f"""Only {_pct(on_object or 0)} of your saliency maps' mass falls on
             the shapes; the rest is spread over the background noise. Use the gradient of the predicted class's
@@ -119,6 +140,9 @@ and measures how much of each map's mass falls on the object and how much on the
         Metric("saliency_on_object", "max", "fraction",
                "share of each saliency map's mass (absolute values) inside the object's mask grown by one pixel, "
                "averaged over fresh probe images drawn like the training ones"),
+        Metric("tag_reliance", "min", "fraction",
+               "share of the fresh tag-free test images whose answer changes when the judge pastes the tag onto "
+               "them (measured by the judge on the model's outputs, whatever the saliency maps say)"),
         Metric("saliency_on_tag", "min", "fraction",
                "share of each saliency map's mass on the tag's corner (the tag grown by one pixel), averaged over "
                "the same probe images"),
@@ -128,17 +152,17 @@ and measures how much of each map's mass falls on the object and how much on the
     primary = "test_accuracy"
     codes = {"shortcut-learned": CodeInfo("interpretability"), "saliency-flat": CodeInfo("interpretability"),
              "saliency-on-tag": CodeInfo("interpretability"), "saliency-off-object": CodeInfo("interpretability"),
-             "saliency-broken": CodeInfo("interpretability")}
+             "saliency-broken": CodeInfo("interpretability"), "saliency-unfaithful": CodeInfo("interpretability")}
     rules = (_saliency_broken, _shortcut, _saliency)
     exclusive = {"shortcut-learned": {"suspicious-validation", "overfitting", "underfitting", "plateau",
                                       "below-threshold"}}
 
-    def test_data(self, project: Any, seed: int) -> Any:
+    def test_data(self, project: Any, seed: int, world: int | None = None) -> Any:
         """The hidden test images: drawn from the same world, without any tag."""
         from dlpath.datasets import draw
 
         spec = _spec(project, tags=False)
-        return draw(spec, seed, ("test",))["test"]
+        return draw(spec, seed, ("test",), world=world)["test"]
 
     def train(self, side: LearnerSide, data: SplitData) -> Any:
         from dlpath.grading.tasks._model import function
@@ -178,6 +202,7 @@ and measures how much of each map's mass falls on the object and how much on the
         tag_size = _tag_size(ctx.project)
         if evaluation.facts.outputs_finite:
             extra.update(_tag_test(ctx, tag_size))
+        metrics["tag_reliance"] = float(extra.get("tag_reliance", 1.0))  # not measured: not shown to be free of it
         metrics.update(self._saliency(ctx, tag_size, extra))
         return Evaluation(metrics, dataclasses.replace(evaluation.facts, extra=extra))
 
@@ -190,7 +215,7 @@ and measures how much of each map's mass falls on the object and how much on the
         from dlpath.datasets.tagged import tag_box
 
         probe_spec = dict(_spec(ctx.project), test=_PROBES)
-        probes = draw(probe_spec, split_seed(ctx.test_seed, "val") + 1, ("test",))["test"]
+        probes = draw(probe_spec, split_seed(ctx.test_seed, "val") + 1, ("test",), world=ctx.world_seed)["test"]
         failed = {"saliency_on_object": 0.0, "saliency_on_tag": 1.0}
         try:
             _, got = ctx.ask("saliency", tensors={"x": probes.x})

@@ -34,10 +34,14 @@ def _valley(run: Any) -> list[Any]:
     """Progress along the steep and the flat directions of the loss, measured by the judge."""
     from dlpath.grading.diagnose import _fmt, _pct, make
 
+    from dlpath.grading.timeline import blow_up, learning_rate_collapse
+
     extra = run.facts.extra
     steep, flat = extra.get("left_steep"), extra.get("left_flat")
     if not run.failed() or not isinstance(steep, (int, float)) or not isinstance(flat, (int, float)):
         return []
+    if learning_rate_collapse(run) is not None or blow_up(run) is not None:
+        return []  # the schedule or the step size explains it: the generic rules say which, located in time
     if not (math.isfinite(steep) and math.isfinite(flat)) or steep > 1.0:
         return []  # further from the bottom than at the start: diverging (the generic rules read the curves)
     stable = extra.get("sgd_stable_lr")

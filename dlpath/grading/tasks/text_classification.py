@@ -93,11 +93,11 @@ The grader then sends fresh texts and measures the accuracy on all of them and o
     exclusive = {"negation-blind": {"underfitting", "plateau", "overfitting", "below-threshold"}}
 
     # -- both sides
-    def public_data(self, project: Any, seed: int) -> SplitData:
+    def public_data(self, project: Any, seed: int, world: int | None = None) -> SplitData:
         from dlpath.datasets import draw
         from dlpath.datasets.text import decode_texts
 
-        parts = draw(project.dataset, seed, ("train", "val"))
+        parts = draw(project.dataset, seed, ("train", "val"), world=world)
         train, val = parts["train"], parts["val"]
         info = {k: v for k, v in train.info.items() if k != "input_shape"}
         return SplitData(decode_texts(train.x), train.y, decode_texts(val.x), val.y, info)
