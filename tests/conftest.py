@@ -14,6 +14,13 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("MKL_NUM_THREADS", "1")
 
+# A diagnosis rule that raises fails its test instead of falling silent (dlpath.grading.diagnose re-raises).
+os.environ.setdefault("DLPATH_STRICT_RULES", "1")
+
+# Kernels written with numba-cuda run on its simulator in the tests, on every machine (a GPU included): numba
+# reads this once, when a test first imports it, so it is set before any test can.
+os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

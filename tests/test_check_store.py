@@ -33,7 +33,7 @@ def test_a_data_home_that_is_a_file_is_reported(runner, tmp_path: Path, fixture_
 
 def test_a_read_only_store_is_reported_before_training(runner, tmp_path: Path, fixture_projects: Path,
                                                        dlpath_home: Path, monkeypatch) -> None:
-    from dlpath.progress import open_store
+    from dlpath.learner.store import open_store
 
     with open_store() as store:
         store.set_setting("track", "vision")
@@ -61,7 +61,7 @@ def test_a_full_disk_after_grading_keeps_the_grade(runner, tmp_path: Path, fixtu
                                                    monkeypatch) -> None:
     import sqlite3
 
-    from dlpath import progress
+    from dlpath.learner import store as progress
 
     def full(self, **kwargs):
         raise progress._storage_error(self.path, sqlite3.OperationalError("database or disk is full"))
@@ -86,10 +86,10 @@ def test_passing_a_project_whose_lesson_is_locked_records_it_but_does_not_comple
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["passed"] is True and report["recorded"] is True and report["lesson_completed"] is False
-    from dlpath.progress import open_store
+    from dlpath.learner.store import open_store
 
     with open_store() as store:
         assert store.completions() == {}
         assert [a.passed for a in store.attempts(project="tiny-project")] == [True]
     human = runner.invoke(app, ["check", str(folder), "--device", "cpu"])
-    assert "completed once its prerequisites are done" in " ".join(human.output.split())
+    assert "it needs maths, python first" in " ".join(human.output.split())

@@ -83,7 +83,7 @@ def test_aliases_keep_progress_across_renames(runner) -> None:
 
 
 def test_completions_of_lessons_that_left_the_curriculum_are_kept_and_listed(runner) -> None:
-    from dlpath.progress import open_store
+    from dlpath.learner.store import open_store
 
     with open_store() as store:
         store.complete("an-old-lesson", "done")
@@ -120,7 +120,7 @@ def test_gpu_lessons_are_offered_with_a_gpu(runner, monkeypatch: pytest.MonkeyPa
 
 
 def test_when_everything_is_done_next_says_so(runner) -> None:
-    from dlpath.curriculum import load_curriculum
+    from dlpath.course.loading import load_curriculum
 
     for lesson in load_curriculum().lessons:
         run(runner, "skip", lesson.id)
@@ -156,7 +156,7 @@ def test_map_text_and_mermaid(runner) -> None:
 def test_search_ranks_title_matches_first(runner) -> None:
     data = json.loads(run(runner, "search", "convolutions", "--json").output)
     assert data["results"][0]["id"] == "convolutions"
-    assert set(data["results"][0]) == {"id", "title", "stage", "score"}
+    assert set(data["results"][0]) == {"id", "title", "stage", "score", "status"}
     assert "No lesson matches 'zebra'" in run(runner, "search", "zebra").output
 
 
@@ -182,7 +182,7 @@ def test_curriculum_option_and_variable(runner, tmp_path: Path, monkeypatch: pyt
 
 
 def test_version(runner) -> None:
-    from dlpath import __version__
+    from dlpath.version import __version__
 
     assert run(runner, "--version").output == f"dlpath {__version__}\n"
 
@@ -205,12 +205,12 @@ def test_every_command_has_help_text(runner) -> None:
 
 
 def test_an_internal_error_is_a_message_not_a_traceback(runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dlpath.planner
+    import dlpath.course.planner
 
     def boom(*a, **k):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(dlpath.planner, "next_lesson", boom)
+    monkeypatch.setattr(dlpath.course.planner, "next_lesson", boom)
     result = run(runner, "next", code=2)
     assert result.output.startswith("Error: dlpath hit an internal error (RuntimeError: boom).")
     assert "Traceback" not in result.output

@@ -166,3 +166,76 @@ def test_shipped_data_errors_name_the_file_and_line(tmp_path):
         load_shipped("../tiny", root=tmp_path)
     with pytest.raises(UnknownDataset):
         load_shipped("absent", root=tmp_path)
+
+
+def test_a_gzipped_table_loads_like_the_plain_one_with_its_names(tmp_path):
+    import gzip
+
+    plain = write_set(tmp_path / "plain")
+    packed = write_set(tmp_path / "packed")
+    table = (packed / "data.csv").read_bytes()
+    (packed / "data.csv").unlink()
+    (packed / "data.csv.gz").write_bytes(gzip.compress(table))
+    (packed / "classes.txt").write_text("zero\none\ntwo\n", encoding="utf-8")
+    a, b = load_shipped("tiny", root=plain.parent), load_shipped("tiny", root=packed.parent)
+    assert torch.equal(a.x, b.x) and torch.equal(a.y, b.y)
+    assert b.info["class_names"] == ["zero", "one", "two"] and "class_names" not in a.info
+    assert a.info["feature_names"] == ["a", "b"]
+
+
+def test_shipped_data_refuses_a_bad_label_or_wrong_class_names(tmp_path):
+    folder = write_set(tmp_path)
+    (folder / "classes.txt").write_text("zero\none\n", encoding="utf-8")
+    with pytest.raises(BadDataset, match=r"classes.txt: 2 class names, the labels run from 0 to 2"):
+        load_shipped("tiny", root=tmp_path)
+    (folder / "classes.txt").unlink()
+    (folder / "data.csv").write_text("a,label\n1,0\n2,nan\n", encoding="utf-8")
+    with pytest.raises(BadDataset, match=r"data.csv:3: the label must be a whole number from 0, not 'nan'"):
+        load_shipped("tiny", root=tmp_path)
+    (folder / "data.csv").write_text("a,label\nnan,0\n2,1\n", encoding="utf-8")  # a missing feature is allowed
+    both = torch.cat([load_shipped("tiny", root=tmp_path).x, load_shipped("tiny", "heldback", root=tmp_path).x])
+    assert both.isnan().sum().item() == 1
+
+
+# --- shipped data: the real sets dlpath ships --------------------------------------------
+
+REAL = {"digits": (1797, 64, 10), "penguins": (342, 4, 3)}  # rows, features, classes
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_a_real_data_set_is_what_its_source_says(name):
+    import gzip
+    import hashlib
+    import re
+
+    from dlpath.datasets.shipped import shipped_dir, shipped_table
+
+    folder = shipped_dir() / name
+    source = (folder / "SOURCE.txt").read_text(encoding="utf-8")
+    assert re.search(r"Licence: (Creative Commons Attribution 4\.0|CC0)", source)
+    assert f"make_data.py {name}" in source and (shipped_dir() / "make_data.py").is_file()
+    table = shipped_table(folder)
+    raw = table.read_bytes()
+    text = gzip.decompress(raw) if table.suffix == ".gz" else raw
+    (recorded,) = re.findall(r"sha256 of the table \(uncompressed\): ([0-9a-f]{64})", source)
+    assert hashlib.sha256(text).hexdigest() == recorded, "the table differs from what make_data.py wrote"
+    assert len(raw) < 60_000, "ship it small"
+
+    rows, features, classes = REAL[name]
+    public, held = load_shipped(name), load_shipped(name, "heldback")
+    assert len(public) + len(held) == rows and 0.25 * rows < len(held) < 0.35 * rows
+    assert public.info["input_shape"] == [features] and public.info["num_classes"] == classes
+    for part in (public, held):
+        assert set(part.y.unique().tolist()) == set(range(classes))  # every class on both sides
+        assert not part.x.isnan().any()
+
+
+def test_the_digits_are_8x8_ink_counts_and_the_penguins_name_their_species():
+    digits = load_shipped("digits")
+    assert digits.x.min().item() == 0 and digits.x.max().item() == 16
+    assert torch.equal(digits.x, digits.x.round())
+    assert digits.info["feature_names"][:2] == ["pixel_0_0", "pixel_0_1"]
+    penguins = load_shipped("penguins")
+    assert penguins.info["class_names"] == ["Adelie", "Chinstrap", "Gentoo"]
+    assert penguins.info["feature_names"][-1] == "body_mass_g"
+    assert 2500 < penguins.x[:, 3].min().item() and penguins.x[:, 3].max().item() < 6500  # grams

@@ -16,7 +16,7 @@ from dlpath.grading.facts import Facts, LayerStat, Observation, Recipe
 from dlpath.grading.protocol import Curves, Failure, FailureKind
 from dlpath.grading.tasks import TASKS
 from dlpath.grading.thresholds import compare
-from dlpath.projects import Calibration, Threshold
+from dlpath.grading.project import Calibration, Threshold
 
 CLASSIFY = types.SimpleNamespace(id="mlp-spirals", task="classification", lesson="multilayer-perceptron",
                                  calibration=None)
@@ -160,6 +160,26 @@ def test_overfitting_from_the_score_gap_and_never_with_underfitting():
     assert "overfitting" in got and "underfitting" not in got
 
 
+def test_the_overfitting_message_names_the_set_of_each_figure_it_quotes():
+    facts = dataclasses.replace(GOOD_FACTS, train_score=0.99, val_score=0.6)
+    found = next(d for d in run(facts=facts, metrics={"test_accuracy": 0.58}) if d.code == "overfitting")
+    for quoted in ("99% on the training set", "60% on the validation set", "test accuracy of 58%"):
+        assert quoted in found.message, found.message
+    assert "test_accuracy" not in found.message
+    assert set(found.evidence) == {"training accuracy 99%", "validation accuracy 60%", "test accuracy 58%"}
+    fair = dataclasses.replace(GOOD_FACTS, train_score=0.93, val_score=0.9)
+    assert "overfitting" not in codes(facts=fair, metrics={"test_accuracy": 0.9})
+
+
+def test_the_underfitting_message_names_the_training_set_and_the_test_target():
+    facts = dataclasses.replace(GOOD_FACTS, train_score=0.6, val_score=0.58)
+    found = next(d for d in run(facts=facts, metrics={"test_accuracy": 0.57}) if d.code == "underfitting")
+    assert "training accuracy 60%" in found.evidence and "test_accuracy" not in found.message
+    assert "accuracy is only 60%" in found.message and "test accuracy of 85%" in found.message, found.message
+    assert "underfitting" not in codes(facts=dataclasses.replace(GOOD_FACTS, train_score=0.95, val_score=0.9),
+                                       metrics={"test_accuracy": 0.8})
+
+
 def test_overfitting_from_rising_validation_loss():
     curves = losses([1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12], val_loss=[1.0, 0.75, 0.6, 0.62, 0.7, 0.8, 0.95])
     assert "overfitting" in codes(curves=curves, facts=dataclasses.replace(GOOD_FACTS, train_score=None))
@@ -287,6 +307,20 @@ def test_suspicious_validation():
     assert "suspicious-validation" in codes(facts=facts, metrics={"test_accuracy": 0.6})
 
 
+def test_inputs_scaled_outside_the_model_are_named_not_called_underfitting():
+    logged = losses([1.0, 0.4, 0.1, 0.05], val_accuracy=[0.6, 0.9, 0.95, 0.96])
+    raw = dataclasses.replace(GOOD_FACTS, train_score=0.38, val_score=0.35)
+    found = run(curves=logged, facts=raw, metrics={"test_accuracy": 0.32})
+    got = [d.code for d in found]
+    assert got[0] == "preprocessing-outside-model" and "underfitting" not in got and "suspicious-validation" not in got
+    assert "38%" in found[0].message and "96%" in found[0].message and found[0].lesson == "scaling-normalization"
+    # a model that does as well on its raw training inputs as its logged validation says: not this
+    fair = dataclasses.replace(GOOD_FACTS, train_score=0.97, val_score=0.95)
+    assert "preprocessing-outside-model" not in codes(curves=logged, facts=fair, metrics={"test_accuracy": 0.6})
+    # nor a run that passed
+    assert "preprocessing-outside-model" not in codes(curves=logged, facts=raw, metrics={"test_accuracy": 0.9})
+
+
 def test_dropout_too_high_and_training_mode():
     obs = dataclasses.replace(GOOD_OBS, dropout_rates=[0.8], left_in_training_mode=True, mode_dependent_layers=1)
     got = codes(obs=obs)
@@ -319,7 +353,7 @@ def test_autograd_used():
     found = run(project=BY_HAND, metrics=metrics, facts=Facts(primary="test_mse", extra={"autograd_in_source": 2}),
                 obs=Observation(), thresholds=(Threshold("autograd_uses", max=0),))
     assert found[0].code == "autograd-used" and found[0].evidence == ("3 use(s) of autograd or torch.optim",
-                                                                     "2 written in train.py")
+                                                                     "2 written in your files")
 
 
 def test_too_many_parameters():
@@ -348,7 +382,7 @@ def test_garbage_curves_do_not_crash():
 
 
 def test_every_code_has_a_real_lesson_in_the_shipped_curriculum():
-    from dlpath.curriculum import load_curriculum
+    from dlpath.course.loading import load_curriculum
 
     lessons = {lesson.id for lesson in load_curriculum().lessons}
     for task in TASKS.values():
@@ -358,3 +392,25 @@ def test_every_code_has_a_real_lesson_in_the_shipped_curriculum():
                           "labels-not-learnable", "loss-task-mismatch", "activation-on-logits", "gradients-accumulate",
                           "no-optimizer-step", "learning-rate-too-low", "learning-rate-too-high",
                           "too-much-regularization", "non-finite-loss"}
+
+
+def test_a_projects_own_advice_ends_the_finding_it_is_about():
+    told = types.SimpleNamespace(**vars(CLASSIFY), advice=(("overfitting", "Here: share the weights."),))
+    memorised = dataclasses.replace(GOOD_FACTS, train_score=0.99, val_score=0.6)
+    found = {d.code: d.message for d in run(project=told, facts=memorised)}
+    assert found["overfitting"].endswith("Here: share the weights.")
+    assert not any("share the weights" in m for code, m in found.items() if code != "overfitting")
+    fair = dataclasses.replace(GOOD_FACTS, train_score=0.93, val_score=0.9)
+    assert not any("share the weights" in d.message for d in run(project=told, facts=fair))
+
+
+def test_cnn_shapes_says_weight_sharing_and_its_budget_from_its_project_yaml():
+    from dlpath.grading.project import load_project
+
+    project = load_project("cnn-shapes")
+    memorised = dataclasses.replace(GOOD_FACTS, train_score=0.99, val_score=0.55)
+    message = next(d.message for d in run(project=project, facts=memorised) if d.code == "overfitting")
+    assert "weight sharing" in message and "6,000" in message
+    big = run(project=project, metrics={"test_accuracy": 0.9, "parameters": 20000.0},
+              thresholds=project.thresholds)
+    assert "c_in * c_out * 9" in next(d.message for d in big if d.code == "too-many-parameters")

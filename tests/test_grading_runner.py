@@ -15,9 +15,10 @@ from rich.console import Console
 
 from dlpath.grading.protocol import Curves, Failure, FailureKind, SandboxReport
 from dlpath.grading.report import CheckOutcome, GradeReport, verdict
-from dlpath.grading.runner import _Tail, group_members, learner_environment
+from dlpath.grading.child import OutputTail, scrubbed_environment
+from dlpath.grading.processes import group_members
 from dlpath.grading.thresholds import ThresholdResult, compare, margin
-from dlpath.projects import Threshold
+from dlpath.grading.project import Threshold
 from dlpath.render.grading import curve_charts, render_check
 from tests.conftest import learner_folder, processes_in
 
@@ -85,7 +86,7 @@ def test_charts_fit_the_data_and_keep_overlapping_series_apart() -> None:
 
 
 def test_tail_is_bounded() -> None:
-    tail = _Tail(limit=100)
+    tail = OutputTail(limit=100)
     for i in range(10_000):
         tail.add(f"line {i}\n".encode())
     assert tail.total == sum(len(f"line {i}\n") for i in range(10_000))
@@ -99,7 +100,8 @@ def _report(**changes) -> GradeReport:
         score=0.0, max_score=1.0, thresholds=[ThresholdResult("test_accuracy", ">= 0.9", None, False)], diagnoses=[],
         curves=Curves.from_points([{"epoch": 1.0, "train_loss": 0.9}, {"epoch": 2.0, "train_loss": 0.5}]), seed=42,
         device="cpu", budget_s=3.0, memory_mb=1024, duration_s=4.2, training_s=3.0, peak_memory_mb=300.0,
-        sandbox=SandboxReport("full", "writes limited to the project folder", True, True, True),
+        sandbox=SandboxReport("full", "writes limited to the project folder", True, True, True, True, True,
+                              judge_memory_mb=2048),
         failure=Failure(FailureKind.TIMEOUT, budget_s=3.0), output_tail="epoch 1\x1b[2J\nepoch 2\n")
     base.update(changes)
     return GradeReport(**base)
@@ -114,7 +116,8 @@ def test_report_renders_to_80_columns_and_keeps_escape_codes_out() -> None:
     assert "Losses by epoch" in text and "train_loss" in text
     assert "The end of your code's output:\n  epoch 1\n  epoch 2" in text
     assert "\x1b" not in text
-    assert "test seed 42" in text and "sandbox full" in text
+    assert "test seed 42" in text
+    assert "\nSandbox: full (files, network, processes, signals, sockets); judge cap 2048 MB\n" in text
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
@@ -131,7 +134,7 @@ def test_the_learner_environment_holds_no_dlpath_setting(monkeypatch: pytest.Mon
     monkeypatch.setenv("DLPATH_PROJECTS", "/somewhere")
     monkeypatch.setenv("SECRET_TOKEN", "x")
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
-    env = learner_environment("/tmp/private")
+    env = scrubbed_environment("/tmp/private")
     assert not [k for k in env if k.startswith("DLPATH_")] and "SECRET_TOKEN" not in env
     assert env["OMP_NUM_THREADS"] == "2" and env["TMPDIR"] == "/tmp/private"
 
@@ -174,7 +177,7 @@ def test_ctrl_c_stops_every_process_and_exits_130(tmp_path: Path) -> None:
     assert "interrupted." in rest
     left = processes_in(folder)
     assert left == []
-    from dlpath.progress import open_store
+    from dlpath.learner.store import open_store
 
     with open_store() as store:
         assert store.attempts(project="rings") == []  # an interrupted check is not an attempt

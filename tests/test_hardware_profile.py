@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from dlpath.curriculum import Requirements
+from dlpath.course.model import Requirements
 from dlpath.hardware import GpuBrief, HardwareProfile, fast_profile, unmet_requirements
 from dlpath.hardware.visibility import cuda_visibility
 from tests.fakes.fake_pynvml import (

@@ -79,3 +79,27 @@ def test_gpu_help(runner: Any) -> None:
 
 def test_unknown_option_is_a_usage_error(runner: Any) -> None:
     assert runner.invoke(app, ["gpu", "--jsn"]).exit_code == 2
+
+
+def test_what_it_means_aligns_its_rows_names_every_column_and_reads_the_ceiling_as_a_ceiling() -> None:
+    from pathlib import Path
+
+    from dlpath.course.loading import load_curriculum
+
+    course = load_curriculum(Path(__file__).parent / "fixtures" / "hardware" / "curriculum")
+    report = gpu_report(course, nvml=FakePynvml([]), torch_info=machines.torch_cpu(), cpu=machines.cpu(),
+                        environ={}, deprecated_pynvml=None)
+    text = _text(report)
+    block = text[text.index("What this means for you"):text.index("CUDA kernels in Python")].splitlines()
+    firsts = ("device", "precision", "largest model", "DataLoader", "GPU-only lesson", "Training on a GPU",
+              "Fine-tuning a large model")
+    starts = {line.index(first) for line in block for first in firsts if line[1:].lstrip().startswith(first)}
+    assert len(starts) == 1, block  # the lessons' table begins where the rows above do
+    head = next(line for line in block if "GPU-only lesson" in line)
+    assert head.strip("│ ").split() == ["GPU-only", "lesson", "here", "why"]  # every column named
+    assert any("Training on a GPU (cuda-basics)" in line and " closed " in line for line in block)
+    said = " ".join(" ".join(line.strip("│ ") for line in block).split())
+    assert "at most about " in said and "A ceiling, not a promise" in said
+    assert "on a CPU, training time runs out long before memory does" in said
+    kernels = text[text.index("CUDA kernels in Python"):].splitlines()
+    assert kernels[3].strip("│ ").startswith("how ")  # the route's explanation has its label too

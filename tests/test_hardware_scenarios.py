@@ -10,7 +10,7 @@ from typing import Any, Callable
 import pytest
 
 from dlpath.cli import app
-from dlpath.curriculum import load_curriculum
+from dlpath.course.loading import load_curriculum
 from dlpath.hardware import framework, gpu_report, nvml, system
 from tests.fakes import machines
 from tests.fakes.fake_pynvml import (
@@ -181,7 +181,7 @@ def test_scenario_json(name: str, runner: Any, machine: Callable[[Scenario], Non
     result = runner.invoke(app, ["--curriculum", str(COURSE), "gpu", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"nvml", "gpus", "torch", "cpu", "diagnoses", "recommendations"}
+    assert set(data) == {"nvml", "gpus", "torch", "cpu", "diagnoses", "recommendations", "kernels"}
     codes = _codes(data["diagnoses"])
     for code, severity in scenario.expect.items():
         assert codes.get(code) == severity, (code, codes)

@@ -43,7 +43,7 @@ def test_a_hostile_import_is_bad_input_and_changes_nothing(runner, tmp_path: Pat
     assert result.exit_code == 2, result.output
     assert words in result.output and "internal error" not in result.output
     assert "\x1b" not in result.output
-    from dlpath.progress import open_store
+    from dlpath.learner.store import open_store
 
     with open_store() as store:
         assert store.completions() == {}
@@ -82,7 +82,7 @@ def test_a_learner_error_with_escape_codes_is_stored_and_shown_clean(runner, tmp
     assert "\x1b" not in result.output and "bad" in result.output
     progress = runner.invoke(app, ["progress"])
     assert "\x1b" not in progress.output
-    from dlpath.progress import open_store
+    from dlpath.learner.store import open_store
 
     with open_store() as store:
         assert "\x1b" not in store.attempts(project="rings")[0].verdict

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from dlpath.grading.diagnose import CODES
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor
 
 SPIRALS = dict(id="mentor", task="classification", lesson="multilayer-perceptron", calibration=None,
@@ -77,9 +77,9 @@ MISTAKES: dict[str, tuple[str, str, str]] = {
         "labels-not-learnable", "entropy of the labels"),
     "learning rate far too high": (change(("LEARNING_RATE = 0.01", "LEARNING_RATE = 1e6")), "learning-rate-too-high",
                                    "Divide the learning rate"),
-    "learning rate so high the loss is NaN": (
+    "learning rate so high the loss is NaN": (  # located in time: finite at step 0, NaN right after
         change(("LEARNING_RATE = 0.01", "LEARNING_RATE = 1e30")),
-        "non-finite-loss", "NaN"),
+        "learning-rate-too-high", "NaN"),
     "learning rate far too low": (
         change(("LEARNING_RATE = 0.01", "LEARNING_RATE = 1e-7"), ("torch.optim.Adam", "torch.optim.SGD")),
         "learning-rate-too-low", "Raise the learning rate"),

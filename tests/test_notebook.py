@@ -2,7 +2,8 @@
 
 The notebook does what a learner on Colab would: `!dlpath start mlp-spirals`,
 puts the reference solution in place of the starter, `!dlpath check`s it, then
-uses the Python API (`dlpath.next()`, `dlpath.check(path)`, `dlpath.gpu()`).
+uses the Python API (`dlpath.next()`, `dlpath.check(path)`, `dlpath.gpu()`), and
+takes a quiz both ways (`!dlpath quiz`, `dlpath.quiz(ID)`).
 It asserts behaviour: a PASSED report, readable output, and no escape codes
 other than colours (no live display, no cursor movement, no hyperlinks).
 """
@@ -53,8 +54,10 @@ def test_a_notebook_starts_and_checks_a_project(tmp_path: Path, monkeypatch: pyt
         f"import shutil\nshutil.copy({str(solution)!r}, {str(project / 'train.py')!r})",
         f"!dlpath check {project}",
         "import dlpath\ndlpath.next()",
-        f"dlpath.check({str(project)!r})",
+        f"graded = dlpath.check({str(project)!r})\ngraded",
         "dlpath.gpu()",
+        "!dlpath quiz first-network",  # no input reaches a `!` command: it prints the questions, never waits
+        "dlpath.quiz('first-network')",  # this kernel takes no input either: the questions, and how to answer
     ]
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
@@ -67,11 +70,14 @@ def test_a_notebook_starts_and_checks_a_project(tmp_path: Path, monkeypatch: pyt
         for text in texts:
             assert _stray(text) == [], (cell.source, text[:2000])
 
-    started, _, checked, next_, api_check, gpu = (_SGR.sub("", "".join(t)) for t in outputs)
+    started, _, checked, next_, api_check, gpu, shell_quiz, api_quiz = (_SGR.sub("", "".join(t)) for t in outputs)
     assert "Started mlp-spirals" in started
     plain = checked
     assert "PASSED" in plain and "mlp-spirals" in plain
     assert "Grading mlp-spirals" in plain  # progress as plain lines, not a live display
     assert "Next:" in next_ and "dlpath show" in next_
     assert "PASSED" in api_check and "Grading" in api_check
+    assert "CheckOutcome(project='mlp-spirals', passed=True" in api_check  # the grade, returned
+    assert "1/" in shell_quiz and "--answers" in shell_quiz
+    assert "1/" in api_quiz and "dlpath.quiz('first-network', answers=" in api_quiz
     assert "PyTorch" in gpu

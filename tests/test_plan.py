@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from dlpath.cli import app
-from dlpath.plan import REVIEW_HOURS, study_plan, to_ics
-from dlpath.progress import Completion
+from dlpath.learner.schedule import REVIEW_HOURS, study_plan, to_ics
+from dlpath.learner.store import Completion
 
 pytestmark = pytest.mark.usefixtures("course")
 
@@ -24,7 +24,7 @@ WEDNESDAY = date(2026, 1, 7)
 
 
 def curriculum():
-    from dlpath.curriculum import load_curriculum
+    from dlpath.course.loading import load_curriculum
 
     return load_curriculum()
 

@@ -16,7 +16,8 @@ from dlpath.grading.diagnose import Diagnosis
 from dlpath.grading.protocol import Curves, Failure, FailureKind, SandboxReport
 from dlpath.grading.report import CheckOutcome, GradeReport, report_from_json
 from dlpath.grading.thresholds import ThresholdResult
-from dlpath.render.formats import FORMATS, report_json
+from dlpath.grading.report import report_json
+from dlpath.render.formats import FORMATS
 from tests.conftest import check_junit
 
 SCHEMAS = Path(__file__).parent / "schemas"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from dlpath.cli import app
-from dlpath.portfolio import MARK
-from dlpath.progress import open_store
+from dlpath.learner.portfolio import MARK
+from dlpath.learner.store import open_store
 
 SEED = 987654321
 
@@ -57,9 +57,9 @@ def passed(report: dict | None = REPORT, metrics: dict | None = None) -> None:
 @pytest.fixture(autouse=True)
 def text_charts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Charts as text plots, whether or not matplotlib is installed here (one test asks for SVG)."""
-    import dlpath.portfolio
+    import dlpath.learner.portfolio
 
-    monkeypatch.setattr(dlpath.portfolio, "matplotlib_available", lambda: False)
+    monkeypatch.setattr(dlpath.learner.portfolio, "matplotlib_available", lambda: False)
 
 
 def test_nothing_passed_yet(runner, tmp_path: Path) -> None:
@@ -71,8 +71,20 @@ def test_nothing_passed_yet(runner, tmp_path: Path) -> None:
     assert not (tmp_path / "p").exists()
 
 
+def test_exercise_folders_are_counted_not_shown_as_projects(runner, tmp_path: Path) -> None:
+    with open_store() as store:
+        store.record_attempt(project="ex-activation-functions", lesson="activation-functions", passed=True,
+                             verdict="every threshold met", metrics={}, duration_s=1.0, device="cpu", seed=1)
+    alone = run(runner, "portfolio", "--out", str(tmp_path / "p"), code=1)
+    assert "the 1 exercise folder(s) you passed are drills, not projects" in " ".join(alone.output.split())
+    passed()
+    data = json.loads(run(runner, "portfolio", "--out", str(tmp_path / "p"), "--json").output)
+    assert [p["id"] for p in data["projects"]] == ["mlp-spirals"] and data["exercises_passed"] == 1
+    assert "1 exercise folders passed" in (tmp_path / "p" / "README.md").read_text()
+
+
 def test_the_portfolio_of_a_passed_project(runner, tmp_path: Path, dlpath_home: Path) -> None:
-    from dlpath.projects import load_project
+    from dlpath.grading.project import load_project
 
     passed()
     out = tmp_path / "portfolio"
@@ -82,12 +94,21 @@ def test_the_portfolio_of_a_passed_project(runner, tmp_path: Path, dlpath_home: 
     project = load_project("mlp-spirals")
     assert readme.startswith(MARK + "\n\n# My deep-learning portfolio\n")
     assert f"## {project.title}\n" in readme
-    assert "passed on " in readme and "at attempt 2" in readme and "trained in 2.8 s on cpu" in readme
+    assert "passed on " in readme and "trained in 2.8 s on cpu" in readme
+    assert "attempt" not in readme  # how many tries it took is nobody else's business (it stays in --json)
     assert " ".join(project.summary.split()) in readme
     assert "| test_accuracy | >= 0.85 | 0.9312 | ✓ |" in readme
     assert "| parameters | <= 20000 | 4547 | ✓ |" in readme
     assert "**Learning curve**\n\n```text\n" in readme and "train_loss" in readme and "val_accuracy" in readme
-    assert "**Skills shown**" in readme
+    assert "**Skills shown**\n\n" + "".join(f"- {skill}\n" for skill in project.skills) in readme
+    from dlpath.course.loading import load_curriculum
+
+    for objective in load_curriculum(None).lesson("multilayer-perceptron").objectives:
+        assert objective not in readme  # the lesson's objectives are no list of skills
+    import re
+
+    for target in re.findall(r"\]\(([^)]+)\)", readme):  # every link leads to a page that exists
+        assert (out / target).is_file(), target
     assert "```mermaid\nflowchart LR\n" in readme
     assert '["✓ Build and train a multilayer perceptron in PyTorch"]:::done' in readme
     assert ":::skipped" in readme and "calculus" not in readme  # only the road walked
@@ -101,7 +122,7 @@ def test_json_shape(runner, tmp_path: Path) -> None:
     passed()
     data = json.loads(run(runner, "portfolio", "--out", str(tmp_path / "p"), "--json").output)
     assert set(data) == {"folder", "files", "charts", "projects", "lessons_done", "lessons_skipped", "hours_done",
-                         "updated"}
+                         "updated", "exercises_passed"}
     assert data["files"] == ["README.md"] and data["charts"] == "text" and data["lessons_done"] == 2
     (project,) = data["projects"]
     assert set(project) == {"id", "title", "summary", "lesson", "lesson_title", "stage", "stage_title", "passed_at",
@@ -112,7 +133,7 @@ def test_json_shape(runner, tmp_path: Path) -> None:
 
 
 def test_an_older_attempt_without_a_report_uses_its_metrics(runner, tmp_path: Path) -> None:
-    from dlpath.projects import load_project
+    from dlpath.grading.project import load_project
 
     passed(report=None)
     run(runner, "portfolio", "--out", str(tmp_path / "p"))
@@ -152,12 +173,25 @@ def test_out_must_be_a_folder(runner, tmp_path: Path) -> None:
 
 def test_svg_curves_with_matplotlib(runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("matplotlib")
-    import dlpath.portfolio
+    import dlpath.learner.portfolio
 
-    monkeypatch.setattr(dlpath.portfolio, "matplotlib_available", lambda: True)
+    monkeypatch.setattr(dlpath.learner.portfolio, "matplotlib_available", lambda: True)
     passed()
     data = json.loads(run(runner, "portfolio", "--out", str(tmp_path / "p"), "--json").output)
     assert data["files"] == ["README.md", "curves/mlp-spirals.svg"] and data["charts"] == "svg"
     svg = (tmp_path / "p" / "curves" / "mlp-spirals.svg").read_text()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and str(SEED) not in svg
     assert "![Learning curve of" in (tmp_path / "p" / "README.md").read_text()
+
+
+def test_every_shipped_project_names_its_own_skills() -> None:
+    from dlpath.course.loading import load_curriculum
+    from dlpath.grading.project import list_projects
+
+    course = load_curriculum(None)
+    for project in list_projects():
+        if project.hands_on == "exercise":  # drills: the portfolio counts them, never lists their skills
+            continue
+        assert 1 <= len(project.skills) <= 4, project.id
+        objectives = {o.lower() for o in course.lesson(project.lesson).objectives}
+        assert not objectives & {s.lower() for s in project.skills}, project.id

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from dlpath.cli import app
-from dlpath.progress import (
-    MIGRATIONS, SCHEMA_VERSION, StoreDamaged, StoreTooNew, open_store, store_path,
-)
+from dlpath.learner.export import export_progress, merge_progress
+from dlpath.learner.migrations import MIGRATIONS, SCHEMA_VERSION
+from dlpath.learner.store import CompletionKind, StoreDamaged, StoreTooNew, open_store, store_path
 
 
 def _writer(home: str, n: int, worker: int) -> None:
@@ -20,7 +20,7 @@ def _writer(home: str, n: int, worker: int) -> None:
         for i in range(n):
             store.record_attempt(project=f"p{worker}", lesson=None, passed=i % 2 == 0, verdict="v",
                                  metrics={"i": i})
-            store.complete(f"lesson-{worker}-{i}")
+            store.complete(f"lesson-{worker}-{i}", CompletionKind.DONE)
             store.bump_counter("shared")
 
 
@@ -91,7 +91,7 @@ def test_a_damaged_store_gives_a_clear_error_and_is_left_as_it_was(dlpath_home: 
     assert result.exit_code == 2
     assert f"Error: the progress store {path} is damaged or is not a dlpath store" in result.output
     assert "dlpath has left it exactly as it was." in result.output
-    assert f"mv '{path}' '{path}.broken'" in result.output
+    assert "`dlpath progress repair` keeps the damaged file" in " ".join(result.output.split())
     assert "Traceback" not in result.output
     assert path.read_bytes() == content
 
@@ -148,12 +148,12 @@ def test_export_then_import_on_a_fresh_home_reproduces_progress(tmp_path: Path, 
 def test_import_keeps_newer_data(tmp_path: Path, dlpath_home: Path) -> None:
     with open_store() as store:
         store.set_setting("track", "vision")
-        old = store.export()
+        old = export_progress(store)
         store.set_setting("track", "language")  # newer than the export
         store.complete("x", "done")
     old["completions"].append({"lesson": "x", "how": "skipped", "at": "2000-01-01T00:00:00+00:00"})
     with open_store() as store:
-        store.merge(old)
+        merge_progress(store, old)
         assert store.get_setting("track") == "language"
         assert store.completions()["x"].how == "done"
 
@@ -206,11 +206,11 @@ def test_export_and_import_carry_reports_and_the_review_schedule(tmp_path: Path,
         store.record_attempt(project="p", lesson=None, passed=True, verdict="v", report={"thresholds": []})
         store.save_review("a/0000", "a", {"card_id": 1, "due": "x"}, "2026-02-01T00:00:00.000000+00:00",
                           correct=True, rating=3, at="2026-01-01T00:00:00.000000+00:00")
-        data = store.export()
+        data = export_progress(store)
     monkeypatch.setenv("DLPATH_HOME", str(tmp_path / "other"))
     with open_store() as store:
-        store.merge(json.loads(json.dumps(data)))
-        store.merge(json.loads(json.dumps(data)))  # twice: nothing doubles
+        merge_progress(store, json.loads(json.dumps(data)))
+        merge_progress(store, json.loads(json.dumps(data)))  # twice: nothing doubles
         assert store.attempts()[0].report == {"thresholds": []}
         assert store.review_due_times() == {"a/0000": "2026-02-01T00:00:00.000000+00:00"}
         assert store.review_count() == 1
@@ -230,3 +230,67 @@ def test_a_data_home_that_is_a_file_says_what_to_do(tmp_path: Path, runner, cour
             "the default one.\n"
         )
     assert home.read_text() == "not a folder"
+
+
+# ---------------------------------------------------------------- the way back from damage (issue 23 item 20)
+
+
+def _store_with_many_attempts(n: int = 300) -> None:
+    from dlpath.learner.store import Attempt, insert_attempt
+
+    with open_store() as store:
+        store.complete("maths", CompletionKind.DONE)
+        store.complete("python", CompletionKind.SKIPPED)
+        store.set_setting("track", "vision")
+        with store.transaction() as db:
+            for i in range(n):
+                insert_attempt(db, Attempt(uid=f"u{i:04d}", project="tiny-project", lesson="perceptron",
+                                           at=f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}+00:00", passed=False,
+                                           verdict="v", metrics={"i": i}, duration_s=1.0, device="cpu", seed=i,
+                                           report={"note": f"MARKER{i:04d}" + "x" * 500}))
+
+
+def test_repair_keeps_the_damaged_file_and_restores_what_can_be_read(dlpath_home: Path, runner, course) -> None:
+    _store_with_many_attempts()
+    path = store_path()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    at = data.index(b"MARKER0150") // page * page  # a page of the attempts table, in the middle of the file
+    data[at:at + page] = b"\xde\xad" * (page // 2)
+    path.write_bytes(bytes(data))
+    damaged = bytes(data)
+    assert runner.invoke(app, ["progress", "export", str(dlpath_home / "x.json")]).exit_code == 2  # it is damaged
+
+    result = runner.invoke(app, ["progress", "repair", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["damaged"] is True and "malformed" in report["problem"]
+    assert Path(report["kept_at"]).read_bytes() == damaged  # kept, exactly as it was
+    read, lost = report["read"]["attempts"], report["unreadable"].get("attempts", 0)
+    assert read + lost == 300 and 0 < lost < 50
+    assert report["read"]["completions"] == 2 and report["read"]["settings"] == 1
+    with open_store() as store:
+        assert {k: c.how for k, c in store.completions().items()} == {"maths": "done", "python": "skipped"}
+        assert store.get_setting("track") == "vision"
+        attempts = store.attempts(limit=None)
+        assert len(attempts) == read and attempts[0].report["note"].startswith("MARKER0299")
+    salvaged = json.loads(Path(report["export"]).read_text())
+    assert len(salvaged["attempts"]) == read
+    text = " ".join(runner.invoke(app, ["progress", "repair"]).output.split())
+    assert text == f"The progress store {path} is readable: nothing to repair."
+
+
+def test_repair_of_a_file_that_is_no_database_keeps_it_and_starts_a_new_store(dlpath_home: Path, runner,
+                                                                              course) -> None:
+    path = store_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"this is not a database at all" * 100)
+    result = runner.invoke(app, ["progress", "repair"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    kept = next(path.parent.glob("progress.sqlite3.damaged-*"))
+    assert kept.read_bytes() == b"this is not a database at all" * 100
+    assert f"The damaged file is kept, as it was, at {kept}" in text
+    assert "Read nothing from the damaged store" in text
+    assert "If you have an export of your own, `dlpath progress import FILE` restores it." in text
+    assert runner.invoke(app, ["progress"]).exit_code == 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dlpath.projects import (
+from dlpath.grading.project import (
     BadProjectId,
     DatasetSpec,
     ProjectError,
@@ -70,6 +70,10 @@ def test_loads_typed_fields(tmp_path: Path) -> None:
     assert project.calibration is not None and project.calibration.seeds == (11, 22)
     assert project.calibration.figures["solution"]["test_accuracy"] == (0.91, 0.95)
     assert project.requires.cuda is False and project.requires.processes == 1
+    assert project.advice == ()
+    told = load_project(write(tmp_path / "told", GOOD.replace("expect:", "advice:\n  underfitting: >-\n    Two  rings\n"
+                                                                      "    need a hidden layer.\nexpect:")))
+    assert told.advice == (("underfitting", "Two rings need a hidden layer."),)
 
 
 def test_public_seed_is_fixed_per_project(tmp_path: Path) -> None:
@@ -100,6 +104,10 @@ def test_public_seed_is_fixed_per_project(tmp_path: Path) -> None:
         (("task: classification", "task: clasification"), "project.yaml:6: unknown task kind 'clasification' (did you mean 'classification'?)"),
         (("starter: [no-learning]", "starter: [no-learnin]"), "project.yaml:19: expect: starter: unknown diagnosis code 'no-learnin' (did you mean 'no-learning'?)"),
         (("    weight: 3", "    weight: -3"), "project.yaml:11: threshold 1 (test_accuracy): 'weight' must be a number above 0, not -3"),
+        (("expect:", "advice: {overfiting: Here the MLP memorises.}\nexpect:"),
+         "project.yaml:18: advice: unknown diagnosis code 'overfiting' (did you mean 'overfitting'?)"),
+        (("expect:", "advice: {overfitting: [a, list]}\nexpect:"),
+         "project.yaml:18: advice: 'overfitting' must be a non-empty text, not a list"),
     ],
 )
 def test_each_problem_names_the_file_and_line(tmp_path: Path, change: tuple[str, str], expected: str) -> None:

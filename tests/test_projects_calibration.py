@@ -1,5 +1,7 @@
 """Every shipped project is calibrated, found from projects/*/project.yaml (no list to keep up to date).
 
+Exercise folders have nothing to calibrate: tests/test_exercises.py proves them.
+
 In CI each project's reference solution is graded on one grade seed, and its
 starter and naive baseline once each, through `dlpath.grading.devcheck` (the
 same code as `dlpath dev check`). The multi-seed calibration
@@ -16,9 +18,10 @@ import pytest
 from dlpath.grading.devcheck import GRADE_SEEDS, grade_variant
 from dlpath.grading.tasks import TASKS
 from dlpath.paths import projects_dir
-from dlpath.projects import load_project
+from dlpath.grading.project import load_project
 
-SHIPPED = sorted(p.parent.name for p in projects_dir().glob("*/project.yaml"))
+SHIPPED = sorted(p.parent.name for p in projects_dir().glob("*/project.yaml")
+                 if "\nexercises:" not in p.read_text(encoding="utf-8"))  # exercise folders: test_exercises.py
 
 
 def _needs(project) -> None:

@@ -103,9 +103,9 @@ def flat(text: str) -> str:
 
 
 def statuses(course: Path) -> dict[str, str]:
-    from dlpath.curriculum import load_curriculum
-    from dlpath.planner import statuses as compute
-    from dlpath.progress import open_store
+    from dlpath.course.loading import load_curriculum
+    from dlpath.learner.completion import lesson_statuses as compute
+    from dlpath.learner.store import open_store
 
     with open_store() as store:
         return compute(load_curriculum(course), store.completions())
@@ -192,13 +192,38 @@ def test_a_second_pass_says_already_done(runner, course):
     assert flat(result.output).endswith("All 2 right. 'basics' was already done.")
 
 
-def test_without_a_terminal_or_answers_it_says_how(runner, course):
+def test_without_a_terminal_or_answers_it_prints_the_questions_and_says_how_to_answer(runner, course):
     result = run(runner, course, "quiz", "basics")
-    assert result.exit_code == 2
+    assert result.exit_code == 0
     assert flat(result.output) == (
-        "Error: there is no terminal to ask questions in: give them with --answers, "
-        "one choice number per question, in order. For example: dlpath quiz basics --answers 1,2"
+        "Quiz: Basic sums (2 questions) 1/2. What is two plus two? 1. Three. 2. Four. "
+        "2/2. Which way does gradient descent step? 1. Against the gradient. 2. Along the gradient. 3. Sideways. "
+        "No terminal to ask in: answer with one choice number per question, in order, e.g. "
+        "`dlpath quiz basics --answers 1,2`."
     )
+    from dlpath.learner.store import open_store
+
+    with open_store() as store:
+        assert store.completions() == {}
+
+
+def test_a_notebooks_shell_is_not_a_terminal_to_ask_in(monkeypatch):
+    """`!dlpath quiz` in Jupyter runs on a pseudo-terminal that never passes an answer on: asking there hangs."""
+    from dlpath.cli import interactive
+
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Tty())
+    monkeypatch.delenv("DLPATH_NOTEBOOK", raising=False)
+    monkeypatch.delenv("JPY_PARENT_PID", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE", raising=False)
+    assert interactive()
+    monkeypatch.setenv("JPY_PARENT_PID", "1234")
+    assert not interactive()
 
 
 def test_json_needs_answers(runner, course):
@@ -272,8 +297,8 @@ def test_interactive_asks_each_question_and_explains(runner, course, monkeypatch
 
 
 def test_core_grade_is_plain_data(course):
-    from dlpath import quiz
-    from dlpath.curriculum import load_curriculum
+    from dlpath.learner import quiz
+    from dlpath.course.loading import load_curriculum
 
     lesson = load_curriculum(course).lesson("basics")
     assert quiz.parse_answers(" 2, 1 ", lesson) == [2, 1]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dlpath.cli import app
-from dlpath.progress import open_store, store_path
+from dlpath.learner.store import open_store, store_path
 
 INDEX = """\
 format_version: 1
@@ -243,8 +243,8 @@ def test_skipped_lessons_are_not_reviewed(runner, course) -> None:
 
 
 def test_the_schedule_follows_fsrs(course) -> None:
-    from dlpath.curriculum import load_curriculum
-    from dlpath.review import answer, review_queue
+    from dlpath.course.loading import load_curriculum
+    from dlpath.learner.review import answer, review_queue
 
     curriculum = load_curriculum()
     start = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -264,7 +264,7 @@ def test_the_schedule_follows_fsrs(course) -> None:
 
 
 def test_a_changed_question_is_a_new_card(course) -> None:
-    from dlpath.review import card_id
+    from dlpath.learner.review import card_id
 
     assert card_id("sums", "What is two plus two?") == card_id("sums", "What is two plus two?")
     assert card_id("sums", "What is two plus two?") != card_id("sums", "What is two plus three?")

@@ -60,12 +60,12 @@ def test_a_format_json_option_counts_as_json(runner) -> None:
 
 
 def test_an_internal_error_under_json(runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dlpath.planner
+    import dlpath.course.planner
 
     def boom(*a, **k):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(dlpath.planner, "next_lesson", boom)
+    monkeypatch.setattr(dlpath.course.planner, "next_lesson", boom)
     data = json.loads(run(runner, "next", "--json", code=2).stdout)["error"]
     assert data["code"] == "internal-error" and data["message"] == "dlpath hit an internal error (RuntimeError: boom)."
 
@@ -81,12 +81,12 @@ def test_progress_json_errors_too(runner, dlpath_home: Path) -> None:
 
 
 def test_ctrl_c_exits_130_with_one_message(runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dlpath.planner
+    import dlpath.course.planner
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(dlpath.planner, "next_lesson", interrupted)
+    monkeypatch.setattr(dlpath.course.planner, "next_lesson", interrupted)
     assert run(runner, "next", code=130).output == "Error: interrupted.\n"
     assert json.loads(run(runner, "next", "--json", code=130).stdout) == {
         "error": {"code": "interrupted", "message": "interrupted.", "hint": None}}
@@ -157,7 +157,7 @@ def test_validate_never_cuts_a_long_path(runner, tmp_path: Path, course: Path) -
     shutil.copytree(course.parent, tmp_path / ("a-rather-long-folder-name-" * 4))
     deep = tmp_path / ("a-rather-long-folder-name-" * 4) / "curriculum"
     out = run(runner, "validate", str(deep)).output
-    assert out == f"{deep}: the curriculum is valid.\n"
+    assert out.startswith(f"{deep}: the curriculum (") and out.endswith("it can use: valid.\n") and out.count("\n") == 1
 
 
 # ---------------------------------------------------------------- track
@@ -184,7 +184,7 @@ def test_a_yaml_syntax_error_is_reported_alone(runner, tmp_path: Path, course: P
     lines = result.output.strip().splitlines()
     assert lines[0].startswith("one.yaml:") and "YAML syntax error" in lines[0]
     assert "does not exist" not in result.output
-    assert lines[-1] == f"1 problem(s) in {broken}."
+    assert lines[-1].startswith(f"1 problem(s) in {broken} (the curriculum (0 lessons)")
     result = run(runner, "--curriculum", str(broken), "next", code=2)
     assert "has 1 problem(s):\n  one.yaml:" in result.output and "does not exist" not in result.output
 
@@ -210,9 +210,12 @@ def test_every_error_code_in_the_docs_exists() -> None:
 
     from dlpath.errors import DlpathError
 
-    for name in ("curriculum", "progress", "quiz", "review", "plan", "portfolio", "hardware.profile", "cli",
-                 "projects", "grading.check"):
-        importlib.import_module(f"dlpath.{name}")
+    import pkgutil
+
+    import dlpath
+
+    for info in pkgutil.walk_packages(dlpath.__path__, "dlpath."):  # every error class, wherever it is defined
+        importlib.import_module(info.name)
 
     def subclasses(cls: type) -> set[type]:
         return {cls} | {s for c in cls.__subclasses__() for s in subclasses(c)}

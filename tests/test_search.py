@@ -7,7 +7,7 @@ import json
 import pytest
 
 from dlpath.cli import app
-from dlpath.search import SYNONYMS, stem, words
+from dlpath.course.search import SYNONYMS, stem, words
 
 
 def top(runner, query: str, n: int = 1) -> list[str]:
@@ -43,7 +43,8 @@ def test_sgd_finds_optimization(runner) -> None:
 def test_gpu_ranks_the_gpu_lessons_first(runner) -> None:
     first = top(runner, "gpu", 3)
     assert "learning-habits" not in first
-    assert set(first) <= {"cuda-programming", "mixed-precision-gpus", "distributed-training"}
+    assert set(first) <= {"cuda-programming", "gpu-memory-and-reductions", "fast-kernels", "mixed-precision-gpus",
+                          "distributed-training"}
 
 
 def test_stems_and_words() -> None:
@@ -61,4 +62,40 @@ def test_narrow_output_keeps_ids_whole(runner, monkeypatch: pytest.MonkeyPatch) 
     lines = result.output.splitlines()
     assert all(len(line) <= 50 for line in lines)
     for lesson in top(runner, "gpu", 10):
-        assert any(line.startswith(lesson + " ") for line in lines), lesson
+        # whole, after its status mark: beside its title, or alone on its line above it (the narrow layout)
+        assert any(line[2:] == lesson or line[2:].startswith(lesson + " ") for line in lines), lesson
+
+
+@pytest.mark.parametrize("query, lesson, corrected", [
+    ("convolutoin", "convolutional-networks", {"convolutoin": "convolution"}),
+    ("gradient desent", "gradient-descent", {"desent": "descent"}),
+    ("backpropogation", "forward-and-backprop", {"backpropogation": "backpropagation"}),
+    ("tranformer", "attention-transformers", {"tranformer": "transformer"}),
+])
+def test_a_typo_finds_the_lesson(query: str, lesson: str, corrected) -> None:
+    from dlpath.course.loading import load_curriculum
+    from dlpath.course.search import search
+
+    result = search(load_curriculum(None), query)
+    assert result.results[0].id == lesson and result.corrected == corrected
+
+
+def test_a_corrected_typo_is_said(runner) -> None:
+    text = " ".join(runner.invoke(app, ["search", "gradient", "desent"]).output.split())
+    assert text.startswith("No lesson has 'desent', so this searched 'descent'. ")
+
+
+def test_a_word_the_lessons_have_is_never_corrected_and_nonsense_finds_nothing(runner) -> None:
+    assert json.loads(runner.invoke(app, ["search", "convolution", "--json"]).output)["corrected"] == {}
+    result = runner.invoke(app, ["search", "xyzzyq", "--json"])
+    assert json.loads(result.output) == {"query": "xyzzyq", "results": [], "corrected": {}}
+
+
+def test_results_say_which_lessons_are_done_and_which_locked(runner) -> None:
+    assert runner.invoke(app, ["skip", "first-network"]).exit_code == 0
+    hits = {h["id"]: h["status"] for h in json.loads(runner.invoke(app, ["search", "neural", "network", "--json",
+                                                                          "--limit", "40"]).output)["results"]}
+    assert hits["first-network"] == "skipped" and hits["convolutional-networks"] == "locked"
+    lines = runner.invoke(app, ["search", "first", "network"]).output.splitlines()
+    line = next(line for line in lines if "first-network" in line)
+    assert line.startswith("↷ first-network") and "foundations, skipped" in line

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dlpath.cli import app
-from dlpath.scaffold import MARKER, find_project
+from dlpath.grading.workspace import MARKER, find_project
 
 FIXTURES = Path(__file__).parent / "fixtures" / "projects"
 
@@ -115,7 +115,7 @@ def test_solution_needs_a_pass_or_a_spoiler(runner, tmp_path: Path) -> None:
 
 
 def test_solution_after_a_recorded_pass(runner, tmp_path: Path) -> None:
-    from dlpath.progress import open_store
+    from dlpath.learner.store import open_store
 
     runner.invoke(app, ["start", "rings", str(tmp_path / "p")])
     with open_store() as store:
@@ -146,3 +146,40 @@ def test_projects_never_cut_an_id_in_narrow_or_piped_output(runner, monkeypatch)
     result = runner.invoke(app, ["projects"])
     assert result.exit_code == 0
     assert "gradient-descent-by-hand" in result.output and "…" not in result.output
+
+
+def test_projects_says_which_are_exercise_folders(runner) -> None:
+    import json
+
+    rows = json.loads(runner.invoke(app, ["projects", "--json"]).output)["projects"]
+    kinds = {row["id"]: row["kind"] for row in rows}
+    assert kinds["mlp-spirals"] == "project" and kinds["ex-activation-functions"] == "exercise"
+    stages = [row["stage"] for row in rows if row["stage"]]  # (this module's fixture projects have no lesson here)
+    assert stages == sorted(stages, key=["foundations", "basics", "advanced", "specialization"].index)
+
+
+def test_a_subfolder_of_a_project_finds_the_project_above(runner, tmp_path: Path, monkeypatch) -> None:
+    runner.invoke(app, ["start", "rings", str(tmp_path / "p")])
+    inner = tmp_path / "p" / "data" / "raw"
+    inner.mkdir(parents=True)
+    project, folder = find_project(inner)
+    assert project.id == "rings" and folder == (tmp_path / "p").resolve()
+    monkeypatch.chdir(inner)
+    result = runner.invoke(app, ["hint"])
+    assert result.exit_code == 0 and "Hint 1 of 2" in result.output
+
+
+def test_a_folder_of_several_projects_lists_them(runner, tmp_path: Path, monkeypatch) -> None:
+    runner.invoke(app, ["start", "rings", str(tmp_path / "b-rings")])
+    runner.invoke(app, ["start", "rings", str(tmp_path / "week2" / "a-again")])
+    runner.invoke(app, ["start", "rings", str(tmp_path / "rings")])
+    (tmp_path / "notes").mkdir()
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert (f"Error: {tmp_path.resolve()} is not a dlpath project folder (no .dlpath-project file), but it holds "
+            "3 project folders: b-rings (rings), rings, week2/a-again (rings).") in text
+    assert "Name one after the command (`dlpath run b-rings`, `dlpath check b-rings`, ...)" in text
+    as_json = runner.invoke(app, ["hint", "--json"])
+    assert "week2/a-again (rings)" in as_json.output and as_json.exit_code == 2

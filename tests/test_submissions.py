@@ -92,7 +92,9 @@ def test_a_zip_whose_headers_lie_is_refused_while_unpacking(tmp_path: Path, monk
 @pytest.mark.parametrize("entries, expected", [
     ({"train.py": TRAIN}, None),
     ({"alice/train.py": TRAIN, "alice/util.py": b"", "__MACOSX/alice/._train.py": b"junk"}, "alice"),
-    ({"README.txt": b"hi"}, "no train.py in the submission"),
+    ({"README.txt": b"hi"}, "no train.py in the submission (it holds README.txt)"),
+    ({"notebook.ipynb": b"{}", "model.py": b"", "a/b.py": b"", "c.py": b"", "d.csv": b""},
+     "no train.py in the submission (it holds a/b.py, c.py, d.csv, model.py and 1 more)"),
     ({"a/train.py": TRAIN, "b/train.py": TRAIN}, "several train.py in the submission (a/train.py, b/train.py); "
                                                  "hand in one project"),
 ])

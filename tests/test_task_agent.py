@@ -10,7 +10,7 @@ import torch
 from dlpath.envs.gridworld import best_mean_return
 from dlpath.grading.tasks import JudgeContext, LearnerError, get_task
 from dlpath.grading.tasks.agent import CountingWorld
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor, run_task
 
 PARAMS = {"layout": "decoy", "slip": 0.1, "max_steps": 50, "step_reward": -0.01, "decoy_reward": 0.3}

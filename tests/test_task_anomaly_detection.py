@@ -10,7 +10,7 @@ import torch
 
 from dlpath.grading.tasks import get_task
 from dlpath.grading.tasks.anomaly_detection import roc_auc
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor, run_task
 
 SENSORS = dict(id="t", task="anomaly_detection", lesson="autoencoders-vae", calibration=None,
@@ -95,7 +95,8 @@ def test_silence_is_a_loudness_score_and_is_told_it_reconstructs_nothing():
 def test_with_a_size_budget_the_judge_replays_and_counts():
     project = dict(SENSORS, thresholds=(Threshold("roc_auc", 0.9), Threshold("parameters", max=5000)))
     got = run_task(learner(PROJECTION), project)
-    assert got["metrics"]["parameters"] == 64 * 64 and got["facts"].replay == "exact"
+    # the weights, and one number per operation of the traced graph (artifact.graph_numbers)
+    assert 64 * 64 < got["metrics"]["parameters"] <= 64 * 64 + 20 and got["facts"].replay == "exact"
 
 
 def test_a_wrong_output_shape_is_reported():

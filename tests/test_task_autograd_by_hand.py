@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dlpath.grading.tasks import ContractError
+from dlpath.grading.tasks import ContractError, JudgeContext
 from dlpath.grading.tasks.autograd_by_hand import (
     DIAMOND,
     SAME_TWICE,
@@ -22,7 +22,8 @@ from dlpath.grading.tasks.autograd_by_hand import (
     oracle,
     random_graph,
 )
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
+from dlpath.grading.tasks.regression_by_hand import learner_trees
 from tests.taskrun import learner, mentor
 
 RINGS = dict(id="t", task="autograd_by_hand", lesson="forward-and-backprop", calibration=None,
@@ -196,7 +197,8 @@ def test_torch_autograd_underneath_is_counted(tmp_path: Path):
     (tmp_path / "train.py").write_text("import torch\nx = torch.zeros(2, requires_grad=True)\n"
                                        "w = torch.ones(1).requires_grad_()\nloss.backward()\n"
                                        "from torch.optim import SGD\n")
-    assert count_torch_autograd(tmp_path) == 3  # the keyword, the method, the import; not the .backward()
+    trees, unchecked = learner_trees(JudgeContext(project=None, public=None, test=None, ask=None, folder=tmp_path))
+    assert count_torch_autograd(trees) == 3 and unchecked == []  # the keyword, the method, the import; not .backward()
     cheat = ENGINE.replace("def train(model, data, log):",
                            "import torch\ndef train(model, data, log):\n"
                            "    torch.ones(1, requires_grad=True).sum().backward()")
@@ -207,3 +209,17 @@ def test_torch_autograd_underneath_is_counted(tmp_path: Path):
 def test_a_missing_value_class_breaks_the_contract():
     with pytest.raises(ContractError, match="train.py has no class Value"):
         mentor(ENGINE.replace("class Value:", "class Number:").replace("Value(", "Number("), RINGS)
+
+
+def test_python_files_the_judge_cannot_vouch_for_are_listed(tmp_path: Path):
+    """Every .py file below the folder is read; one that is a link or does not parse is listed (and so counted)."""
+    (tmp_path / "train.py").write_text("x = 1\n")
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "helpers" / "grad.py").write_text("import torch.autograd\n")
+    (tmp_path / "broken.py").write_bytes(b"# -*- coding: no-such-codec -*-\nx = 1\n")
+    (tmp_path / "linked.py").symlink_to(tmp_path / "train.py")
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "site.py").write_text("import torch.autograd\n")  # hidden: not the learner's code
+    trees, unchecked = learner_trees(JudgeContext(project=None, public=None, test=None, ask=None, folder=tmp_path))
+    assert count_torch_autograd(trees) == 1  # the subfolder's import
+    assert sorted(u.split(" ")[0] for u in unchecked) == ["broken.py", "linked.py"], unchecked

@@ -20,7 +20,7 @@ from dlpath.grading.tasks.binary_scores import (
     roc_auc,
     sensitivity_at_specificity,
 )
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor, run_task
 
 SCREENING = dict(id="t", task="binary_scores", lesson="evaluation-metrics", calibration=None,
@@ -163,6 +163,43 @@ def test_probabilities_pushed_up_are_told_to_shift_back():
     shifted = next(d for d in found if d.code == "shifted-probabilities")
     assert "too high" in shifted.message and "pos_weight" in shifted.message
     assert any(line.startswith("0.") and "truly positive" in line for line in shifted.evidence)
+
+
+def test_an_overconfident_model_whose_mean_is_off_is_overconfident_not_shifted():
+    """Overconfidence tilts the reliability table, and it can move the mean probability off the truth too (the
+    naive baseline of probabilities-you-can-trust: either way, by the seed): the tilt is the mistake to name."""
+    from dlpath.grading.tasks.binary_scores import logit_slope
+
+    found, got = mentor(learner(SHARPEN=3.0, SHIFT=-1.5), CREDIT)
+    extra = got["facts"].extra
+    rows = [(b, m, r, c) for b, (c, m, r) in
+            enumerate(zip(extra["reliability_count"], extra["reliability_mean"], extra["reliability_rate"])) if c]
+    total = sum(c for *_, c in rows)
+    mean_p, mean_y = (sum(m * c for _, m, _, c in rows) / total, sum(r * c for _, _, r, c in rows) / total)
+    assert abs(mean_p - mean_y) >= 0.5 * got["metrics"]["test_ece"]  # as large a shift as a shifted model's
+    assert logit_slope(rows) < 0.5
+    assert "miscalibrated" in codes(found) and "shifted-probabilities" not in codes(found)
+    message = next(d for d in found if d.code == "miscalibrated")
+    assert "overconfident" in message.message and any("logit slope" in line for line in message.evidence)
+
+
+def test_the_logit_slope_reads_a_shift_and_a_tilt():
+    from dlpath.grading.tasks.binary_scores import logit_slope
+
+    def table(truth):  # bins of mean 0.05, 0.15, ..., 0.95 and 1000 inputs each
+        return [(b, (b + 0.5) / 10, truth((b + 0.5) / 10), 1000) for b in range(10)]
+
+    def sigmoid(z):
+        return 1 / (1 + math.exp(-z))
+
+    def logit(p):
+        return math.log(p / (1 - p))
+
+    assert logit_slope(table(lambda p: p)) == pytest.approx(1.0)
+    assert logit_slope(table(lambda p: sigmoid(logit(p) - 1.5))) == pytest.approx(1.0)  # shifted: spread right
+    assert logit_slope(table(lambda p: sigmoid(logit(p) / 2 - 0.7))) == pytest.approx(0.5)  # overconfident
+    assert logit_slope(table(lambda p: sigmoid(logit(p) * 2))) == pytest.approx(2.0)  # underconfident
+    assert logit_slope(table(lambda p: p)[:1]) is None
 
 
 def test_decisions_are_not_scores():

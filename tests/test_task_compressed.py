@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from dlpath import pretrained
+from dlpath.envs import pretrained
 from dlpath.grading.tasks import ContractError
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor, run_task
 
 LAYERS = [["linear", 2, 256], ["relu"], ["linear", 256, 256], ["relu"], ["linear", 256, 3]]

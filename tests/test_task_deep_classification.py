@@ -8,7 +8,7 @@ from torch import nn
 
 from dlpath.grading import artifact
 from dlpath.grading.tasks.deep_classification import weight_layer_depth
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor, run_task
 
 DEEP = dict(id="t", task="deep_classification", lesson="vanishing-exploding-gradients", calibration=None,

@@ -10,7 +10,7 @@ import torch
 
 from dlpath.grading.tasks import JudgeContext, LearnerError, get_task
 from dlpath.grading.tasks.distributed import _shared_data, _StepRecorder, _weight_gap
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor
 
 SPIRALS = dict(id="t", task="distributed", lesson="distributed-training", calibration=None,

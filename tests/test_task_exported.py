@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from dlpath.grading.tasks.exported import FILE_NAME, SERVING_BATCHES, inspect_file
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor
 
 RINGS = dict(id="t", task="exported_model",

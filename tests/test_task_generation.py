@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import types
+
 import pytest
 
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
+from dlpath.grading.tasks import get_task
 from tests.taskrun import mentor, run_task
 
 RING = dict(id="t", task="generation", lesson="gans", calibration=None,
@@ -12,6 +15,9 @@ RING = dict(id="t", task="generation", lesson="gans", calibration=None,
             dataset=DatasetSpec("gaussian_ring", {"modes": 8, "std": 0.05, "noise_dim": 4}, 64, 0, 2000))
 
 # Hand-made generators, trained by one step so that their weights move: the noise's first number picks a mode.
+# The modes' centres are written in (train gets the real points only: the test hands them over as the judge knows
+# them, so that each test is about one measurement).
+CENTERS = get_task("generation").public_data(types.SimpleNamespace(**RING), 1).info["centers"]
 LEARNER = """
 import torch
 from torch import nn
@@ -26,7 +32,7 @@ class Picks(nn.Module):
         pick = (torch.special.ndtr(z[:, 0]) * self.modes).long().clamp(max=self.modes - 1)
         return {points} + self.shift
 def build_model(info):
-    return Picks(info["centers"], MODES)
+    return Picks(CENTERS, MODES)
 def train(model, data, device, log):
     opt = torch.optim.SGD(model.parameters(), lr=1e-6)
     loss = (model(torch.randn(8, 4)) - 5).pow(2).mean()
@@ -38,7 +44,7 @@ AT_ORIGIN = "0.001 * self.spread * z[:, 1:3]"
 
 
 def learner(points: str, modes: int = 8) -> str:
-    return LEARNER.replace("{points}", points).replace("MODES", str(modes))
+    return LEARNER.replace("{points}", points).replace("MODES", str(modes)).replace("CENTERS", repr(CENTERS))
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +81,21 @@ def test_a_generator_that_ignores_its_noise_is_off_the_data():
 def test_a_wrong_output_shape_is_reported():
     got = run_task(learner("self.centers[pick][:, :1]"), RING)
     assert got["metrics"]["modes_covered"] == 0 and "one sample per row of noise" in got["facts"].output_problem
+
+
+def test_train_gets_the_real_points_and_nothing_that_locates_the_modes():
+    seen = learner(ON_MODES).replace("def train(model, data, device, log):",
+                                     "def train(model, data, device, log):\n    assert data.y_train is None and "
+                                     "'centers' not in data.info and 'std' not in data.info, data.info")
+    assert run_task(seen, RING)["failure"] is None
+
+
+def test_samples_on_the_centres_cover_little_and_are_told_about_it():
+    """Every mode found, every sample near one, no spread: coverage fails and the mentor names the collapse."""
+    ring = dict(RING, thresholds=RING["thresholds"] + (Threshold("coverage", 0.7),))
+    diagnoses, got = mentor(learner("self.centers[pick] + 0.0 * self.spread * z[:, 1:3]"), ring)
+    assert got["metrics"]["modes_covered"] == 8 and got["metrics"]["quality"] == 1.0
+    assert got["metrics"]["coverage"] < 0.5, got["metrics"]  # about 1 - exp(-1/2) of the real points
+    assert diagnoses[0].code == "mode-collapse" and "within each" in diagnoses[0].message
+    spread = mentor(learner(ON_MODES), ring)[1]  # the data's own spread: nearly every real point covered
+    assert spread["metrics"]["coverage"] > 0.9, spread["metrics"]

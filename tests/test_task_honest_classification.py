@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dlpath.grading.tasks import ContractError, get_task
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor, run_task
 
 PATIENTS = dict(id="t", task="honest_classification", lesson="common-mistakes", calibration=None,

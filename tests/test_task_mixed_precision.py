@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from dlpath.grading.tasks import TASKS, JudgeContext, LearnerError
-from dlpath.grading.tasks._precision import HeavyWork, reduced_share, sampled_training
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.tasks._precision import HeavyWork, _sampled, reduced_share, sampled_training
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor
 
 SHAPES = dict(id="t", task="mixed_precision", lesson="mixed-precision-gpus", calibration=None,
@@ -60,7 +60,8 @@ def test_heavy_work_is_counted_by_the_dtype_it_ran_in():
     with HeavyWork() as mixed, torch.autocast("cpu", dtype=torch.bfloat16):
         layer(x).sum().backward()
     assert plain.work == {"float32": 4 * 16 * 8} and plain.share() == 0.0
-    assert mixed.work == {"bfloat16": 2 * 4 * 16 * 8}  # forward, and the weight's gradient (x needs none)
+    # forward and the weight's gradient (x needs none); the sum reads the 4 x 8 outputs, the bias's gradient too
+    assert mixed.work == {"bfloat16": 2 * 4 * 16 * 8 + 2 * 4 * 8}
     conv = torch.nn.Conv2d(2, 3, 3, padding=1)
     with HeavyWork() as counted:
         conv(torch.randn(5, 2, 6, 6))
@@ -68,15 +69,42 @@ def test_heavy_work_is_counted_by_the_dtype_it_ran_in():
     assert reduced_share({}) is None and reduced_share({"float16": 1, "float32": 3}) == 0.25
 
 
-def test_training_is_counted_on_sampled_steps_only():
+def test_work_moved_out_of_the_matrix_products_is_counted_in_the_dtype_it_ran_in():
+    """A matrix product written as a broadcast multiply and a sum, in float32, beside a real one in bfloat16."""
+    x, w = torch.randn(8, 16), torch.randn(16, 4)
+    with HeavyWork() as counted:
+        by_hand = (x[:, :, None] * w[None]).sum(dim=1)  # (8, 16, 4) products, then their sums
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            x @ w
+    assert counted.work["float32"] >= 8 * 16 * 4 and counted.work["bfloat16"] == 8 * 16 * 4
+    assert torch.allclose(by_hand, x @ w, atol=1e-5)
+    with HeavyWork() as moved:  # views, copies and casts compute nothing
+        x.t().contiguous().to(torch.bfloat16).reshape(-1)[:5].clone()
+    assert moved.work == {}
+
+
+def _one_step(model, opt):
+    opt.zero_grad()
+    model(torch.randn(3, 4)).sum().backward()
+    opt.step()
+
+
+def test_training_is_counted_on_steps_drawn_at_random():
+    torch.manual_seed(0)
     model = torch.nn.Linear(4, 2)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with HeavyWork() as one:
+        _one_step(model, opt)
+    per_step = sum(one.work.values())
     with sampled_training() as counter:
-        for _ in range(10):  # steps 0, 1, 2, 4, 8 are counted
-            model(torch.randn(3, 4)).sum().backward()
-            opt.step()
-    per_step = 3 * 4 * 2 * 2  # forward and the weight's gradient (the input needs none)
-    assert counter.work == {"float32": 5 * per_step}
+        for _ in range(10):
+            _one_step(model, opt)
+    steps, rest = divmod(counter.work["float32"], per_step)
+    assert set(counter.work) == {"float32"} and rest == 0 and 3 <= steps <= 10  # steps 0, 1, 2 and some of the rest
+    schedules = {tuple(step for step in range(3, 400) if _sampled(step)) for _ in range(3)}
+    assert len(schedules) == 3  # drawn afresh each time: the learner's code cannot know which steps are seen
+    assert all(_sampled(step) for step in range(3))
+    assert 2 <= sum(len(s) for s in schedules) / 3 <= 40  # about 2 ln(400 / 3) = 10 of the later steps
     with HeavyWork() as after:  # the counter is off the mode stack again
         model(torch.randn(1, 4))
     assert after.work == {"float32": 8}
@@ -86,9 +114,10 @@ def test_a_model_that_runs_under_autocast_passes_and_its_precision_is_verified_b
     found, got = run(MIXED)
     metrics, extra = got["metrics"], got["facts"].extra
     assert got["asked"] == ["artifact", "outputs", "usage"] and got["facts"].replay == "exact"
-    assert metrics["reduced_precision"] == 1.0 and metrics["float32_weights"] == 1.0
-    assert metrics["test_accuracy"] > 0.8 and metrics["parameters"] == 8 * 9 + 8 + 8 * 2 + 2
-    assert extra["model_share"] == 1.0 and extra["training_share"] == 1.0 and set(extra["model_work"]) == {"bfloat16"}
+    # all but the loss and the optimizer's updates, which autocast keeps in float32, as it should
+    assert metrics["reduced_precision"] > 0.9 and metrics["float32_weights"] == 1.0
+    assert metrics["test_accuracy"] > 0.8 and metrics["parameters"] >= 8 * 9 + 8 + 8 * 2 + 2  # and the graph's own
+    assert extra["model_share"] > 0.95 and extra["training_share"] > 0.9, extra  # training: sampled steps
     assert found == []
 
 
@@ -104,7 +133,7 @@ def test_autocast_in_the_loop_only_is_told_to_move_into_the_model():
                              "        with torch.autocast('cpu', dtype=torch.bfloat16):\n"
                              "            loss = nn.functional.cross_entropy(model(data.x_train), data.y_train)\n")
     found, got = run(source)
-    assert got["facts"].extra["training_share"] == 1.0 and got["facts"].extra["model_share"] == 0.0
+    assert got["facts"].extra["training_share"] > 0.9 and got["facts"].extra["model_share"] == 0.0
     assert found[0].code == "autocast-outside-model"
 
 
@@ -149,13 +178,16 @@ def test_weights_stored_in_16_bit_are_not_mixed_precision():
         "model(data.x_train)", "model(data.x_train.bfloat16())").replace(
         "            return self.body(x).float()", "            return self.body(x.bfloat16()).float()")
     found, got = run(source)
-    assert got["metrics"]["float32_weights"] == 0.0 and got["metrics"]["reduced_precision"] == 1.0
+    # every operator that computes counts by its precision (the loss, the update too): most, not all, are 16-bit
+    assert got["metrics"]["float32_weights"] == 0.0 and got["metrics"]["reduced_precision"] > 0.9
     assert "weights-not-float32" in [d.code for d in found]
 
 
 def test_float16_without_a_scaler_is_a_warning_when_it_passes():
     found, got = run(MIXED.replace("torch.bfloat16", "torch.float16"))
-    assert got["facts"].extra["training_float16_share"] == 1.0 and got["facts"].extra["scaler_calls"] == 0
+    # the steps counted are drawn at random and the loss and the update stay float32, so the share moves between
+    # runs (0.949 to 0.976 in twelve runs): "most of the work" is what this asserts, the rule needs more than half
+    assert got["facts"].extra["training_float16_share"] > 0.9 and got["facts"].extra["scaler_calls"] == 0
     assert [(d.code, d.severity) for d in found] == [("float16-without-scaler", "warning")]
     scaled = MIXED.replace("torch.bfloat16", "torch.float16").replace(
         "    opt = torch.optim.Adam(model.parameters(), lr=0.02)\n",

@@ -6,7 +6,7 @@ import pytest
 
 from dlpath.grading.tasks import TASKS
 from dlpath.grading.tasks.segmentation import _context, _scores
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor
 from tests.taskrun import run_task as _run_task
 
@@ -92,7 +92,8 @@ def test_a_small_convolutional_network_passes_and_sees_its_neighbours():
 def test_with_a_size_budget_the_judge_replays_and_counts_the_model():
     got = run_task(CONV, COUNTED)
     assert got["asked"] == ["artifact", "outputs"] and got["facts"].replay == "exact"
-    assert got["metrics"]["parameters"] == 8 * 9 + 8 + 8 * 8 * 9 + 8 + 8 + 1
+    weights = 8 * 9 + 8 + 8 * 8 * 9 + 8 + 8 + 1  # and the graph's own numbers (artifact.graph_numbers): one per
+    assert weights < got["metrics"]["parameters"] <= weights + 50  # operation, each stride, padding, size listed
 
 
 def test_masks_without_the_channel_dimension_are_accepted():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor, run_task
 
 RECALL = dict(id="t", task="sequence_classification", lesson="recurrent-networks", calibration=None,

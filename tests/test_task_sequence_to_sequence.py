@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dlpath.grading.tasks import ContractError
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor, run_task
 
 REVERSE = dict(id="t", task="sequence_to_sequence", lesson="attention-transformers", calibration=None,
@@ -46,7 +46,7 @@ def learner(source: str, causal: bool = True) -> str:
 def test_a_causal_model_that_reverses_passes_and_keeps_its_promise():
     got = run_task(learner(REVERSED), REVERSE)
     assert got["metrics"] == {"exact_match": 1.0, "token_accuracy": 1.0, "causal_leaks": 0.0}
-    assert got["asked"][0] == "declaration" and got["asked"].count("outputs") == 4 + 1 + 2  # write, forced, probes
+    assert got["asked"][0] == "declaration" and got["asked"].count("outputs") == 4 + 1 + 2 + 2  # write, forced, probes, order
     extra = got["facts"].extra
     assert extra["causal"] is True and extra["content_accuracy"] == 1.0 and extra["teacher_forced_accuracy"] == 1.0
     assert got["facts"].train_score == 1.0 and got["facts"].expected_output == "(200, 8, 12) float"
@@ -55,7 +55,7 @@ def test_a_causal_model_that_reverses_passes_and_keeps_its_promise():
 def test_an_encoder_is_read_in_one_pass_with_the_answer_blanked():
     got = run_task(learner(REVERSED, causal=False), REVERSE)
     assert got["metrics"]["exact_match"] == 1.0 and got["metrics"]["causal_leaks"] == 0.0
-    assert got["asked"] == ["declaration", "outputs", "outputs"]  # the answers, then teacher forcing
+    assert got["asked"] == ["declaration", "outputs", "outputs", "outputs", "outputs"]  # answers, forced, order
 
 
 def test_a_model_that_peeks_at_the_next_token_leaks_and_is_told_so():

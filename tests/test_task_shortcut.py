@@ -8,7 +8,7 @@ import types
 import pytest
 
 from dlpath.grading.tasks import TASKS, get_task
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor
 
 TAGGED = dict(id="t", task="shortcut", lesson="interpretability", calibration=None,

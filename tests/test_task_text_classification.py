@@ -11,7 +11,7 @@ import torch
 from dlpath.datasets import draw
 from dlpath.datasets.text import decode_texts
 from dlpath.grading.tasks import ContractError, JudgeContext, LearnerError, get_task
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import mentor, run_task
 
 REVIEWS = dict(id="t", task="text_classification", lesson="natural-language-processing", calibration=None,

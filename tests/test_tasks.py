@@ -16,7 +16,7 @@ import torch
 from dlpath.grading.facts import Facts
 from dlpath.grading.observe import Watch
 from dlpath.grading.tasks import TASKS, ContractError, LearnerError, LearnerSide, UnknownTask, get_task
-from dlpath.projects import DatasetSpec, Threshold
+from dlpath.grading.project import DatasetSpec, Threshold
 from tests.taskrun import run_task as _run_task
 
 SPIRALS = dict(id="t", task="classification", thresholds=(Threshold("test_accuracy", 0.85),),
@@ -57,6 +57,9 @@ def train(model, data, device, log):
 def test_the_registry_finds_every_task_module_and_their_declarations():
     assert {"classification", "regression", "regression_by_hand"} <= set(TASKS)
     for task in TASKS.values():
+        if task.hands_on == "exercise":  # its functions and metrics are each folder's own (test_exercises.py)
+            assert task.summary and task.contract and task.entry != "train.py" and not task.metrics
+            continue
         assert task.summary and task.contract and task.contract_lines and task.dataset_kinds
         assert task.primary in [m.name for m in task.metrics]
         assert all(m.direction in ("max", "min") and m.unit and m.description for m in task.metrics)
@@ -90,7 +93,8 @@ def test_a_working_learner_passes_and_the_judge_measures_it():
 def test_with_a_size_budget_the_judge_replays_and_counts_the_model():
     got = run_task(MLP, COUNTED)
     assert got["asked"] == ["artifact", "outputs"]
-    assert got["metrics"]["parameters"] == 2 * 32 + 32 + 32 * 3 + 3 and got["facts"].replay == "exact"
+    weights = 2 * 32 + 32 + 32 * 3 + 3  # and one number per operation of the traced graph (artifact.graph_numbers)
+    assert weights < got["metrics"]["parameters"] <= weights + 20 and got["facts"].replay == "exact"
     assert got["metrics"]["test_accuracy"] == run_task(MLP)["metrics"]["test_accuracy"]
 
 
@@ -274,7 +278,7 @@ def test_autograd_is_counted_at_run_time_and_in_the_source(tmp_path):
     (tmp_path / "train.py").write_text(textwrap.dedent(AUTOGRAD))
     backward, grad = torch.Tensor.backward, torch.autograd.grad
     got = run_task(AUTOGRAD, LINEAR, folder=tmp_path)
-    assert got["metrics"]["autograd_uses"] == 100 + 5  # training, and the oracle's 5 checks
+    assert got["metrics"]["autograd_uses"] == 2 * 100 + 5  # each backward pass and optimizer step; the oracle's 5
     assert got["facts"].extra["autograd_in_source"] == 3  # .backward(), torch.optim, torch.autograd
     assert got["metrics"]["gradient_error"] < 1e-5
     assert torch.Tensor.backward is backward and torch.autograd.grad is grad

@@ -44,7 +44,7 @@ TAUGHT_BY: dict[str, tuple[str, str]] = {
     "gradient descent": (r"\bgradient descent\b", "gradient-descent"),
     "learning rate": (r"\blearning rates?\b", "gradient-descent"),
     "mini-batch": (r"\bmini-?batch", "gradient-descent"),
-    "epoch": (r"\bepochs?\b", "gradient-descent"),
+    "epoch": (r"\bepochs?\b", "first-network"),
     "mean squared error": (r"\bmean squared error\b|(?-i:\bMSE\b)", "gradient-descent"),
     "train/validation/test splits": (
         r"\b(validation|test|training|train) (set|split|data|fold)s?\b|\bheld-(out|back)\b|\bcross-validation\b",
@@ -131,6 +131,8 @@ TAUGHT_BY: dict[str, tuple[str, str]] = {
     "TPUs": (r"(?-i:\bTPUs?\b)", "cloud-accelerators"),
     "mixed precision": (r"\bmixed precision\b|\bautocast\b|GradScaler|\bbfloat16\b", "mixed-precision-gpus"),
     "CUDA kernels": (r"\bCUDA kernels?\b|__global__|\bwarps?\b|\bthread blocks?\b", "cuda-programming"),
+    "coalesced memory access": (r"\bcoalesc|\bsyncthreads\b", "gpu-memory-and-reductions"),
+    "occupancy": (r"\boccupancy\b", "fast-kernels"),
     "data parallelism": (r"DistributedDataParallel|(?-i:\bDDP\b)|\btorchrun\b|\ball-reduce\b|\bdata parallel", "distributed-training"),
     # specialization
     "IoU": (r"(?-i:\bIoU\b)|\bintersection over union\b", "computer-vision"),
@@ -148,11 +150,24 @@ TAUGHT_BY: dict[str, tuple[str, str]] = {
     "self-supervised learning": (r"\bself-supervis", "unsupervised-learning"),
     "contrastive learning": (r"\bcontrastive\b", "future-directions"),
     "meta-learning": (r"\bmeta-(learn|train)|(?-i:\bMAML\b)|\bReptile\b", "future-directions"),
+    "diffusion models": (r"\bdiffusion models?\b|(?-i:\bDDPM\b)", "diffusion-models"),
+    "LoRA": (r"(?-i:\bLoRA\b)|\blow-rank adaptation\b", "llm-practice"),
+    "population stability index": (r"\bpopulation stability index\b|(?-i:\bPSI\b)", "distribution-shift"),
+    "leaderboard overfitting": (r"\bleaderboard overfitting\b|\bpublic leaderboard\b", "kaggle-competitions"),
     "neural architecture search": (r"\bneural architecture search\b|(?-i:\bNAS\b)", "future-directions"),
 }
 
 # (lesson, idea) -> why this mention is not a use of the idea before it is taught.
 PREVIEWS: dict[tuple[str, str], str] = {
+    ("distribution-shift", "momentum"): "sets batch norm's own `momentum` attribute (its running-average factor), "
+                                         "not the optimizer's momentum",
+    # the first lesson trains a network top-down, naming each piece and the lesson that explains it
+    ("first-network", "autograd"): "calls loss.backward() as a given line; calculus explains what it computes",
+    ("first-network", "gradient descent"): "names optimizer.step() as a step of it and points to its lesson",
+    ("first-network", "learning rate"): "names lr=0.1 and points to the gradient-descent lesson",
+    ("first-network", "ReLU"): "uses nn.ReLU as a given layer and points to the activation-functions lesson",
+    ("first-network", "backpropagation"): "names the lesson that explains loss.backward()",
+    ("first-network", "cross-entropy"): "uses nn.CrossEntropyLoss as a given line and points to the loss-functions lesson",
     ("calculus", "gradient descent"): "announces the next lesson by name; nothing here uses it",
     ("calculus", "backpropagation"): "names the algorithm the chain rule leads to; forward-and-backprop teaches it",
     ("ml-fundamentals", "self-supervised learning"): "lists it among the kinds of learning 'you will meet later'",
@@ -170,7 +185,19 @@ PREVIEWS: dict[tuple[str, str], str] = {
     ("overfitting-underfitting", "data augmentation"): "lists remedies of the next lesson, regularization",
     ("class-imbalance", "calibration"): "points to the next lesson, calibration, to repair inflated scores",
     ("autoencoders-vae", "GAN"): "contrasts VAEs with GANs, the next lesson",
+    ("interpretability", "attention"): "a look ahead at attention maps, for learners who take the attention lesson later",
+    ("interpretability", "transformers"): "a look ahead at attention maps, for learners who take the attention lesson later",
+    ("small-data", "embeddings"): "defines the word in place (the vector a pretrained network maps an example to); "
+                                  "the embeddings lesson (language track) builds token embeddings",
+    ("computer-vision", "embeddings"): "defines a face embedding in place (a vector where photos of one person lie "
+                                       "close); the embeddings lesson (language track) builds token embeddings",
+    ("computer-vision", "transformers"): "names vision transformers among the backbones; the attention lesson (NLP track) builds one",
+    ("finance-ai", "transformers"): "names transformers among sequence models; the attention lesson is optional on this track",
     ("model-compression", "calibration"): "quantization's calibration (choosing scales from sample data), another idea, explained there",
+    ("gans", "diffusion models"): "says diffusion models have overtaken GANs; diffusion-models, which follows, teaches them",
+    ("future-directions", "diffusion models"): "lists them among the directions of the field; diffusion-models teaches them",
+    ("natural-language-processing", "LoRA"): "names it among fine-tuning options; llm-practice, which follows, builds one",
+    ("future-directions", "LoRA"): "lists efficient fine-tuning among the directions of the field; llm-practice builds it",
 }
 
 
@@ -179,7 +206,7 @@ PREVIEWS: dict[tuple[str, str], str] = {
 
 @pytest.fixture(scope="module")
 def curriculum() -> Any:
-    from dlpath.curriculum import load_curriculum
+    from dlpath.course.loading import load_curriculum
 
     return load_curriculum(None, use_cache=False)
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from dlpath.cli import app
-from dlpath.curriculum import CurriculumInvalid, load_curriculum, validate_curriculum
+from dlpath.course.loading import load_curriculum
+from dlpath.course.model import CurriculumInvalid
+from dlpath.grading.project import validate_course
 
 INDEX = """\
 format_version: 1
@@ -55,8 +57,7 @@ def make(tmp_path: Path, lessons: str = GOOD, index: str = INDEX, bodies: tuple[
 
 
 def problems(root: Path) -> list[tuple[str, int | None, str]]:
-    _, found = validate_curriculum(root)
-    return [(p.file, p.line, p.message) for p in found]
+    return [(p.file, p.line, p.message) for p in validate_course(root).problems]
 
 
 def test_a_good_curriculum_has_no_problem(tmp_path: Path) -> None:
@@ -182,7 +183,8 @@ def test_validate_command_exit_codes_and_json(tmp_path: Path, runner) -> None:
     good = make(tmp_path)
     result = runner.invoke(app, ["validate", str(good)])
     assert result.exit_code == 0, result.output
-    assert " ".join(result.output.split()).endswith("the curriculum is valid.")  # a long tmp path may wrap
+    said = " ".join(result.output.split())  # a long tmp path may wrap
+    assert said.endswith("project folder(s) it can use: valid.") and "the curriculum (" in said
 
     (good / "lessons" / "beta.md").unlink()
     result = runner.invoke(app, ["validate", str(good), "--json"])
@@ -246,3 +248,39 @@ def test_validate_checks_the_course_projects_with_file_and_line(tmp_path: Path, 
         ("project.yaml", 2, "the project has no solution/train.py (every project needs a starter, a solution "
                             "that passes and a naive baseline that fails)"),
     }, found
+
+
+def test_validate_checks_a_project_folder_or_a_folder_of_them(tmp_path: Path, runner) -> None:
+    from tests.conftest import FIXTURE_PROJECTS
+
+    mine = tmp_path / "mine"
+    shutil.copytree(FIXTURE_PROJECTS / "rings", mine / "rings")
+    shutil.copytree(FIXTURE_PROJECTS / "wave", mine / "wave")
+    result = runner.invoke(app, ["validate", str(mine / "rings")])
+    assert result.exit_code == 0 and " ".join(result.output.split()) == f"{mine / 'rings'}: the project: valid."
+    result = runner.invoke(app, ["validate", str(mine), "--json"])
+    data = json.loads(result.output)
+    assert result.exit_code == 0 and data["kind"] == "projects" and data["projects"] == ["rings", "wave"]
+    yaml_file = mine / "wave" / "project.yaml"
+    yaml_file.write_text(yaml_file.read_text().replace("budget_s:", "budget_seconds:"))
+    result = runner.invoke(app, ["validate", str(mine)])
+    assert result.exit_code == 2
+    assert "unknown key 'budget_seconds'" in result.output and "(2 project folder(s))" in result.output
+
+
+def test_the_complete_example_of_the_project_format_validates_as_written(tmp_path: Path, runner,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/project-format.md's example, copied as its text says, passes `dlpath validate` against the shipped course."""
+    from tests.conftest import FIXTURE_PROJECTS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "project-format.md").read_text()
+    example = doc.split("## A complete example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    folder = tmp_path / "my-projects" / "rings-mlp"
+    for variant in ("starter", "solution", "naive"):
+        shutil.copytree(FIXTURE_PROJECTS / "rings" / variant, folder / variant)
+    (folder / "project.yaml").write_text(example)
+    monkeypatch.setenv("DLPATH_PROJECTS", str(tmp_path / "my-projects"))
+    result = runner.invoke(app, ["validate", "--json"])
+    data = json.loads(result.output)
+    assert "rings-mlp" in data["projects"]
+    assert [p for p in data["problems"] if "rings-mlp" in p["file"]] == []

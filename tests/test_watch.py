@@ -10,8 +10,6 @@ import pytest
 
 from tests.conftest import learner_folder
 
-pytestmark = pytest.mark.slow
-
 
 def _wait(events: list, predicate, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
@@ -22,6 +20,7 @@ def _wait(events: list, predicate, timeout: float = 90) -> None:
     raise AssertionError(f"timed out; events: {events}")
 
 
+@pytest.mark.slow
 def test_a_save_reruns_and_a_save_during_a_run_cancels_it(tmp_path: Path, fixture_projects: Path) -> None:
     from dlpath.grading.watch import watch_folder
 
@@ -53,3 +52,29 @@ def test_a_save_reruns_and_a_save_during_a_run_cancels_it(tmp_path: Path, fixtur
         stop.set()
         thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+def test_editors_temporary_files_are_never_named_as_changes(tmp_path: Path) -> None:
+    from dlpath.grading.watch import _project_files, relevant_changes
+
+    (tmp_path / "train.py").write_text("x = 1\n")
+    (tmp_path / "helper.py").write_text("y = 2\n")
+    known = _project_files(tmp_path)
+    assert known == {"train.py", "helper.py"}
+    # sed -i: writes sedK2qgqh beside train.py, then renames it over train.py (the copy is gone when we look)
+    (tmp_path / "train.py").write_text("x = 2\n")
+    batch = [str(tmp_path / n) for n in ("sedK2qgqh", "train.py")]
+    assert relevant_changes(batch, tmp_path, known) == ("train.py",)
+    # vim's probe file and swap file, still there when we look; JetBrains' and Emacs's copies
+    for name in ("4913", "train.py.swp", "train.py___jb_tmp___", "#train.py#", "notes.tmp"):
+        (tmp_path / name).write_text("")
+    assert relevant_changes([str(tmp_path / n) for n in ("4913", "train.py.swp", "train.py___jb_tmp___",
+                                                         "#train.py#", "notes.tmp")], tmp_path, known) == ()
+    # a file with any other name that came and went between two looks is no file of the project either
+    assert relevant_changes([str(tmp_path / "tmpxq81z")], tmp_path, known) == ()
+    # a new file, and a file of the project removed, are changes
+    (tmp_path / "notes.md").write_text("ok\n")
+    (tmp_path / "helper.py").unlink()
+    assert relevant_changes([str(tmp_path / "notes.md"), str(tmp_path / "helper.py")], tmp_path,
+                            known) == ("helper.py", "notes.md")
+    assert known == {"train.py", "notes.md"}
