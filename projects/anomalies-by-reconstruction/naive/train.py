@@ -17,7 +17,7 @@ The contract (the grader calls these two functions; keep their names and argumen
 
 The grader sends fresh healthy and faulty signals, computes each reconstruction error itself
 (the mean squared difference) and measures how well it ranks the faults above the healthy
-signals (ROC-AUC; see project.yaml for the target).
+signals (ROC-AUC; `dlpath show anomalies-by-reconstruction` gives the target).
 """
 
 import torch

@@ -16,7 +16,7 @@ The contract (the grader calls these two functions; keep their names and argumen
 
 The grader sends fresh healthy and faulty signals, computes each reconstruction error itself
 (the mean squared difference) and measures how well it ranks the faults above the healthy
-signals (ROC-AUC; see project.yaml for the target).
+signals (ROC-AUC; `dlpath show anomalies-by-reconstruction` gives the target).
 """
 
 import torch
@@ -68,3 +68,7 @@ def train(model, data, device, log):
             val_loss = errors[y_val == 0].mean().item()  # on the healthy ones, like the training loss
         log(epoch=epoch, train_loss=total / len(x), val_loss=val_loss, val_auc=auc(errors, y_val))
     model.eval()
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

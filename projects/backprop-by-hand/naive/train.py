@@ -19,7 +19,7 @@ The contract (the grader uses these three; keep their names and arguments):
         tensors (.tolist() gives lists). log(epoch=..., train_loss=..., val_accuracy=...).
 
 No torch autograd (requires_grad, torch.autograd) and no torch.optim: the grader counts them.
-The grade: the gradient check, the accuracy on 1000 fresh points, and that rule (project.yaml).
+The grade: the gradient check, the accuracy on 1000 fresh points, and that rule (`dlpath show backprop-by-hand` lists the targets).
 """
 
 import math

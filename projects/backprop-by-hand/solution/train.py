@@ -18,8 +18,9 @@ The contract (the grader uses these three; keep their names and arguments):
         data.x_train (N, 2), data.y_train (N,) labels 0/1, data.x_val, data.y_val are torch
         tensors (.tolist() gives lists). log(epoch=..., train_loss=..., val_accuracy=...).
 
-No torch autograd (requires_grad, torch.autograd) and no torch.optim: the grader counts them.
-The grade: the gradient check, the accuracy on 1000 fresh points, and that rule (project.yaml).
+No torch autograd (requires_grad, torch.autograd) and no torch.optim: the grader counts them. The
+grade: the gradient check, the accuracy on 1000 fresh points, and that rule (`dlpath show
+backprop-by-hand` lists the targets).
 """
 
 import math
@@ -129,3 +130,7 @@ def train(model, data, log):
         if epoch % 5 == 0 or epoch == EPOCHS - 1:
             val = sum((model(x).data > 0) == (c == 1) for x, c in zip(data.x_val.tolist(), data.y_val.tolist()))
             log(epoch=epoch, train_loss=total / len(xs), val_accuracy=val / len(data.y_val))
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

@@ -16,7 +16,7 @@ The contract (the grader calls these two functions; keep their names and argumen
         val_accuracy=...) records your learning curves. Leave the model in eval mode.
 
 The grade: accuracy on 3000 fresh images that this code never sees, with at most
-6,000 parameters, inside the 60 s budget (see project.yaml for the exact targets).
+6,000 parameters, inside the 60 s budget (`dlpath show cnn-shapes` lists the exact targets).
 """
 
 import torch

@@ -16,7 +16,7 @@ The contract (the grader calls these two functions; keep their names and argumen
         val_accuracy=...) records your learning curves. Leave the model in eval mode.
 
 The grade: accuracy on 3000 fresh images that this code never sees, with at most
-6,000 parameters, inside the 60 s budget (see project.yaml for the exact targets).
+6,000 parameters, inside the 60 s budget (`dlpath show cnn-shapes` lists the exact targets).
 """
 
 import torch
@@ -69,3 +69,7 @@ def train(model, data, device, log):
             val_accuracy = (logits.argmax(dim=1) == y_val).float().mean().item()
         log(epoch=epoch, train_loss=total / len(x), val_loss=val_loss, val_accuracy=val_accuracy)
     model.eval()
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

@@ -68,3 +68,7 @@ def export(model, example, path):
     batch = torch.export.Dim("batch")  # any batch size, from one request to thousands
     program = torch.export.export(model, (example,), dynamic_shapes=({0: batch},))
     torch.export.save(program, path)
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

@@ -7,7 +7,7 @@ Run from anywhere, with dlpath installed (it takes about 15 s on one CPU core):
 It draws 20,000 training points from the same spirals world as the project
 (the data set and its parameters are read from ../project.yaml), trains the
 teacher with a fixed seed on one thread, and writes model.json and weights.bin
-beside this file (dlpath.pretrained's format: raw float32, loaded without
+beside this file (dlpath.envs.pretrained's format: raw float32, loaded without
 pickle). The same PyTorch version gives the same weights; SOURCE.txt records
 which one made the shipped files.
 """
@@ -19,9 +19,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from dlpath import pretrained
+from dlpath.envs import pretrained
 from dlpath.datasets import generate
-from dlpath.projects import load_project
+from dlpath.grading.project import load_project
 
 HIDDEN = 256  # units in each of the two hidden layers: deliberately more than spirals need
 POINTS = 20_000  # training points (the learner gets a few hundred)

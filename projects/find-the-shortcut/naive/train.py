@@ -20,7 +20,7 @@ The contract (the grader calls these three functions; keep their names and argum
 
 The grade: accuracy on 2000 fresh images, which come from another source than your
 training data, and where the mass of your saliency maps falls on fresh images drawn like
-your training data: on the shapes, not elsewhere (see project.yaml for the targets).
+your training data: on the shapes, not elsewhere (`dlpath show find-the-shortcut` lists the targets).
 """
 
 import torch

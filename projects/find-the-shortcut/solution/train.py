@@ -20,7 +20,7 @@ The contract (the grader calls these three functions; keep their names and argum
 
 The grade: accuracy on 2000 fresh images, which come from another source than your
 training data, and where the mass of your saliency maps falls on fresh images drawn like
-your training data: on the shapes, not elsewhere (see project.yaml for the targets).
+your training data: on the shapes, not elsewhere (`dlpath show find-the-shortcut` lists the targets).
 """
 
 import torch
@@ -92,3 +92,7 @@ def train(model, data, device, log):
             val_accuracy = (logits.argmax(dim=1) == y_val).float().mean().item()
         log(epoch=epoch, train_loss=total / len(x), val_loss=val_loss, val_accuracy=val_accuracy)
     model.eval()
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

@@ -11,12 +11,12 @@ The contract (the grader calls these two functions; keep their names and argumen
         info["noise_dim"] is 8 and info["input_shape"] is [2].
     train(model, data, device, log) -> None (or the trained generator)
         data.x_train (N, 2) float32: points of the real data, 8 small Gaussians on a circle of
-        radius 2 (data.y_train says which; a GAN does not need it). Build the discriminator
-        here and train both. device is "cpu" or "cuda". log(step=..., d_loss=..., g_loss=...)
+        radius 2 (no labels: data.y_train is None, and info does not say where the modes
+        are). Build the discriminator here and train both. device is "cpu" or "cuda". log(step=..., d_loss=..., g_loss=...)
         records your curves. Leave the generator in eval mode.
 
 The grader feeds the generator its own noise and counts the modes its samples cover and the
-share of samples near a mode (see project.yaml for the targets).
+share of samples near a mode (`dlpath show gan-modes` lists the targets).
 """
 
 import torch
@@ -95,3 +95,7 @@ def train(model, data, device, log):
         if step % 100 == 99:
             log(step=step + 1, d_loss=d_loss.item(), g_loss=g_loss.item())
     generator.eval()
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

@@ -17,7 +17,7 @@ The contract (the grader calls these two functions; keep their names and argumen
 
 The rules: no autograd (.backward(), torch.autograd) and no torch.optim anywhere;
 the grader counts them. The grade: mean squared error on 2000 fresh points, the
-gradient check, and those rules (see project.yaml for the exact targets).
+gradient check, and those rules (`dlpath show gradient-descent-by-hand` lists the exact targets).
 """
 
 import torch

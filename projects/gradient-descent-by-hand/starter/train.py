@@ -15,9 +15,9 @@ The contract (the grader calls these two functions; keep their names and argumen
         Walk downhill with your gradients and return the final w and b.
         log(epoch=..., train_loss=..., val_loss=...) records your learning curves.
 
-The rules: no autograd (.backward(), torch.autograd) and no torch.optim anywhere;
-the grader counts them. The grade: mean squared error on 2000 fresh points, the
-gradient check, and those rules (see project.yaml for the exact targets).
+The rules: no autograd (.backward(), torch.autograd) and no torch.optim anywhere; the
+grader counts them. The grade: mean squared error on 2000 fresh points, the gradient
+check, and those rules (`dlpath show gradient-descent-by-hand` lists the exact targets).
 """
 
 import torch
@@ -58,3 +58,7 @@ def train(data, log):
         if step % LOG_EVERY == 0 or step == STEPS - 1:
             log(epoch=step, train_loss=mse(w, b, x, y).item(), val_loss=mse(w, b, data.x_val, data.y_val).item())
     return w, b
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

@@ -16,7 +16,7 @@ The contract (the grader calls these two functions; keep their names and argumen
         records your learning curves (an epoch here is a block of episodes).
 
 The grade: the mean return of fresh episodes the grader plays with your model, from its
-own seeds, inside the 60 s budget (see project.yaml for the exact targets).
+own seeds, inside the 60 s budget (`dlpath show gridworld-agent` lists the exact targets).
 """
 
 import torch

@@ -16,7 +16,7 @@ The contract (the grader calls these two functions; keep their names and argumen
         records your learning curves (an epoch here is a block of episodes).
 
 The grade: the mean return of fresh episodes the grader plays with your model, from its
-own seeds, inside the 60 s budget (see project.yaml for the exact targets).
+own seeds, inside the 60 s budget (`dlpath show gridworld-agent` lists the exact targets).
 """
 
 import random
@@ -70,3 +70,7 @@ def train(model, env, log):
         if (episode + 1) % BLOCK == 0:
             log(epoch=(episode + 1) // BLOCK, mean_return=sum(returns[-BLOCK:]) / BLOCK, epsilon=epsilon)
     print(env.render(policy=q.argmax(dim=1).tolist()))
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

@@ -20,7 +20,7 @@ The contract (the grader calls these two functions; keep their names and argumen
         val_accuracy=...) records your learning curves. Leave the model in eval mode.
 
 The grade: the accuracy on rows of fresh patients, and the gap between your estimate and
-that accuracy (see project.yaml for the exact targets).
+that accuracy (`dlpath show honest-evaluation` lists the exact targets).
 """
 
 import torch

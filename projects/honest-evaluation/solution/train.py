@@ -20,7 +20,7 @@ The contract (the grader calls these two functions; keep their names and argumen
         val_accuracy=...) records your learning curves. Leave the model in eval mode.
 
 The grade: the accuracy on rows of fresh patients, and the gap between your estimate and
-that accuracy (see project.yaml for the exact targets).
+that accuracy (`dlpath show honest-evaluation` lists the exact targets).
 """
 
 import torch
@@ -110,3 +110,7 @@ def train(model, data, device, log):
     # The estimate: the model as returned, on patients it never saw and that chose nothing
     # (no early stopping, no tuning on them), so it is an unbiased guess of the grader's figure.
     return model, accuracy(model, x_val, y_val)
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

@@ -20,7 +20,7 @@ The contract (the grader calls these two functions; keep their names and argumen
         val_accuracy=...) records your learning curves. Leave the model in eval mode.
 
 The grade: the accuracy on rows of fresh patients, and the gap between your estimate and
-that accuracy (see project.yaml for the exact targets).
+that accuracy (`dlpath show honest-evaluation` lists the exact targets).
 """
 
 import torch
@@ -105,3 +105,7 @@ def train(model, data, device, log):
             val_loss = loss_fn(model(x_val), y_val).item()
         log(epoch=epoch, train_loss=total / len(x), val_loss=val_loss, val_accuracy=accuracy(model, x_val, y_val))
     return model, accuracy(model, x_val, y_val)  # your estimate for new patients: is it honest?
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

@@ -16,7 +16,8 @@ The contract (the grader calls these two functions; keep their names and argumen
         Leave the model in eval mode.
 
 The data: step 0 says the class (a pulse in one of the first 4 channels); the 49 steps after
-it are noise. The grade: accuracy on fresh sequences (see project.yaml for the target).
+it are noise. The grade: accuracy on fresh sequences (`dlpath show long-memory` gives the
+target).
 """
 
 import torch

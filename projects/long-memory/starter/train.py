@@ -16,7 +16,8 @@ The contract (the grader calls these two functions; keep their names and argumen
         Leave the model in eval mode.
 
 The data: step 0 says the class (a pulse in one of the first 4 channels); the 49 steps after
-it are noise. The grade: accuracy on fresh sequences (see project.yaml for the target).
+it are noise. The grade: accuracy on fresh sequences (`dlpath show long-memory` gives the
+target).
 """
 
 import torch
@@ -76,3 +77,7 @@ def train(model, data, device, log):
             val_accuracy = (logits.argmax(dim=1) == y_val).float().mean().item()
         log(epoch=epoch, train_loss=total / len(x), val_loss=val_loss, val_accuracy=val_accuracy)
     model.eval()
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

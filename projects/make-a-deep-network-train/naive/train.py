@@ -18,7 +18,7 @@ The contract (the grader calls these two functions; keep their names and argumen
         learning curves for the report. Leave the model in eval mode when you return.
 
 The grade: accuracy on 3000 fresh points, with at least 20 weight layers counted on the
-model the grader replays (see project.yaml for the exact targets).
+model the grader replays (`dlpath show make-a-deep-network-train` lists the exact targets).
 """
 
 import torch

@@ -19,7 +19,7 @@ The contract (the grader calls these two functions; keep their names and argumen
 The grade, on 10,000 fresh scans: the share of lesions found when at most 10% of the
 healthy scans may be sent for a second opinion (sensitivity at 90% specificity), and
 whether the probabilities can be taken at their word (test_ece, the expected
-calibration error). See project.yaml for the targets.
+calibration error). `dlpath show medical-screening` lists the targets.
 """
 
 import torch
@@ -107,3 +107,7 @@ def train(model, data, device, log):
           f" trained, {torch.sigmoid(scale * logits + shift).mean():.3f} after Platt scaling"
           f" (scale {scale:.2f}, shift {shift:.2f})")
     return Calibrated(model, scale, shift).eval()
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

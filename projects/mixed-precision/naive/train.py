@@ -21,7 +21,7 @@ The contract (the grader calls these two functions; keep their names and argumen
 The grade: accuracy on 2000 fresh images, and the share of the convolutions' and matrix
 products' work done in 16-bit. The grader replays the model you return in its own
 process and sees the precision written into it; how your training steps ran is counted
-in your own process. The weights must stay float32 (see project.yaml for the targets).
+in your own process. The weights must stay float32 (`dlpath show mixed-precision` lists the targets).
 """
 
 import torch

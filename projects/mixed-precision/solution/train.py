@@ -19,9 +19,9 @@ The contract (the grader calls these two functions; keep their names and argumen
         val_accuracy=...) records your learning curves. Leave the model in eval mode.
 
 The grade: accuracy on 2000 fresh images, and the share of the convolutions' and matrix
-products' work done in 16-bit. The grader replays the model you return in its own
-process and sees the precision written into it; how your training steps ran is counted
-in your own process. The weights must stay float32 (see project.yaml for the targets).
+products' work done in 16-bit. The grader replays the model you return in its own process
+and sees the precision written into it; how your training steps ran is counted in your own
+process. The weights must stay float32 (`dlpath show mixed-precision` lists the targets).
 """
 
 import torch
@@ -90,3 +90,7 @@ def train(model, data, device, log):
             val_accuracy = (logits.argmax(dim=1) == y_val).float().mean().item()
         log(epoch=epoch, train_loss=total / len(x), val_loss=val_loss, val_accuracy=val_accuracy)
     model.eval()
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

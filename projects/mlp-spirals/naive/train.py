@@ -16,7 +16,7 @@ The contract (the grader calls these two functions; keep their names and argumen
         learning curves for the report. Leave the model in eval mode when you return.
 
 The grade: accuracy on 3000 fresh points that this code never sees, with at most
-20,000 parameters, inside the 60 s budget (see project.yaml for the exact targets).
+20,000 parameters, inside the 60 s budget (`dlpath show mlp-spirals` lists the exact targets).
 """
 
 import torch

@@ -15,8 +15,8 @@ The contract (the grader calls these two functions; keep their names and argumen
         log(epoch=..., train_loss=..., val_loss=..., val_accuracy=...) records your
         learning curves for the report. Leave the model in eval mode when you return.
 
-The grade: accuracy on 3000 fresh points that this code never sees, with at most
-20,000 parameters, inside the 60 s budget (see project.yaml for the exact targets).
+The grade: accuracy on 3000 fresh points that this code never sees, with at most 20,000
+parameters, inside the 60 s budget (`dlpath show mlp-spirals` lists the exact targets).
 """
 
 import torch
@@ -67,3 +67,7 @@ def train(model, data, device, log):
                 val_accuracy = (logits.argmax(dim=1) == y_val).float().mean().item()
             log(epoch=epoch, train_loss=total / len(x), val_loss=val_loss, val_accuracy=val_accuracy)
     model.eval()  # the grader measures the model as you return it
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

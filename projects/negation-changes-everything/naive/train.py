@@ -18,8 +18,9 @@ The contract (the grader calls these four functions; keep their names and argume
         int64 labels. log(epoch=..., train_loss=..., val_loss=..., val_accuracy=...) records
         your learning curves. Leave the model in eval mode when you return.
 
-The grade: accuracy on 3000 fresh reviews, and on those of them with a negation ("not bad
-at all", "hardly great"), inside the 60 s budget (see project.yaml for the exact targets).
+The grade: accuracy on 3000 fresh reviews, and on those of them with a negation ("not bad at
+all", "hardly great"), inside the 60 s budget (`dlpath show negation-changes-everything` lists
+the exact targets).
 """
 
 import re

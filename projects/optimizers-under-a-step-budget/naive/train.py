@@ -16,7 +16,7 @@ dlpath runs the loop, not your code: the model starts at zero, and each of exact
 steps is optimizer.zero_grad(), the mean squared error on all 500 training rows,
 backward(), optimizer.step(). Optimizers that need a closure (LBFGS) are refused: one
 gradient per step. The grade: the mean squared error of the final weights on 4000 fresh
-rows (see project.yaml for the exact target). `dlpath run` shows the loss curve.
+rows (`dlpath show optimizers-under-a-step-budget` gives the exact target). `dlpath run` shows the loss curve.
 """
 
 import torch

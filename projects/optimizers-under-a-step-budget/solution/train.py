@@ -12,11 +12,11 @@ The contract (the grader calls these functions; keep their names and arguments):
     make_scheduler(optimizer) -> a learning-rate scheduler, or None    (optional)
         If this file defines it, dlpath calls scheduler.step() after every optimizer step.
 
-dlpath runs the loop, not your code: the model starts at zero, and each of exactly 100
-steps is optimizer.zero_grad(), the mean squared error on all 500 training rows,
-backward(), optimizer.step(). Optimizers that need a closure (LBFGS) are refused: one
-gradient per step. The grade: the mean squared error of the final weights on 4000 fresh
-rows (see project.yaml for the exact target). `dlpath run` shows the loss curve.
+dlpath runs the loop, not your code: the model starts at zero, and each of exactly 100 steps is
+optimizer.zero_grad(), the mean squared error on all 500 training rows, backward(), optimizer.step().
+Optimizers that need a closure (LBFGS) are refused: one gradient per step. The grade: the mean squared
+error of the final weights on 4000 fresh rows (`dlpath show optimizers-under-a-step-budget` gives the
+exact target). `dlpath run` shows the loss curve.
 """
 
 import torch
@@ -34,3 +34,7 @@ def make_optimizer(params):
 
 def make_scheduler(optimizer):
     return None  # a fixed rate is enough for Adam here
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

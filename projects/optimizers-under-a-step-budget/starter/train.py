@@ -16,7 +16,8 @@ dlpath runs the loop, not your code: the model starts at zero, and each of exact
 steps is optimizer.zero_grad(), the mean squared error on all 500 training rows,
 backward(), optimizer.step(). Optimizers that need a closure (LBFGS) are refused: one
 gradient per step. The grade: the mean squared error of the final weights on 4000 fresh
-rows (see project.yaml for the exact target). `dlpath run` shows the loss curve.
+rows (`dlpath show optimizers-under-a-step-budget` gives the exact target). `dlpath run`
+shows the loss curve.
 """
 
 import torch
@@ -40,3 +41,7 @@ def make_scheduler(optimizer):
     # Optional: a schedule, e.g. torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=100),
     # stepped once after each of the 100 steps. None keeps the rate fixed.
     return None
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

@@ -20,7 +20,7 @@ The contract (the grader calls these two functions; keep their names and argumen
 The grade, on 20,000 fresh applicants: how well the probabilities rank defaulters
 above the others (test_auc) AND whether they mean what they say (test_ece, the
 expected calibration error: in each tenth of probability, the gap between the mean
-probability and the share that really defaulted). See project.yaml for the targets.
+probability and the share that really defaulted). `dlpath show probabilities-you-can-trust` lists the targets.
 """
 
 import torch

@@ -17,10 +17,11 @@ The contract (the grader calls these two functions; keep their names and argumen
         The model you return (or the one you were given) maps raw applicants (N, 10) to
         one number each, shape (N,) or (N, 1): the probability of default. Eval mode.
 
-The grade, on 20,000 fresh applicants: how well the probabilities rank defaulters
-above the others (test_auc) AND whether they mean what they say (test_ece, the
-expected calibration error: in each tenth of probability, the gap between the mean
-probability and the share that really defaulted). See project.yaml for the targets.
+The grade, on 20,000 fresh applicants: how well the probabilities rank defaulters above
+the others (test_auc) AND whether they mean what they say (test_ece, the expected
+calibration error: in each tenth of probability, the gap between the mean probability and
+the share that really defaulted). `dlpath show probabilities-you-can-trust` lists the
+targets.
 """
 
 import torch
@@ -111,3 +112,7 @@ def train(model, data, device, log):
     print(f"validation, after temperature scaling (T = {temperature:.2f}):")
     print(f"ECE {reliability(torch.sigmoid(logits / temperature), y_val):.3f}")
     return Calibrated(model, temperature).eval()
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

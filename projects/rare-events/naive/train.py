@@ -23,7 +23,7 @@ The contract (the grader calls these three; keep their names and arguments):
 The grade: the clinic can follow up only 2% of the people it screens, so the grader
 ranks 50,000 fresh people by your probabilities and measures the share of the sick
 among the top 2% (recall_at_2pct_alerts), the precision-recall AUC, and your answer
-to always_negative_accuracy (see project.yaml for the exact targets).
+to always_negative_accuracy (`dlpath show rare-events` lists the exact targets).
 """
 
 import torch

@@ -15,8 +15,7 @@ The contract (the grader calls these two functions; keep their names and argumen
         log(epoch=..., train_loss=..., val_loss=..., val_accuracy=...) records your
         learning curves for the report. Leave the model in eval mode when you return.
 
-The grade: accuracy on 4000 fresh rows that this code never sees (see project.yaml for the
-exact target).
+The grade: accuracy on 4000 fresh rows that this code never sees (`dlpath show regularize-a-tiny-data-set` gives the exact target).
 """
 
 import torch

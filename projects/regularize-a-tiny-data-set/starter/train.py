@@ -15,8 +15,8 @@ The contract (the grader calls these two functions; keep their names and argumen
         log(epoch=..., train_loss=..., val_loss=..., val_accuracy=...) records your
         learning curves for the report. Leave the model in eval mode when you return.
 
-The grade: accuracy on 4000 fresh rows that this code never sees (see project.yaml for the
-exact target).
+The grade: accuracy on 4000 fresh rows that this code never sees (`dlpath show
+regularize-a-tiny-data-set` gives the exact target).
 """
 
 import torch
@@ -69,3 +69,7 @@ def train(model, data, device, log):
                 val_accuracy = (logits.argmax(dim=1) == y_val).float().mean().item()
             log(epoch=epoch, train_loss=loss.item(), val_loss=val_loss, val_accuracy=val_accuracy)
     model.eval()  # the grader measures the model as you return it
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

@@ -18,7 +18,7 @@ The contract (the grader calls these two functions; keep their names and argumen
 
 The grade: the intersection over union (IoU) of the pixels your model marks with the
 true masks, averaged over 1000 fresh images, with at most 20,000 parameters, inside
-the 60 s budget (see project.yaml for the exact targets).
+the 60 s budget (`dlpath show segment-the-shapes` lists the exact targets).
 """
 
 import torch

@@ -20,7 +20,7 @@ The contract (the grader calls these three functions; keep their names and argum
 The grade: the grader loads your file in a fresh process that never imports this code,
 sends it 2000 fresh images in batches of several sizes (1, 7, 64, ...), and measures
 the accuracy, that its outputs match your trained model's, and the time it takes to
-answer a batch of 64 on the CPU (see project.yaml for the exact targets).
+answer a batch of 64 on the CPU (`dlpath show ship-it` lists the exact targets).
 """
 
 import torch
@@ -92,3 +92,7 @@ def export(model, example, path):
     # torch.export.load(path).module() and compare its scores with model(...) on a batch
     # of another size.
     pass
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

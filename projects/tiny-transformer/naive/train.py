@@ -20,7 +20,8 @@ The contract (the grader calls these two functions and reads CAUSAL; keep their 
         answer one token at a time (the highest score, appended) and checks that changing a
         later token never changes an earlier output.
 
-The grade: the share of fresh prompts whose whole answer is right (see project.yaml).
+The grade: the share of fresh prompts whose whole answer is right (`dlpath show tiny-transformer` gives
+the target).
 """
 
 import math

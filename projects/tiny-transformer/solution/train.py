@@ -19,7 +19,8 @@ The contract (the grader calls these two functions and reads CAUSAL; keep their 
         answer one token at a time (the highest score, appended) and checks that changing a
         later token never changes an earlier output.
 
-The grade: the share of fresh prompts whose whole answer is right (see project.yaml).
+The grade: the share of fresh prompts whose whole answer is right (`dlpath show
+tiny-transformer` gives the target).
 """
 
 import math
@@ -108,3 +109,7 @@ def train(model, data, device, log):
             val_loss = loss_of(model(x_val), y_val).item()
         log(epoch=epoch, train_loss=total / len(x), val_loss=val_loss)
     model.eval()
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

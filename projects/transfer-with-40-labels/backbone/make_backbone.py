@@ -10,7 +10,7 @@ read from ../project.yaml). The project's target task has six shapes (rings and 
 added) and 40 labels. A network of three convolution blocks and a linear layer is
 trained on the source task with a fixed seed on one thread; the convolution blocks (the
 backbone, images (N, 1, 16, 16) -> features (N, 32)) are written to model.json and
-weights.bin beside this file (dlpath.pretrained's format: raw float32, loaded without
+weights.bin beside this file (dlpath.envs.pretrained's format: raw float32, loaded without
 pickle); the linear layer, which names the source task's shapes, is dropped. The same
 PyTorch version gives the same weights; SOURCE.txt records which one made the shipped files.
 """
@@ -22,9 +22,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from dlpath import pretrained
+from dlpath.envs import pretrained
 from dlpath.datasets import generate
-from dlpath.projects import load_project
+from dlpath.grading.project import load_project
 
 SOURCE_SHAPES = "circle,square,triangle,cross"  # the source task's classes (the target adds rings and bars)
 CHANNELS = (16, 32, 32)  # output channels of the three convolution blocks; the last is the feature size

@@ -19,8 +19,9 @@ The contract (the grader calls these two functions; keep their names and argumen
         or "cuda". log(epoch=..., train_loss=...) records your learning curve. Leave the
         model in eval mode.
 
-The grade: accuracy on 2000 fresh images that this code never sees (see project.yaml).
-`dlpath check` also says how far your model's weights are from the backbone's.
+The grade: accuracy on 2000 fresh images that this code never sees (`dlpath show
+transfer-with-40-labels` gives the target). `dlpath check` also says how far your model's
+weights are from the backbone's.
 """
 
 import torch
@@ -64,3 +65,7 @@ def train(model, data, device, log):
         if step % 10 == 9:
             log(epoch=step + 1, train_loss=loss.item())
     model.eval()
+
+
+if __name__ == "__main__":  # `python train.py` would train nothing: dlpath calls the functions above
+    print("dlpath runs this file: `dlpath run` in this folder trains it, `dlpath check` grades it.")

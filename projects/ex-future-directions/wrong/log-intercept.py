@@ -1,0 +1,8 @@
+"""Returns the line's intercept, log(a), as a."""
+
+
+def fit_power_law(sizes, losses):
+    x, y = sizes.double().log(), losses.double().log()
+    dx = x - x.mean()
+    slope = (dx * (y - y.mean())).sum() / (dx * dx).sum()
+    return float(y.mean() - slope * x.mean()), float(-slope)
