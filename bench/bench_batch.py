@@ -88,7 +88,7 @@ def main() -> None:
     try:
         sys.path.insert(0, str(ROOT))
         os.environ["DLPATH_PROJECTS"] = env["DLPATH_PROJECTS"]
-        from dlpath.projects import load_project
+        from dlpath.grading.project import load_project
 
         project = load_project(args.project)
         solution = (project.solution_dir / "train.py").read_text(encoding="utf-8")

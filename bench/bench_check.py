@@ -12,7 +12,7 @@ times each:
   (`grade(..., observe=False)`), to price the watch: the ratio of the two
   training times (target: 1.05x or less);
 - plain: one Python process that imports torch, builds the same training
-  data, imports the same train.py, trains it and measures it on the same
+  data (in the same world), imports the same train.py, trains it and measures it on the same
   test seed through the same task code, with no grader around it (no child
   process, no judge, no sandbox, no watch, no limits, no store).
 
@@ -41,10 +41,12 @@ from pathlib import Path
 import torch
 from dlpath.grading.observe import Watch
 from dlpath.grading.tasks import JudgeContext, LearnerSide, get_task
-from dlpath.projects import load_project
+from dlpath.grading.grade import world_seed_for
+from dlpath.grading.project import load_project
 project = load_project(Path(sys.argv[1]))
 task = get_task(project.task)
-data = task.public_data(project, project.public_seed)
+world = world_seed_for(1)  # the world `dlpath check --seed 1` draws from
+data = task.public_data(project, project.public_seed, world)
 torch.manual_seed(project.public_seed)
 spec = importlib.util.spec_from_file_location("train", sys.argv[2])
 module = importlib.util.module_from_spec(spec)
@@ -53,16 +55,16 @@ spec.loader.exec_module(module)
 side = LearnerSide(module=module, device=sys.argv[3], log=lambda **values: None, watch=Watch(enabled=False))
 side.state = task.train(side, data)
 ask = lambda name, values=None, tensors=None: task.answer(name, dict(values or {}), dict(tensors or {}), side)
-ctx = JudgeContext(project=project, public=data, test=task.test_data(project, 1), ask=ask, folder=Path(sys.argv[2]).parent,
-                   test_seed=1)
+ctx = JudgeContext(project=project, public=data, test=task.test_data(project, 1, world), ask=ask,
+                   folder=Path(sys.argv[2]).parent, test_seed=1, world_seed=world)
 print(task.judge(ctx).metrics)
 """
 
 UNWATCHED = r"""
 import json, sys
 from pathlib import Path
-from dlpath.grading.check import grade
-from dlpath.projects import load_project
+from dlpath.grading.grade import grade
+from dlpath.grading.project import load_project
 report = grade(load_project(Path(sys.argv[1])), Path(sys.argv[2]), device=sys.argv[3], seed=1, observe=False)
 print(json.dumps({"verdict": report.verdict, "training_s": report.training_s}))
 """
@@ -81,7 +83,7 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    from dlpath.projects import list_projects, load_project
+    from dlpath.grading.project import list_projects, load_project
 
     projects = [load_project(p) for p in args.projects] if args.projects else list_projects()
     work = Path(tempfile.mkdtemp(prefix="dlpath-bench-"))

@@ -3,12 +3,12 @@
     .venv/bin/python bench/bench_core.py [--runs N] [--real-gpu]
 
 1. `dlpath next` on the shipped curriculum beside the floor
-   `python -c "import typer, rich.console, yaml, sqlite3"` (target: at most 1.3x).
+   `python -c "import typer, rich.console, yaml, sqlite3"` (target: at most 1.2x).
 2. The same on a machine with an NVIDIA GPU, without one: NVML is faked (the
    real `pynvml` module is imported, for its real cost, and answers as one
    NVIDIA H100 80GB would) and a GPU-only lesson is open, so `next` must
    consult the hardware profile: with the profile's cache cold (NVML read on
-   every call, as before the cache) and warm (target: at most 1.3x).
+   every call, as before the cache) and warm (target: at most 1.2x).
    `--real-gpu` measures the same on a machine that has an NVIDIA GPU and
    driver, with its real NVML instead of the fake.
 3. A generated 10,000-lesson curriculum: `dlpath validate` (target < 2 s) and
@@ -95,7 +95,7 @@ def make_curriculum(root: Path, n: int) -> None:
 
 def fill_store(home: Path, n: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from dlpath.progress import open_store
+    from dlpath.learner.store import open_store
 
     with open_store(home) as store:
         store.complete("python-for-dl")
@@ -138,14 +138,21 @@ def _a_shared_library() -> Path:
     raise SystemExit("bench: no shared library found to stand for libnvidia-ml")
 
 
+class NoGpuLesson(Exception):
+    """The curriculum has no GPU-only lesson: `next` never consults the hardware profile."""
+
+
 def gpu_lesson_open(home: Path) -> None:
     """Progress in `home` that opens the first GPU-only lesson, so that `next` consults the hardware."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from dlpath.curriculum import load_curriculum
-    from dlpath.progress import open_store
+    from dlpath.course.loading import load_curriculum
+    from dlpath.learner.store import open_store
 
     curriculum = load_curriculum()
-    gpu_lesson = next(l for l in curriculum.lessons if l.requires.any)
+    gpu_lesson = next((l for l in curriculum.lessons if l.requires.any), None)
+    if gpu_lesson is None:
+        raise NoGpuLesson
+
     needed, stack = set(), list(gpu_lesson.prerequisites)
     while stack:
         lesson = curriculum.lesson(stack.pop())
@@ -220,7 +227,7 @@ def gpu_bench(tmp: Path, env: dict[str, str], runs: int, real_gpu: bool = False)
     print(f"  NVIDIA GPU, profile cache cold:          median {med['cold'] * 1000:6.0f} ms   "
           f"{med['cold'] / med['floor']:.2f}x   (every call before the cache)")
     print(f"  NVIDIA GPU, profile cache warm:          median {med['warm'] * 1000:6.0f} ms   "
-          f"{med['warm'] / med['floor']:.2f}x   (target: at most 1.3x)")
+          f"{med['warm'] / med['floor']:.2f}x   (target: at most 1.2x)")
 
 
 def main() -> None:
@@ -241,10 +248,14 @@ def main() -> None:
                             [PY, "-m", "dlpath", "next"], env, args.runs)
         print(f"dlpath next (shipped curriculum):   median {nxt * 1000:6.0f} ms")
         print(f"floor (import typer, rich, yaml):   median {floor * 1000:6.0f} ms")
-        print(f"ratio: {nxt / floor:.2f}x   (target: at most 1.3x)")
+        print(f"ratio: {nxt / floor:.2f}x   (target: at most 1.2x)")
         print()
 
-        gpu_bench(tmp_path, env, args.runs, real_gpu=args.real_gpu)
+        try:
+            gpu_bench(tmp_path, env, args.runs, real_gpu=args.real_gpu)
+        except NoGpuLesson:
+            print("2. skipped: no lesson of the shipped curriculum needs a GPU (the kernel projects run on a "
+                  "simulator), so `next` never reads the hardware profile")
         print()
 
         course = tmp_path / "big"
