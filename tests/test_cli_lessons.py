@@ -216,3 +216,46 @@ def test_an_internal_error_is_a_message_not_a_traceback(runner, monkeypatch: pyt
     assert "Traceback" not in result.output
     result = runner.invoke(app, ["--traceback", "next"])
     assert isinstance(result.exception, RuntimeError)
+
+
+@pytest.mark.parametrize("argv, name", [
+    (["next"], "next"), (["next", "--all"], "next"), (["--curriculum", "next", "map"], "map"),
+    (["--curriculum=x", "--traceback", "progress", "export", "f"], "progress"), (["--help"], None),
+    ([], None), (["--version"], None), (["nxt"], "nxt")])
+def test_the_command_named_on_a_command_line_is_found(argv: list[str], name: str | None) -> None:
+    from dlpath.cli import invoked_command
+
+    assert invoked_command(argv) == name
+
+
+def test_the_console_script_builds_only_the_command_it_runs_and_misspellings_see_them_all(
+        dlpath_home: Path, tmp_path: Path) -> None:
+    """`main()` builds the one command named (Typer would build all 29 at every start), and puts them all back;
+    a command line without a known command (a typo, --help) is served by all of them as before."""
+    import os
+    import subprocess
+    import sys
+
+    from dlpath.course.loading import default_shipped_root
+
+    env = dict(os.environ, DLPATH_HOME=str(dlpath_home))
+    env.pop("DLPATH_CURRICULUM", None)
+    probe = ("import sys; import dlpath.cli as c; from typer.main import get_group; seen = []; real = get_group\n"
+             "import typer.main as m; m.get_group = lambda app: seen.append(len(app.registered_commands) + "
+             "len(app.registered_groups)) or real(app)\n"
+             "code = 0\n"
+             "try:\n    c.main()\nexcept SystemExit as e:\n    code = e.code\n"
+             "print('BUILT', seen, len(c.app.registered_commands) + len(c.app.registered_groups), code, file=sys.stderr)")
+
+    def built(*args: str) -> tuple[str, str]:
+        proc = subprocess.run([sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True,
+                              cwd=tmp_path, timeout=120)
+        return [line for line in proc.stderr.splitlines() if line.startswith("BUILT")][-1], proc.stdout + proc.stderr
+
+    line, _ = built("--curriculum", str(default_shipped_root()), "next")
+    seen, total = line.split()[1], int(line.split()[2])
+    assert seen == "[1]" and total > 20 and line.endswith(" 0"), line  # one command built, all of them back
+    line, out = built("nxt")
+    assert line.split()[1] == f"[{total}]" and line.endswith(" 2") and "Did you mean 'next'?" in out
+    line, out = built("--help")
+    assert line.split()[1] == f"[{total}]" and "portfolio" in out and "autograder" in out

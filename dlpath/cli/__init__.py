@@ -17,13 +17,14 @@ so that `dlpath next` starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import typer
 from typer.core import TyperGroup
@@ -31,7 +32,7 @@ from typer.core import TyperGroup
 from dlpath.version import __version__
 from dlpath.errors import DlpathError, ExitStatus, UsageError
 
-__all__ = ["app", "command", "state", "main", "error_code", "NoTerminal", "interactive", "ask_choice", "JSON", "emit"]
+__all__ = ["app", "command", "state", "main", "invoked_command", "error_code", "NoTerminal", "interactive", "ask_choice", "JSON", "emit"]
 
 INTERRUPTED = 130  # the shell's status for a process stopped by Ctrl-C (128 + SIGINT)
 
@@ -265,10 +266,47 @@ def _register() -> None:
 _register()
 
 
+def invoked_command(argv: Sequence[str]) -> str | None:
+    """The command a command line names: its first argument that is neither an option nor `--curriculum`'s
+    value (None for `dlpath`, `dlpath --help`, `dlpath --version`)."""
+    args = iter(argv)
+    for arg in args:
+        if arg == "--curriculum":
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def _command_name(info: Any) -> str:
+    from typer.main import get_command_name
+
+    return info.name or get_command_name(info.callback.__name__)
+
+
+@contextlib.contextmanager
+def _only(name: str | None) -> Iterator[None]:
+    """While running, `app` holds only the command `name` (with its subcommands, for a group), when it has one:
+    Typer builds every registered command's parameters at each start, a fifth of what `dlpath next` adds to its
+    imports. Any other command line (`--help`, a misspelt command and its suggestions) sees every command."""
+    commands = [c for c in app.registered_commands if _command_name(c) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        yield
+        return
+    saved = app.registered_commands[:], app.registered_groups[:]
+    app.registered_commands[:], app.registered_groups[:] = commands, groups
+    try:
+        yield
+    finally:
+        app.registered_commands[:], app.registered_groups[:] = saved
+
+
 def main() -> None:
     """Entry point of the `dlpath` console script."""
     try:
-        app(prog_name="dlpath")
+        with _only(invoked_command(sys.argv[1:])):
+            app(prog_name="dlpath")
     except KeyboardInterrupt:  # outside a command (while starting up): the same words as inside one
         sys.stderr.write("Error: interrupted.\n")
         sys.exit(INTERRUPTED)

@@ -23,9 +23,6 @@ from typing import Any, Iterable
 
 import yaml
 
-from dlpath.atomic import write_text
-from dlpath.course.charts import chart_problems
-from dlpath.course.checks import check_graph, link_projects
 from dlpath.course.model import (FORMAT_VERSION, RESOURCE_KINDS, WEAKENING_OPTIONS, Choice, Curriculum,
                                  CurriculumInvalid, Lesson, Question, Requirements, Resource, Stage, Track)
 from dlpath.course.reader import Problem, Reader, describe, no_gc
@@ -92,6 +89,8 @@ def validate_curriculum(path: Path | None = None) -> tuple[Path, Curriculum | No
     """The curriculum at `path` (None when it has problems) and every problem of it, in file and line order.
 
     The projects are checked by `dlpath.grading.project.validate_course`, which calls this."""
+    from dlpath.course.charts import chart_problems
+
     root = resolve_root(path)
     course, problems = _build(root)
     if course is not None:
@@ -146,6 +145,7 @@ def _read_cache(root: Path, key: list[Any]) -> Curriculum | None:
 
 
 def _write_cache(root: Path, key: list[Any], curriculum: Curriculum) -> None:
+    from dlpath.atomic import write_text
     from dlpath.jsonable import jsonable
 
     target = _cache_file(root)
@@ -271,6 +271,8 @@ def _build_unguarded(root: Path) -> tuple[Curriculum | None, list[Problem]]:
     stage_pos = {s: i for i, s in enumerate(stage_ids)}
     track_ids = {t.id for t in tracks}
     projects_dirs = _projects_dirs(root)
+    from dlpath.course.checks import check_graph, link_projects  # only when the YAML is read (not cached)
+
     link_projects(root, lessons, lesson_nodes, problems)
     check_graph(root, lessons, lesson_nodes, stage_pos, track_ids, projects_dirs, problems)
 
