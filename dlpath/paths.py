@@ -12,7 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["data_home", "content_dir", "curriculum_dir", "projects_dir", "project_roots", "import_path_without"]
+__all__ = ["data_home", "content_dir", "curriculum_dir", "projects_dir", "project_roots", "import_path_without",
+           "CLEAN_START", "dlpath_command"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -82,3 +83,17 @@ def import_path_without(folders: list[str | Path], path: list[str] | None = None
     banned = {os.path.realpath(os.getcwd())} | {os.path.realpath(str(f)) for f in folders}
     return [p for p in (sys.path if path is None else path) if p and os.path.realpath(p) not in banned]
 
+
+#: The first statement of every Python process dlpath starts: under `-c` (and `-m`) Python puts the working folder
+#: first on `sys.path`, and a grader's child starts in the learner's project folder, where a `textwrap.py` or a
+#: `__future__.py` would be imported by dlpath's own code before any sandbox exists. It uses only `sys` and `os`,
+#: which the interpreter has loaded before it looks at the working folder.
+CLEAN_START = ("import sys, os; _here = os.path.realpath(os.getcwd()); "
+               "sys.path[:] = [p for p in sys.path if p and os.path.realpath(p) != _here]; del _here")
+
+
+def dlpath_command(*args: str) -> list[str]:
+    """The command line that runs `dlpath ARGS...` with this interpreter, the working folder off `sys.path` from
+    the first statement (what `python -m dlpath` cannot promise: the package is imported before its `__main__`)."""
+    boot = f"{CLEAN_START}; sys.path.insert(0, {str(_PACKAGE.parent)!r}); from dlpath.cli import main; main()"
+    return [sys.executable, "-c", boot, *args]  # dlpath from where it is now, even when that is the working folder

@@ -1,6 +1,6 @@
-"""dlpath's version: the one place it is written (pyproject.toml reads it from here)."""
+"""dlpath's version: the one place it is written (pyproject.toml reads it from here).
 
-from __future__ import annotations
+It imports nothing: `dlpath/__init__.py` imports it before `python -m dlpath` can clean `sys.path`."""
 
 __all__ = ["__version__"]
 

@@ -212,6 +212,57 @@ def test_modules_left_in_the_project_folder_never_run_in_dlpaths_own_process(tmp
     assert "NOT YET" in proc.stdout and "Traceback" not in proc.stderr
 
 
+#: modules that Python, dlpath or a grader's child process imports before the learner's code runs
+_EARLY = ("__future__", "typing", "textwrap", "json", "dataclasses", "ast", "enum", "subprocess", "pathlib",
+          "tempfile", "shutil", "contextlib", "functools", "signal", "socket", "struct", "secrets", "types")
+
+
+def _plant_shadows(folder: Path, marker: Path) -> None:
+    """Modules in the project folder named like the standard library's: each notes where it ran (a write that
+    the sandbox refuses), then becomes the real module, so nothing else changes."""
+    for name in _EARLY:
+        (folder / f"{name}.py").write_text(
+            "import os, sys, sysconfig, importlib.util\n"
+            "try:\n"
+            f"    open({str(marker)!r}, 'a').write(f'{name} ran in ' + repr(sys.argv[:2]) + '\\n')\n"
+            "except OSError:\n"
+            "    pass\n"
+            "_std = sysconfig.get_paths()['stdlib']\n"
+            f"_file = os.path.join(_std, {name!r} + '.py')\n"
+            f"_package = os.path.join(_std, {name!r})\n"
+            f"_spec = (importlib.util.spec_from_file_location({name!r}, _file) if os.path.exists(_file) else "
+            f"importlib.util.spec_from_file_location({name!r}, os.path.join(_package, '__init__.py'), "
+            "submodule_search_locations=[_package]))\n"
+            "_real = importlib.util.module_from_spec(_spec)\n"
+            f"sys.modules[{name!r}] = _real\n"
+            "_spec.loader.exec_module(_real)\n", encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["python -m dlpath, from the folder", "dlpath watch-like launch, from the folder"])
+def test_modules_named_like_the_standard_librarys_never_run_outside_the_sandbox(tmp_path: Path, how: str) -> None:
+    """A file in the project folder named like a module the grader's processes import first (`textwrap.py`,
+    `__future__.py`): a child interpreter started in that folder must not import it before its sandbox exists,
+    and neither must `python -m dlpath` started there (nor the `dlpath check` that `watch` and `grade` start)."""
+    folder = learner_folder(tmp_path, "solution")
+    marker = tmp_path / "outside" / "ran-outside"
+    marker.parent.mkdir()
+    _plant_shadows(folder, marker)
+    env = dict(os.environ, DLPATH_HOME=str(tmp_path / "dlpath-home"), DLPATH_PROJECTS=str(FIXTURE_PROJECTS))
+    if how.startswith("python -m"):
+        proc = _dlpath(["check", ".", "--device", "cpu", "--json"], folder, env)
+    else:
+        from dlpath.paths import dlpath_command
+
+        proc = subprocess.run(dlpath_command("check", str(folder), "--device", "cpu", "--json"), cwd=folder, env=env,
+                              capture_output=True, text=True, timeout=240)
+    report = json.loads(proc.stdout)
+    if report["sandbox"]["level"] != "full":  # the learner's own process is then outside too, and says so
+        pytest.skip(f"the sandbox is {report['sandbox']['level']} here: {report['sandbox']['why']}")
+    assert not marker.exists(), marker.read_text()
+    assert report["passed"] is True, report["verdict"]
+
+
 def test_python_m_dlpath_keeps_the_working_folder_off_sys_path(tmp_path: Path) -> None:
     (tmp_path / "dlpath_probe_shadow.py").write_text("raise SystemExit('imported from the working folder')\n")
     code = ("import runpy, sys; sys.argv = ['dlpath', '--help']; "

@@ -39,7 +39,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from dlpath.version import __version__
 from dlpath.errors import UsageError
 from dlpath.grading.processes import children, interrupt_groups, kill_adopted
 from dlpath.grading.report import GradeReport, report_from_json
+from dlpath.paths import dlpath_command
 from dlpath.grading.submissions import Submission, SubmissionRefused, fingerprint, unpack
 from dlpath.grading.project import Project
 from dlpath.text import TextEnum, clean
@@ -285,8 +285,7 @@ class _Batch:
         return env
 
     def command(self, folder: Path) -> list[str]:
-        cmd = [sys.executable, "-m", "dlpath", "check", str(folder), "--format", "json", "--no-record",
-               "--device", self.device]
+        cmd = dlpath_command("check", str(folder), "--format", "json", "--no-record", "--device", self.device)
         if self.timeout_s is not None:
             cmd += ["--timeout", f"{self.timeout_s:g}"]
         if self.memory_mb is not None:

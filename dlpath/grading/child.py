@@ -15,12 +15,13 @@ import sys
 from pathlib import Path
 
 from dlpath.grading import protocol as p
+from dlpath.paths import CLEAN_START
 
 __all__ = ["ChildInterpreter", "OutputTail", "scrubbed_environment", "TAIL_BYTES"]
 
 TAIL_BYTES = 32_000  # bytes of the learner's output kept
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
-_BOOT = "import sys; sys.path.insert(0, {root!r}); from dlpath.grading.{module} import main; main()"
+_BOOT = CLEAN_START + "; sys.path.insert(0, {root!r}); from dlpath.grading.{module} import main; main()"
 
 # The learner's environment is built from these names only: no DLPATH_* setting, no secret.
 _KEEP_ENV = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TERM", "SHELL", "LD_LIBRARY_PATH",

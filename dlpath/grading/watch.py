@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Callable, Iterable
 
 from dlpath.grading.processes import interrupt_groups
 from dlpath.grading.workspace import find_project
+from dlpath.paths import dlpath_command
 from dlpath.text import TextEnum
 
 __all__ = ["WatchPhase", "WatchEvent", "watch_folder", "relevant_changes"]
@@ -96,8 +96,7 @@ def watch_folder(
     notify = on_event or (lambda event: None)
     stop = stop or threading.Event()
     verb = "check" if check else "run"
-    command = [sys.executable, "-m", "dlpath"] + (["--curriculum", str(curriculum)] if curriculum else []) + [
-        verb, str(where), *extra_args]
+    command = dlpath_command(*(["--curriculum", str(curriculum)] if curriculum else []), verb, str(where), *extra_args)
     runs = 0
     proc: subprocess.Popen | None = None
     changed: tuple[str, ...] = ()
