@@ -7,7 +7,7 @@ import enum
 from pathlib import Path
 from typing import Any
 
-__all__ = ["jsonable"]
+__all__ = ["jsonable", "nested_deeper_than"]
 
 
 def jsonable(value: Any) -> Any:
@@ -31,3 +31,16 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         return None
     return value
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists and dicts nest in `value` more than `limit` levels deep (iterative: data from a learner's
+    process can nest 200,000 levels, and each recursive walker after the parse would die of it)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False

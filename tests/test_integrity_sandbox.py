@@ -795,3 +795,17 @@ def test_complete_with_is_read_with_its_line(tmp_path: Path) -> None:
     assert [str(p) for p in problems] == [
         f"curriculum.yaml:{len(lines) + 1}: complete_with: 'no-sandboxx' is not a grading option that weakens a "
         "grade (did you mean 'no-sandbox'?); the options are seed, timeout, memory-mb, no-sandbox"]
+
+
+@pytest.mark.slow
+def test_an_answer_the_judge_cannot_read_is_the_submissions_fault_not_the_graders(tmp_path: Path) -> None:
+    """The learner's process answers with a tensor index naming impossible sizes: a verdict against the
+    submission (the grader stopped it, for a protocol breach), not "dlpath could not grade" (exit 2)."""
+    folder = _folder(tmp_path, "unreadable_answer")
+    env = dict(os.environ, DLPATH_HOME=str(tmp_path / "dlpath-home"), DLPATH_PROJECTS=str(FIXTURE_PROJECTS))
+    proc = _dlpath(["check", str(folder), "--device", "cpu", "--json"], tmp_path, env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["passed"] is False and report["failure"]["kind"] == "protocol", report["verdict"]
+    assert "cannot read" in report["verdict"] and "bad shape" in report["verdict"], report["verdict"]
+

@@ -51,6 +51,7 @@ from dlpath.grading.protocol import (
     JudgeFailed,
     JudgeReady,
     LearnerGone,
+    ProtocolError,
     PublicData,
     Request,
     Result,
@@ -68,9 +69,17 @@ def cap_memory(mb: int) -> bool:
     return cap_address_space(int(mb)) if mb > 0 else False
 
 
+class _Unreadable(Exception):
+    """An answer relayed from the learner's process that cannot be read (its tensor index names impossible
+    sizes, say): the learner's fault, a verdict, not the grader's failure."""
+
+
 def failure_message(exc: BaseException, cap_mb: int) -> JudgeFailed:
     """What the judge tells the parent when it fails: out of memory under its cap (the learner's work was too
-    large to measure: a verdict), or anything else (a dlpath bug or a broken project: exit status 2)."""
+    large to measure: a verdict), an answer it could not read (a verdict), or anything else (a dlpath bug or a
+    broken project: exit status 2)."""
+    if isinstance(exc, _Unreadable):
+        return JudgeFailed(message=str(exc)[:1000], unreadable_answer=True)
     detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-3000:]
     memory = isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and bool(ALLOCATION.search(str(exc))))
     return JudgeFailed(message=f"{type(exc).__name__}: {exc}\n{detail}", out_of_memory=memory and cap_mb > 0)
@@ -118,7 +127,11 @@ def _judge(channel: Channel, config: JudgeConfig) -> None:
         channel.send(Request(id=counter[0], name=name, values=dict(values or {}), target=target),
                      dict(tensors or {}))
         while True:
-            reply, got = channel.receive()
+            try:
+                reply, got = channel.receive()
+            except ProtocolError as exc:  # the parent relays the learner's answers as they came
+                raise _Unreadable(f"your process answered the grader's {name!r} request with something it "
+                                  f"cannot read ({exc})") from None
             if isinstance(reply, LearnerGone):
                 raise _Gone()
             if isinstance(reply, Answer) and reply.id == counter[0]:

@@ -43,6 +43,8 @@ import struct
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Mapping
 
+from dlpath.jsonable import nested_deeper_than
+
 __all__ = [
     "MAX_FRAME",
     "FailureKind",
@@ -78,6 +80,7 @@ __all__ = [
 
 MAX_FRAME = 512 * 2**20  #: bytes of one frame (header and body); a larger one is refused
 _PREFIX = struct.Struct(">II")
+_MAX_NESTING = 64  # levels of lists and dicts in a frame header (the deepest message nests about ten)
 
 
 class ProtocolError(Exception):
@@ -486,6 +489,7 @@ class JudgeFailed(Message):
     tag: ClassVar[str] = "judge-failed"
     message: str = ""
     out_of_memory: bool = False  #: the judge met its memory cap measuring what the learner's code left it
+    unreadable_answer: bool = False  #: what the learner's process answered could not be read (a bad tensor index)
 
 
 _TYPES: dict[str, type[Message]] = {
@@ -549,6 +553,10 @@ class FrameReader:
                 header = json.loads(raw[_PREFIX.size:_PREFIX.size + head])
             except ValueError as exc:
                 raise ProtocolError(f"a frame's header is not JSON ({exc})") from None
+            except RecursionError:
+                raise ProtocolError("a frame's header nests too deep to read") from None
+            if nested_deeper_than(header, _MAX_NESTING):
+                raise ProtocolError(f"a frame's header nests more than {_MAX_NESTING} levels deep")
             if not isinstance(header, dict) or not isinstance(header.get("t"), str):
                 raise ProtocolError("a frame's header has no message type")
             out.append((raw, header, raw[_PREFIX.size + head:]))

@@ -40,11 +40,14 @@ import re
 import zipfile
 from typing import Any
 
+from dlpath.jsonable import nested_deeper_than
+
 __all__ = ["UnsafeFile", "check", "loadable", "MAX_MEMBER"]
 
 MAX_MEMBER = 64 * 2**20  # bytes of one member
 _MAX_MEMBERS = 4096
 _MAX_JSON = 16 * 2**20  # bytes of the graph or a config read as JSON
+_MAX_NESTING = 256  # levels of lists and dicts in one of its JSON files
 
 _ID = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
 _LAYOUT = re.compile("|".join([
@@ -128,9 +131,14 @@ def _json(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str) -> Any:
     if entry.file_size > _MAX_JSON:
         raise UnsafeFile(f"{name} is larger than {_MAX_JSON // 2**20} MB")
     try:
-        return json.loads(archive.read(entry))
+        value = json.loads(archive.read(entry))
     except (ValueError, UnicodeDecodeError):
         raise UnsafeFile(f"{name} is not JSON") from None
+    except RecursionError:
+        raise UnsafeFile(f"{name} nests too deep to read") from None
+    if nested_deeper_than(value, _MAX_NESTING):
+        raise UnsafeFile(f"{name} nests more than {_MAX_NESTING} levels deep (an exported program nests a few dozen)")
+    return value
 
 
 def _read(data: bytes) -> tuple[zipfile.ZipFile, str, dict[str, zipfile.ZipInfo]]:

@@ -68,7 +68,10 @@ def judge_memory_mb(project: Any) -> int:
 
 def judge_failure(message: p.JudgeFailed, cap_mb: int) -> Failure | None:
     """The verdict of a judge that failed, when the learner's work caused it (it met its memory cap measuring
-    what the learner's code left it); None for anything else (a dlpath bug or a broken project: exit 2)."""
+    what the learner's code left it, or could not read its answer); None for anything else (a dlpath bug or a
+    broken project: exit 2)."""
+    if message.unreadable_answer:
+        return Failure(kind=FailureKind.PROTOCOL, message=str(message.message)[:300], stage="evaluate")
     if not message.out_of_memory:
         return None
     return Failure(kind=FailureKind.JUDGE_MEMORY, message=str(message.message)[:300], stage="evaluate",

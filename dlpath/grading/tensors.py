@@ -74,7 +74,7 @@ def unpack(index: Any, body: bytes) -> dict[str, torch.Tensor]:
         if dtype is None:
             raise BadTensor(f"tensor {name!r}: dtype {spec.get('dtype')!r} is not allowed")
         if (not isinstance(shape, list) or len(shape) > _MAX_DIMS
-                or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+                or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**62 for d in shape)):
             raise BadTensor(f"tensor {name!r}: bad shape")
         if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (offset, nbytes)):
             raise BadTensor(f"tensor {name!r}: bad offset or size")

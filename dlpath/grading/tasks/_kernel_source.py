@@ -416,6 +416,8 @@ def _parse(source: str, filename: str) -> tuple[ast.Module | None, list[SourcePr
         return None, [SourceProblem(exc.lineno or 0, f"syntax error: {exc.msg}")]
     except ValueError as exc:  # a NUL byte
         return None, [SourceProblem(0, f"the file cannot be read as Python: {exc}")]
+    except (RecursionError, MemoryError):
+        return None, [SourceProblem(0, _TOO_DEEP)]
 
 
 def _read(tree: ast.Module) -> tuple[dict[str, str], dict[str, str], list[SourceProblem]]:
@@ -454,12 +456,18 @@ def _read(tree: ast.Module) -> tuple[dict[str, str], dict[str, str], list[Source
     return imports, functions, problems
 
 
+_TOO_DEEP = "an expression nests too deep for the grader to read: split it into steps"
+
+
 def check(source: str, filename: str = "train.py") -> list[SourceProblem]:
     """Every construct of ``source`` outside the kernel subset, and what the contract misses, each with its line."""
     tree, problems = _parse(source, filename)
     if tree is None:
         return problems
-    _, functions, problems = _read(tree)
+    try:
+        _, functions, problems = _read(tree)
+    except RecursionError:  # the checks walk expressions recursively
+        return [SourceProblem(0, _TOO_DEEP)]
     kernels = [name for name, kind in functions.items() if kind == "kernel"]
     if not kernels:
         problems.append(SourceProblem(0, "no kernel: decorate the function each GPU thread runs with @cuda.jit"))

@@ -404,7 +404,7 @@ exercises.py defines every function that project.yaml's `exercises:` names, with
             answer, got_tensors = {"error": {"kind": "raised", "message": str(exc)}}, {}
         try:
             got = decode(answer.get("result"), got_tensors)
-        except (KeyError, ValueError, TypeError):
+        except (KeyError, ValueError, TypeError, AttributeError, RecursionError):
             answer = {"error": {"kind": "unreadable", "message": f"{spec.name} returned something"}}
             got = None
         return _grade_case(exercise, spec, case, answer, got)

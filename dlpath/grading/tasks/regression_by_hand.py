@@ -270,7 +270,7 @@ def learner_trees(ctx: JudgeContext) -> tuple[list[ast.AST], list[str]]:
     for name, data in sorted(sources.files.items()):
         try:
             trees.append(ast.parse(data, filename=name))
-        except (SyntaxError, ValueError, LookupError, UnicodeError) as exc:
+        except (SyntaxError, ValueError, LookupError, UnicodeError, RecursionError, MemoryError) as exc:
             unchecked.append(f"{name} (it does not parse: {type(exc).__name__})")
     return trees, unchecked
 
