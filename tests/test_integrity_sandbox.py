@@ -809,3 +809,21 @@ def test_an_answer_the_judge_cannot_read_is_the_submissions_fault_not_the_grader
     assert report["passed"] is False and report["failure"]["kind"] == "protocol", report["verdict"]
     assert "cannot read" in report["verdict"] and "bad shape" in report["verdict"], report["verdict"]
 
+
+@pytest.mark.slow
+def test_the_reference_solutions_cannot_be_borrowed_at_grade_time(tmp_path: Path) -> None:
+    """A train.py that imports the project's shipped solution when it is graded: it passes without the sandbox
+    (the attack is real), and in the sandbox the solutions (and exercise graders) are empty files and folders."""
+    folder = _folder(tmp_path, "borrow_the_solution")
+    env = dict(os.environ, DLPATH_HOME=str(tmp_path / "dlpath-home"), DLPATH_PROJECTS=str(FIXTURE_PROJECTS))
+    proc = _dlpath(["check", str(folder), "--device", "cpu", "--json", "--no-record"], tmp_path, env)
+    report = json.loads(proc.stdout)
+    if report["sandbox"]["level"] != "full":
+        pytest.skip(f"the sandbox is {report['sandbox']['level']} here: {report['sandbox']['why']}")
+    assert "ORACLE solution empty" in report["output_tail"], report["output_tail"]
+    assert report["passed"] is False, report["verdict"]
+    loose = _dlpath(["check", str(folder), "--device", "cpu", "--json", "--no-record", "--no-sandbox"], tmp_path, env)
+    report = json.loads(loose.stdout)
+    assert "ORACLE solution found" in report["output_tail"] and report["passed"] is True, report["verdict"]
+    assert (FIXTURE_PROJECTS / "rings" / "solution" / "train.py").stat().st_size > 0  # hidden only in the sandbox
+

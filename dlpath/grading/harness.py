@@ -253,12 +253,16 @@ def _run(channel: Channel, config: LearnerConfig, namespaces: Isolation) -> None
     _leave_the_package_path()
     hidden = False
     if config.sandbox:
-        from dlpath.grading.sandbox import drop_capabilities, hide_folders, restrict_filesystem
+        from dlpath.grading.sandbox import drop_capabilities, hide_files, hide_folders, restrict_filesystem
 
         if namespaces.network:  # the namespaces were entered: a mount namespace of its own, capabilities kept
             # for these mounts (before Landlock, which forbids changing mounts); then they are all given up,
             # before anything of the learner's runs
             hidden = bool(hide_folders([_DLPATH / name for name in _HIDDEN]))
+            if config.role == "learner":  # the answers: importing a reference at grade time passes nothing
+                answers = [Path(a) for a in config.answers]
+                hide_folders([a for a in answers if a.is_dir()])
+                hide_files([a for a in answers if a.is_file()])
             drop_capabilities()
 
         devices = tuple(str(p) for p in Path("/dev").glob("nvidia*")) if device == "cuda" else ()

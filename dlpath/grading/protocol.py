@@ -352,6 +352,7 @@ class LearnerConfig(Message):
     role: str = "learner"  #: "learner" (imports train.py, trains) or "loader" (never imports it: loads a saved file)
     private_dirs: list = field(default_factory=list)  #: folders replaced by empty ones in the sandbox (sockets)
     shown: list = field(default_factory=list)  #: paths bound back into them (the project's folder: its backbone)
+    answers: list = field(default_factory=list)  #: reference solutions and exercise graders, found empty there
 
 
 @dataclass(frozen=True)

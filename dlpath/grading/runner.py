@@ -50,7 +50,7 @@ from dlpath.grading.processes import group_members, pss_bytes, rss_bytes, signal
 from dlpath.grading.protocol import Failure, FailureKind, SandboxReport
 from dlpath.grading.sources import read_sources
 
-__all__ = ["RunOutcome", "run_grade", "judge_memory_mb", "judge_failure", "STARTUP_LIMIT_S"]
+__all__ = ["RunOutcome", "run_grade", "judge_memory_mb", "judge_failure", "answer_paths", "STARTUP_LIMIT_S"]
 
 STARTUP_LIMIT_S = 180.0  # seconds the learner process may take to import torch and receive the data
 _POLL_S = 0.25  # seconds between budget and memory checks
@@ -58,6 +58,29 @@ _SCAN_S = 1.0  # seconds between scans of /proc for new members of the group
 _JUDGE_TAIL = 8_000
 _MAX_CURVE_POINTS = 20_000  # logged points kept (the first ones)
 _JUDGE_FLOOR_MB = 2048  # the judge's memory cap is at least this, and twice the project's cap
+
+
+#: what a project folder holds that answers it: its reference solution, its naive baseline, the wrong answers an
+#: exercise folder is proven with, and an exercise folder's grader (whose references the learner's code could call)
+_ANSWERS = ("solution", "naive", "wrong", "grading.py")
+
+
+def answer_paths(project: Any, folder: Path) -> list[str]:
+    """The reference solutions and graders of every project dlpath can find (this one's root first), which the
+    learner's process finds empty in the full sandbox; never a folder that holds the one being graded."""
+    from dlpath.paths import project_roots
+
+    folder = Path(folder).resolve()
+    found: list[str] = []
+    for root in dict.fromkeys([Path(project.path).parent.resolve(), *(r.resolve() for r in project_roots())]):
+        try:
+            candidates = [p / name for p in root.iterdir() if p.is_dir() for name in _ANSWERS]
+        except OSError:
+            continue
+        for path in candidates:
+            if (path.is_dir() or path.is_file()) and not path.is_symlink() and not folder.is_relative_to(path):
+                found.append(str(path))
+    return found
 
 
 def judge_memory_mb(project: Any) -> int:
@@ -153,7 +176,7 @@ class _Grade:
             folder=str(folder), task=str(project.task), device=device,
             public_seed=int(project.public_seed), memory_mb=int(memory_mb), temp_dir=learner_tmp,
             sandbox=sandbox, observe=observe, processes=processes, private_dirs=hidden,
-            shown=[str(project.path)])))
+            shown=[str(project.path)], answers=answer_paths(project, folder))))
         self.loader: ChildInterpreter | None = None
         self.loader_pending: int | None = None
         self.inspects = self.measuring and getattr(kind, "uses_loader", False)

@@ -396,6 +396,16 @@ def hide_folders(folders: list[Path]) -> list[str]:
     return hidden
 
 
+def hide_files(files: list[Path]) -> list[str]:
+    """Bind /dev/null over each regular file, in this process's own mount namespace (as `hide_folders`, under the
+    same conditions): reading it then gives nothing. Returns the files hidden."""
+    libc = _libc()
+    if libc is None:
+        return []
+    return [str(f) for f in files
+            if f.is_file() and not f.is_symlink() and libc.mount(b"/dev/null", os.fsencode(str(f)), None, _MS_BIND, None) == 0]
+
+
 def _close(fd: int) -> None:
     try:
         os.close(fd)
