@@ -223,3 +223,20 @@ def test_python_files_the_judge_cannot_vouch_for_are_listed(tmp_path: Path):
     trees, unchecked = learner_trees(JudgeContext(project=None, public=None, test=None, ask=None, folder=tmp_path))
     assert count_torch_autograd(trees) == 1  # the subfolder's import
     assert sorted(u.split(" ")[0] for u in unchecked) == ["broken.py", "linked.py"], unchecked
+
+
+@pytest.mark.parametrize("source, uses", [
+    ("slope = torch.autograd.grad\nslope(loss, [w])", 1),  # read under one name, called under another
+    ("from torch.utils._python_dispatch import _disable_current_modes", 1),  # the stack the process's count is on
+    ("with torch.utils._python_dispatch._disable_current_modes():\n    pass", 1),
+    ("torch.autograd.grad(loss, [w])", 1),  # a call counts once, not once per attribute of its name
+    ("import torch\nw = w - lr * gradient\nwith torch.no_grad():\n    pass\nprint(w.grad, w.data)", 0),
+])
+def test_the_source_scans_count_names_read_and_the_mode_stack(source: str, uses: int) -> None:
+    import ast
+
+    from dlpath.grading.tasks.autograd_by_hand import count_torch_autograd
+    from dlpath.grading.tasks.regression_by_hand import count_autograd_in_source
+
+    assert count_autograd_in_source([ast.parse(source)]) == uses
+    assert count_torch_autograd([ast.parse(source)]) == uses

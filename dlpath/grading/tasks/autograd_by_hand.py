@@ -30,8 +30,9 @@ from typing import Any, Mapping
 
 from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData, Task
-from dlpath.grading.tasks.regression_by_hand import (_FORBIDDEN_MODULES, dotted_name, imported_modules, learner_trees,
-                                                     unchecked_evidence, unchecked_sentence)
+from dlpath.grading.tasks.regression_by_hand import (_FORBIDDEN_MODULES, imported_modules, learner_trees,
+                                                     unchecked_evidence, unchecked_sentence, used_names,
+                                                     uses_dispatch_modes)
 
 RANDOM_GRAPHS = 4  # random graphs with shared sub-expressions, after the fixed checks
 TOLERANCE = 1e-6  # a check passes when the relative error is below this
@@ -220,7 +221,8 @@ _FORBIDDEN = _FORBIDDEN_MODULES + ("autograd.", "optim.")
 def count_torch_autograd(trees: list[ast.AST]) -> int:
     """Uses of torch's autograd and optimizers written in the learner's Python files (read, never run).
 
-    Counts ``torch.autograd...``, ``torch.optim...``, ``torch.func...`` (calls and imports),
+    Counts ``torch.autograd...``, ``torch.optim...``, ``torch.func...`` (calls, names read, imports), any use of
+    torch's dispatch-mode stack (where this process's own count sits),
     ``requires_grad`` (as an attribute, a method or a keyword) and ``.retain_grad()``. The
     learner's own ``backward()`` is not counted: it is what the project asks for.
     """
@@ -231,10 +233,10 @@ def count_torch_autograd(trees: list[ast.AST]) -> int:
                 total += 1
             elif isinstance(node, ast.keyword) and node.arg == "requires_grad":
                 total += 1
-            elif isinstance(node, ast.Call) and dotted_name(node.func).startswith(_FORBIDDEN):
-                total += 1
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                total += sum(1 for name in imported_modules(node) if name.startswith(_FORBIDDEN_MODULES))
+                total += sum(1 for name in imported_modules(node)
+                             if name.startswith(_FORBIDDEN_MODULES) or uses_dispatch_modes(name))
+        total += sum(1 for name in used_names(tree) if name.startswith(_FORBIDDEN) or uses_dispatch_modes(name))
     return total
 
 

@@ -279,20 +279,45 @@ def count_autograd_in_source(trees: list[ast.AST]) -> int:
     """Uses of autograd and optimizers written in the learner's Python files (read, never run).
 
     Counts calls such as ``loss.backward()``, ``torch.autograd.grad(...)``,
-    ``torch.optim.SGD(...)``, ``torch.func.grad(...)``, and imports of those modules.
-    Obfuscated uses escape this count; the learner process's own count covers what ran.
+    ``torch.optim.SGD(...)``, ``torch.func.grad(...)``, the same names only read (``slope =
+    torch.autograd.grad``, to be called under another name), imports of those modules, and any use of
+    torch's dispatch-mode stack (``torch.utils._python_dispatch``: it can take the learner process's own
+    count off the stack). Obfuscated uses escape this count; the learner process's own count covers what ran.
     """
     total = 0
     for tree in trees:
+        total += sum(_forbidden(name) for name in used_names(tree))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
-                name = dotted_name(node.func)
-                if (name.endswith(".backward") or name.startswith(_FORBIDDEN_MODULES)
-                        or name.startswith(("autograd.", "optim.", "functorch."))):
-                    total += 1
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                total += sum(1 for name in imported_modules(node) if name.startswith(_FORBIDDEN_MODULES))
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                total += sum(1 for name in imported_modules(node)
+                             if name.startswith(_FORBIDDEN_MODULES) or _DISPATCH in name)
     return total
+
+
+_DISPATCH = "_python_dispatch"  # torch.utils._python_dispatch: the mode stack that the process's own count is on
+
+
+def used_names(tree: ast.AST) -> list[str]:
+    """The dotted name of every function called, and of every attribute chain read but not called
+    (``slope = torch.autograd.grad``), each once: ``torch.autograd.grad(...)`` gives only ``torch.autograd.grad``."""
+    inside: set[int] = set()  # attributes that are part of a longer one, or the function of a call
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+            inside.add(id(node.value))
+        elif isinstance(node, ast.Call):
+            inside.add(id(node.func))
+    return [dotted_name(node.func if isinstance(node, ast.Call) else node) for node in ast.walk(tree)
+            if isinstance(node, ast.Call) or (isinstance(node, ast.Attribute) and id(node) not in inside)]
+
+
+def uses_dispatch_modes(name: str) -> bool:
+    """Whether a dotted name reaches torch's dispatch-mode stack, where the learner process's own counts sit."""
+    return _DISPATCH in name or name.endswith("_disable_current_modes")
+
+
+def _forbidden(name: str) -> bool:
+    return (name.endswith(".backward") or name.startswith(_FORBIDDEN_MODULES)
+            or name.startswith(("autograd.", "optim.", "functorch.")) or uses_dispatch_modes(name))
 
 
 def imported_modules(node: ast.Import | ast.ImportFrom) -> list[str]:
