@@ -205,3 +205,33 @@ def test_the_declarations():
 
 
 _ANSWER = TASKS["mixed_precision"].answer
+
+
+def test_training_that_takes_the_count_off_the_mode_stack_is_not_trusted(tmp_path):
+    """The steps counted run in bfloat16; every other step runs in float32 with the grader's counter taken off
+    torch's dispatch-mode stack. What the learner's process counted is then not trusted: no 16-bit training."""
+    hidden = MIXED.replace("import torch\n", "import torch\nfrom torch.utils._python_dispatch import _disable_current_modes\n", 1)
+    hidden = hidden.replace(
+        "        loss = nn.functional.cross_entropy(model(data.x_train), data.y_train)\n"
+        "        opt.zero_grad(); loss.backward(); opt.step()\n",
+        "        if epoch < 3:\n"
+        "            loss = nn.functional.cross_entropy(model(data.x_train), data.y_train)\n"
+        "            opt.zero_grad(); loss.backward(); opt.step()\n"
+        "        else:\n"
+        "            with _disable_current_modes():\n"
+        "                loss = nn.functional.cross_entropy(model(data.x_train), data.y_train)\n"
+        "                opt.zero_grad(); loss.backward(); opt.step()\n")
+    assert hidden.count("_disable_current_modes") == 2
+
+    def graded(source):
+        (tmp_path / "train.py").write_text(source, encoding="utf-8")  # the sources are read before training
+        found, got = mentor(source, SHAPES, folder=tmp_path)
+        assert got["failure"] is None, got["failure"]
+        return found, got
+
+    found, got = graded(hidden)
+    assert got["facts"].extra["counter_reached"] is True and got["facts"].extra["training_share"] == 0.0
+    assert got["metrics"]["reduced_precision"] == 0.0
+    assert found[0].code == "trained-in-float32" and any("not trusted" in e for e in found[0].evidence)
+    found, got = graded(MIXED)  # the same model, counted honestly
+    assert got["facts"].extra["counter_reached"] is False and found == []

@@ -22,6 +22,8 @@ What the judge verifies itself, and what it cannot:
 
 from __future__ import annotations
 
+import ast
+
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -73,6 +75,9 @@ def _precision(run: Any) -> list[Any]:
             only see the precision written into it. Move the autocast into the model's forward (a `with
             torch.autocast(...)` around its body, or @torch.autocast(...) on forward) so that the model is mixed
             precision wherever it runs.""", evidence=evidence, codes=codes)]
+    if run.facts.extra.get("counter_reached"):
+        evidence.append("your code reaches torch's dispatch-mode stack or the optimizers' global hooks, where the "
+                        "grader counts the training's precision: that count is not trusted")
     if training < _SHARE:
         return [make("trained-in-float32", f"""Your model computes in 16-bit now ({_pct(model)} of its heavy work),
             but its training steps ran in float32 ({_pct(training)}): the autocast was switched on after training,
@@ -151,6 +156,7 @@ can only lower that share."""
                "numbers in every tensor the model computes with, counted by the judge on the trace it replays"),
     )
     primary = "test_accuracy"
+    reads_sources = True  # what touches the training's count is read in the sources as they were before they ran
     codes = {"full-precision": CodeInfo("mixed-precision-gpus"),
              "autocast-outside-model": CodeInfo("mixed-precision-gpus"),
              "trained-in-float32": CodeInfo("mixed-precision-gpus"),
@@ -189,6 +195,9 @@ can only lower that share."""
         asked = ask_model(ctx, [test.x, train_x, public.x_val], {"test_accuracy": 0.0}, outputs=_replayed)
         mixed, (at_test, at_train, at_val), got, metrics = asked.mixed, asked.at, asked.got, asked.metrics
         training, scaler_calls = _reported_work(ctx)
+        reached = _reaches_the_counter(ctx)
+        if reached:  # what the learner process counted cannot be trusted: no 16-bit training work at all
+            training = {}
         model_share = reduced_share(got.work) or 0.0
         training_share = reduced_share(training) or 0.0
         metrics.update({"reduced_precision": min(model_share, training_share), "float32_weights": got.float32_weights})
@@ -197,7 +206,7 @@ can only lower that share."""
             "model_share": model_share, "training_share": training_share,
             "model_work": {k: int(v) for k, v in got.work.items()},
             "training_float16_share": training.get("float16", 0) / total if total else None,
-            "scaler_calls": scaler_calls}
+            "scaler_calls": scaler_calls, "counter_reached": reached}
         facts = asked.facts(self, shape_text((len(test), classes)), chance_score=majority_share(test.y, classes),
                             label_entropy=label_entropy(public.y_train, classes), extra=extra)
         out = got.outputs
@@ -269,6 +278,27 @@ def _replayed(ctx: JudgeContext, x: Any) -> _Replayed:
 
 def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**62
+
+
+#: where the count of the training steps sits in the learner's process: torch's dispatch-mode stack (taking it off
+#: hides a step's work) and the optimizers' global hooks (clearing them hides which steps ran)
+_COUNTER_NAMES = ("_global_optimizer_post_hooks", "_global_optimizer_pre_hooks", "register_optimizer_step_post_hook",
+                  "register_optimizer_step_pre_hook")
+
+
+def _reaches_the_counter(ctx: JudgeContext) -> bool:
+    """Whether the learner's sources (read before they ran) touch what counts their training's precision."""
+    from dlpath.grading.tasks.regression_by_hand import imported_modules, learner_trees, used_names, uses_dispatch_modes
+
+    trees, _ = learner_trees(ctx)
+    for tree in trees:
+        names = used_names(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names += imported_modules(node) + [a.name for a in node.names]
+        if any(uses_dispatch_modes(n) or n.endswith(_COUNTER_NAMES) for n in names):
+            return True
+    return False
 
 
 def _reported_work(ctx: JudgeContext) -> tuple[dict[str, int], int]:
