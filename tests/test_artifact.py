@@ -156,6 +156,11 @@ def test_a_constant_list_counts_each_number_and_64_bit_tensors_count_twice() -> 
     assert graph_numbers(graph) == 4 + 1 + 1  # four numbers in the list (the bool and None are not), two nodes
     assert tensor_numbers(graph, {"t0": torch.zeros(10, dtype=torch.float64)}) == 20
     assert tensor_numbers(graph, {"t0": torch.zeros(10, dtype=torch.float16)}) == 10
+    # integers count one number per byte: four int8 weights packed into an int32 count four
+    assert tensor_numbers(graph, {"t0": torch.zeros(10, dtype=torch.int32)}) == 40
+    assert tensor_numbers(graph, {"t0": torch.zeros(10, dtype=torch.int8)}) == 10
+    assert tensor_numbers(graph, {"t0": torch.zeros(10, dtype=torch.int64)}) == 80
+    assert tensor_numbers(graph, {"t0": torch.zeros(10, dtype=torch.bool)}) == 10
 
 
 @pytest.mark.parametrize("op", ["aten::from_file", "aten::empty", "aten::set_", "prim::PythonOp", "aten::_local_scalar_dense",

@@ -169,8 +169,10 @@ def count_parameters(graph: Mapping[str, Any], tensors: Mapping[str, torch.Tenso
 
 
 def tensor_numbers(graph: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> int:
-    """Numbers held in every tensor the graph reads, each tensor once, in 32-bit words: a tensor of 64-bit
-    numbers (float64, int64, complex) counts twice its elements, as each element can carry two float32 weights."""
+    """Numbers held in every tensor the graph reads, each tensor once. A floating-point tensor counts in 32-bit
+    words (float64 and complex count twice their elements, as each element can carry two float32 weights); an
+    integer or boolean tensor counts one number per byte, as each byte can carry an int8 weight (four int8 weights
+    packed into an int32 and unpacked with integer division count four, not one)."""
     used = set()
     for node in graph.get("nodes", []):
         _collect_tensor_names(node.get("value"), used)
@@ -178,7 +180,8 @@ def tensor_numbers(graph: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
     for name in used:
         if name in tensors:
             t = tensors[name]
-            total += max(t.numel(), -(-t.numel() * t.element_size() // 4))
+            size = t.numel() * t.element_size()
+            total += max(t.numel(), -(-size // 4) if t.is_floating_point() or t.is_complex() else size)
     return int(total)
 
 
