@@ -62,7 +62,9 @@ def test_two_independent_copies_diverge_and_one_copy_twice_does_not_split():
     independent = DDP.replace("    dist.init_process_group(\"gloo\", rank=rank, world_size=world_size)\n", "") \
         .replace("ddp = DistributedDataParallel(model)", "ddp = model").replace("    dist.destroy_process_group()\n", "")
     diagnoses, got = mentor(independent, SPIRALS)
-    assert got["metrics"]["weight_gap"] > 0.1 and got["metrics"]["shared_data"] == 0.0
+    # each rank took its own half, but without a process group nothing is data parallelism: shared_data counts
+    # as unsplit (two ranks that each train alone on all the rows would pass it otherwise)
+    assert got["metrics"]["weight_gap"] > 0.1 and got["metrics"]["shared_data"] == 1.0
     assert diagnoses[0].code == "ranks-diverged" and "Neither rank joined a process group" in diagnoses[0].message
     assert got["facts"].extra["ranks_joined"] == 0
 
@@ -139,3 +141,30 @@ def test_the_task_declares_two_processes():
     task = get_task("distributed")
     assert task.requires.processes == 2 and task.primary == "test_accuracy"
     assert types.SimpleNamespace(**SPIRALS).dataset.name == "rings"
+
+
+def test_two_ranks_that_each_train_alone_on_every_row_do_not_pass_as_data_parallelism():
+    """No process group and no DistributedDataParallel: each rank trains one copy on all the rows (the same seed,
+    the same weights, so no gap), then runs a forward pass in training mode on its own half for the recorder."""
+    alone = """
+import torch
+from torch import nn
+def build_model(info):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 2))
+def train(model, data, rank, world_size, log):
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    model.eval()  # the recorder counts training-mode passes only
+    for epoch in range(150):
+        loss = nn.functional.cross_entropy(model(data.x_train), data.y_train)
+        opt.zero_grad(); loss.backward(); opt.step()
+    log(epoch=1, train_loss=loss.item(), rank=rank)
+    model.train()
+    with torch.no_grad():
+        model(data.x_train[rank::world_size])
+    model.eval()
+"""
+    diagnoses, got = mentor(alone, SPIRALS)
+    assert got["metrics"]["weight_gap"] == 0.0 and got["metrics"]["test_accuracy"] > 0.8  # what it fooled before
+    assert got["facts"].extra["ranks_joined"] == 0 and got["metrics"]["shared_data"] == 1.0
+    assert diagnoses[0].code == "data-not-split"

@@ -451,6 +451,10 @@ at each step, and measures rank 0's model on fresh inputs."""
                     extra[f"ranks_{key}"] = sum(flags)
         except LearnerError:
             pass
+        if extra.get("ranks_joined") != 2 or extra.get("ranks_wrapped") != 2:
+            # the steps recorded are the data parallelism's only when both ranks train one model through a
+            # process group: two ranks that each train alone on their own slices split nothing
+            metrics["shared_data"] = 1.0
         return Evaluation(metrics, replace(evaluation.facts, primary=self.primary, extra=extra))
 
 
