@@ -827,3 +827,19 @@ def test_the_reference_solutions_cannot_be_borrowed_at_grade_time(tmp_path: Path
     assert "ORACLE solution found" in report["output_tail"] and report["passed"] is True, report["verdict"]
     assert (FIXTURE_PROJECTS / "rings" / "solution" / "train.py").stat().st_size > 0  # hidden only in the sandbox
 
+
+@pytest.mark.slow
+def test_the_checkout_dlpath_runs_from_shows_no_git_objects_in_the_sandbox(tmp_path: Path) -> None:
+    """Run from a clone, dlpath's folder sits beside .git, whose objects hold every shipped file (the real data
+    sets' held-back rows too): the learner's process finds it empty."""
+    if not (ROOT / ".git").is_dir():
+        pytest.skip("dlpath does not run from a git checkout here")
+    folder = _folder(tmp_path, "read_the_checkout")
+    env = dict(os.environ, DLPATH_HOME=str(tmp_path / "dlpath-home"), DLPATH_PROJECTS=str(FIXTURE_PROJECTS))
+    report = json.loads(_dlpath(["check", str(folder), "--device", "cpu", "--json", "--no-record"], tmp_path,
+                                env).stdout)
+    if report["sandbox"]["level"] != "full":
+        pytest.skip(f"the sandbox is {report['sandbox']['level']} here: {report['sandbox']['why']}")
+    assert "GIT True []" in report["output_tail"], report["output_tail"]
+    assert any((ROOT / ".git").iterdir())  # hidden in the sandbox only
+

@@ -258,7 +258,8 @@ def _run(channel: Channel, config: LearnerConfig, namespaces: Isolation) -> None
         if namespaces.network:  # the namespaces were entered: a mount namespace of its own, capabilities kept
             # for these mounts (before Landlock, which forbids changing mounts); then they are all given up,
             # before anything of the learner's runs
-            hidden = bool(hide_folders([_DLPATH / name for name in _HIDDEN]))
+            # and the checkout's git objects, when dlpath runs from a clone: they hold the shipped data too
+            hidden = bool(hide_folders([_DLPATH / name for name in _HIDDEN] + [_DLPATH.parent / ".git"]))
             if config.role == "learner":  # the answers: importing a reference at grade time passes nothing
                 answers = [Path(a) for a in config.answers]
                 hide_folders([a for a in answers if a.is_dir()])
