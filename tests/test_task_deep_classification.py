@@ -153,3 +153,43 @@ def test_a_model_the_judge_cannot_replay_gets_no_accuracy():
     got = run_task(source, DEEP)
     assert got["metrics"] == {"test_accuracy": 0.0, "depth": 0.0}
     assert got["facts"].replay.startswith("unavailable")
+
+
+PADDED = """
+import torch
+from torch import nn
+class Cancel(nn.Module):
+    '''A = [Q; -Q] (32 -> 64), ReLU, B = [Q^T, -Q^T] (64 -> 32): relu(Qh) - relu(-Qh) = Qh, and Q^T Q h = h.'''
+    def __init__(self, seed):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        q, _ = torch.linalg.qr(torch.randn(32, 32, generator=g))
+        self.a, self.b = nn.Linear(32, 64, bias=False), nn.Linear(64, 32, bias=False)
+        with torch.no_grad():
+            self.a.weight.copy_(torch.cat([q, -q]))
+            self.b.weight.copy_(torch.cat([q.t(), -q.t()], dim=1))
+        self.a.weight.requires_grad_(False)
+        self.b.weight.requires_grad_(False)
+    def forward(self, h):
+        return self.b(torch.relu(self.a(h)))
+def build_model(info):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 32), nn.ReLU(), *[Cancel(k) for k in range(3)], nn.Linear(32, 32), nn.ReLU(),
+                         nn.Linear(32, info["num_classes"]))
+def train(model, data, device, log):
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    for epoch in range(150):
+        loss = nn.functional.cross_entropy(model(data.x_train), data.y_train)
+        opt.zero_grad(); loss.backward(); opt.step()
+    log(epoch=150, train_loss=loss.item())
+    model.eval()
+"""
+
+
+def test_pairs_of_layers_that_cancel_out_do_not_count():
+    """Three pairs of layers that give back their input (each layer alone is neither a copy nor skippable), between
+    three trained ones: 9 weight layers on the path, 3 that the outputs need."""
+    found, got = mentor(PADDED, DEEP)
+    assert got["facts"].extra["traced_depth"] == 9 and got["metrics"]["depth"] == 3, got["facts"].extra
+    assert got["metrics"]["test_accuracy"] > 0.8  # the 3 trained layers do the work
+    assert found[0].code == "too-shallow"

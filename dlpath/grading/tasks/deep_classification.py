@@ -131,7 +131,34 @@ def learned_layers(graph: Mapping[str, Any], weights: Mapping[str, Any], x: Any)
                                             lambda i, args, r, at=index, k=layer.data[0]: args[k] if i == at else r):
             continue
         counted.add(index)
-    return counted
+    return counted - _cancelling(graph, weights, x, base, layers, sorted(counted))
+
+
+def _cancelling(graph: Mapping[str, Any], weights: Mapping[str, Any], x: Any, base: Any, layers: Mapping[int, Any],
+                order: list[int]) -> set[int]:
+    """Layers that only cancel each other out: runs of two or three consecutive weight layers whose first input
+    can be passed straight to the last one's output without changing any output (A = [Q; -Q], a ReLU, then
+    B = [Q^T, -Q^T] gives back its input, though neither layer alone is a copy nor can be skipped alone)."""
+    dropped: set[int] = set()
+    for span in (2, 3):
+        for start in range(len(order) - span + 1):
+            run = order[start:start + span]
+            if dropped & set(run):
+                continue
+            seen: dict[str, Any] = {}
+
+            def edit(index: int, args: list, result: Any, first: int = run[0], last: int = run[-1],
+                     k: int = layers[run[0]].data[0], seen: dict = seen) -> Any:
+                if index == first:
+                    seen["input"] = args[k]
+                if index == last and getattr(seen.get("input"), "shape", None) == getattr(result, "shape", ()):
+                    seen["swapped"] = True
+                    return seen["input"]
+                return result
+
+            if not _changes(graph, weights, x, base, edit) and seen.get("swapped"):
+                dropped.update(run)
+    return dropped
 
 
 def _changes(graph: Mapping[str, Any], weights: Mapping[str, Any], x: Any, base: Any, edit: Any) -> bool:
