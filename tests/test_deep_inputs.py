@@ -97,35 +97,20 @@ def test_a_by_hand_project_with_a_file_too_deep_to_parse_counts_it_as_unchecked(
     assert len(trees) == 1 and unchecked == ["notes.py (it does not parse: RecursionError)"]
 
 
-def test_an_exercise_answer_that_cannot_be_decoded_is_the_learners_unreadable_answer() -> None:
+def test_an_exercise_answer_that_cannot_be_decoded_is_the_learners_unreadable_answer(monkeypatch) -> None:
+    import dlpath.grading.tasks.exercise as module
     from dlpath.grading.tasks.exercise import ExerciseTask
 
+    seen: dict = {}
+    monkeypatch.setattr(module, "_grade_case", lambda exercise, spec, case, answer, got: seen.update(
+        answer=answer, got=got))
+    spec = types.SimpleNamespace(name="f", params=("x",))
+    case = types.SimpleNamespace(args=(1,), kwargs={})
     deep: object = []
     for _ in range(5_000):
         deep = [deep]
-    ctx = types.SimpleNamespace(ask=lambda *a, **k: ({"result": deep}, {}))
-    spec = types.SimpleNamespace(name="f", params=("x",))
-    case = types.SimpleNamespace(args=(1,), kwargs={})
-    seen = {}
-
-    def grade(exercise, spec, case, answer, got):
-        seen.update(answer=answer, got=got)
-        return None
-
-    import dlpath.grading.tasks.exercise as module
-
-    original = module._grade_case
-    module._grade_case = grade
-    try:
+    for result in (deep, {"$dict": [1, 2]}):  # too deep to decode; a "$dict" that is not a mapping
+        seen.clear()
+        ctx = types.SimpleNamespace(ask=lambda *a, result=result, **k: ({"result": result}, {}))
         ExerciseTask._ask(ctx, None, spec, case)
-    finally:
-        module._grade_case = original
-    assert seen["answer"]["error"]["kind"] == "unreadable" and seen["got"] is None
-    not_a_mapping = {"$dict": [1, 2]}
-    ctx.ask = lambda *a, **k: ({"result": not_a_mapping}, {})
-    module._grade_case = grade
-    try:
-        ExerciseTask._ask(ctx, None, spec, case)
-    finally:
-        module._grade_case = original
-    assert seen["answer"]["error"]["kind"] == "unreadable"
+        assert seen["answer"]["error"]["kind"] == "unreadable" and seen["got"] is None

@@ -60,21 +60,22 @@ _MAX_CURVE_POINTS = 20_000  # logged points kept (the first ones)
 _JUDGE_FLOOR_MB = 2048  # the judge's memory cap is at least this, and twice the project's cap
 
 
-#: what a project folder holds that answers it: its reference solution, its naive baseline, the wrong answers an
-#: exercise folder is proven with, and an exercise folder's grader (whose references the learner's code could call)
-_ANSWERS = ("solution", "naive", "wrong", "grading.py")
-
-
 def answer_paths(project: Any, folder: Path) -> list[str]:
     """The reference solutions and graders of every project dlpath can find (this one's root first), which the
-    learner's process finds empty in the full sandbox; never a folder that holds the one being graded."""
+    learner's process finds empty in the full sandbox; never a folder that holds the one being graded. What
+    answers a project: every variant but the starter (the solution, the naive baseline), the wrong answers an
+    exercise folder is proven with, and an exercise folder's grader (whose references the code could call)."""
+    from dlpath.grading.exercise_spec import WRONG_DIR
+    from dlpath.grading.exercises import GRADING_FILE
+    from dlpath.grading.project import VARIANTS
     from dlpath.paths import project_roots
 
+    answers = [v for v in VARIANTS if v != "starter"] + [WRONG_DIR, GRADING_FILE]
     folder = Path(folder).resolve()
     found: list[str] = []
     for root in dict.fromkeys([Path(project.path).parent.resolve(), *(r.resolve() for r in project_roots())]):
         try:
-            candidates = [p / name for p in root.iterdir() if p.is_dir() for name in _ANSWERS]
+            candidates = [p / name for p in root.iterdir() if p.is_dir() for name in answers]
         except OSError:
             continue
         for path in candidates:
