@@ -13,7 +13,8 @@ slower) and checks that a metric the judge measured itself refuses it, for the r
   tag measured by the judge on its outputs (whatever the learner's saliency maps say), generated samples that
   must cover the data, not sit on its centres;
 - class 5, a task solvable without learning: the skill must live in learned weights (the judge randomizes them
-  on its own replay and the skill must go), and `train` no longer receives what locates the answer.
+  on its own replay and the skill must go), `train` no longer receives what locates the answer, and a grade's
+  reviews speak their own invented language, which no word list shipped in the package knows.
 """
 
 from __future__ import annotations
@@ -146,6 +147,20 @@ def test_float32_work_the_counter_did_not_see_is_refused(name: str) -> None:
     assert refused_by(got, "reduced_precision"), got["metrics"]
 
 
+def test_16_bit_work_the_outputs_do_not_use_is_not_counted() -> None:
+    project = spec("mixed-precision", train=800, val=200, test=1000)
+    found, got = mentor((ATTACKS / "precision_dead_work.py").read_text(), project)
+    assert got["failure"] is None, got["failure"]
+    results = {r.metric: r for r in compare(project["thresholds"], got["metrics"])}
+    assert results["test_accuracy"].passed, got["metrics"]  # a good model: only the precision can stop it
+    extra = got["facts"].extra
+    assert extra["training_share"] > 0.5  # counted while it trained, the dead work looks like mixed precision
+    assert extra["dead_nodes"] >= 2 and extra["dead_work"] > 0
+    assert not results["reduced_precision"].passed, got["metrics"]
+    assert [d.code for d in found][:1] == ["full-precision"]
+    assert "thrown away" in found[0].message
+
+
 # ------------------------------------------------------------------ class 2: "no autograd"
 
 
@@ -193,6 +208,27 @@ def test_an_answer_written_in_forward_is_refused_by_the_learned_weights_ablation
     found, _ = mentor((ATTACKS / f"{name}.py").read_text(), spec(project, train=500, test=1000))
     told = next(d for d in found if d.code == "skill-not-learned")
     assert "random numbers" in told.message and "score with random weights 1" in told.evidence[1]
+
+
+def test_a_word_list_written_into_encode_knows_no_word_of_a_grades_language() -> None:
+    """The grammar's English adjectives ship in the package; a grade's adjectives are words of its secret world."""
+    from dlpath.grading.grade import world_seed_for
+
+    project = spec("negation-changes-everything", test=1000)
+    published = attack("word_lists_in_encode", project)  # world 0, the English reviews the documentation shows
+    assert published["metrics"] == {"test_accuracy": 1.0, "negation_accuracy": 1.0}  # the rule works there
+    got = attack("word_lists_in_encode", project, world_seed=world_seed_for(11))
+    assert got["metrics"]["test_accuracy"] <= 0.55, got["metrics"]  # no adjective known: one answer for all
+    assert refused_by(got, "test_accuracy") and refused_by(got, "negation_accuracy")
+
+
+@pytest.mark.slow
+def test_the_solution_learns_a_grades_invented_adjectives() -> None:
+    from dlpath.grading.grade import world_seed_for
+
+    project = spec("negation-changes-everything", test=1000)
+    got = run_task((project["path"] / "solution" / "train.py").read_text(), project, world_seed=world_seed_for(11))
+    assert all(r.passed for r in compare(project["thresholds"], got["metrics"])), got["metrics"]
 
 
 def test_the_generator_is_not_handed_where_the_modes_are() -> None:

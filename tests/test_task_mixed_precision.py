@@ -118,6 +118,7 @@ def test_a_model_that_runs_under_autocast_passes_and_its_precision_is_verified_b
     assert metrics["reduced_precision"] > 0.9 and metrics["float32_weights"] == 1.0
     assert metrics["test_accuracy"] > 0.8 and metrics["parameters"] >= 8 * 9 + 8 + 8 * 2 + 2  # and the graph's own
     assert extra["model_share"] > 0.95 and extra["training_share"] > 0.9, extra  # training: sampled steps
+    assert extra["dead_work"] == 0 and extra["dead_nodes"] == 0  # every 16-bit operator's result is used
     assert found == []
 
 

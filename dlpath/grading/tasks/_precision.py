@@ -19,13 +19,14 @@ from __future__ import annotations
 import contextlib
 import math
 import secrets
-from typing import Any, Iterator
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
 from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode
 
-__all__ = ["HeavyWork", "sampled_training", "REDUCED", "reduced_share"]
+__all__ = ["HeavyWork", "sampled_training", "REDUCED", "reduced_share", "live_work", "LiveWork"]
 
 REDUCED = ("bfloat16", "float16")  #: the 16-bit floating-point types of mixed precision
 
@@ -126,6 +127,101 @@ def reduced_share(work: dict[str, int]) -> float | None:
     """The share of the multiply-adds done in a 16-bit type (None when there were none)."""
     total = sum(work.values())
     return sum(work.get(d, 0) for d in REDUCED) / total if total else None
+
+
+#: a node's 16-bit work counts only if replacing its result by noise moves the outputs by more than this share of
+#: their root mean square: the result of work the outputs depend on cannot be swapped for noise unnoticed
+DEAD_CHANGE = 0.01
+_MOST_NODES = 32  # the heaviest 16-bit nodes the judge perturbs one by one (the rest are perturbed together)
+
+
+@dataclass
+class LiveWork:
+    """The arithmetic of a replay by dtype, without the 16-bit work the outputs do not depend on."""
+
+    outputs: Any  #: the replay's outputs
+    work: dict[str, int]  #: multiply-adds by dtype, dead 16-bit work left out
+    dead: int = 0  #: 16-bit multiply-adds left out: their results could be replaced by noise unnoticed
+    dead_nodes: int = 0  #: the graph's operators that did them
+
+
+def live_work(replay_all: Callable[..., Any], x: Any, probe: Any) -> LiveWork:
+    """Replay the model on ``x`` (``replay_all(x, edit=...)``, the judge's own replay) counting each operator's
+    work by dtype, then test the operators that did 16-bit work: each of the heaviest (and the rest together) has
+    its result replaced by random numbers of its own scale in a replay on ``probe``; work whose replacement moves
+    the outputs by less than ``DEAD_CHANGE`` of their scale is dead (a product multiplied by zero, a branch the
+    outputs never read) and does not count. A model cannot claim 16-bit precision for arithmetic it throws away."""
+    per_node: dict[int, dict[str, int]] = {}
+    counter = HeavyWork()
+    last = dict(counter.work)
+
+    def attribute(index: int, args: list, result: Any) -> Any:
+        nonlocal last
+        now = counter.work
+        for dtype, total in now.items():
+            done = total - last.get(dtype, 0)
+            if done:
+                node = per_node.setdefault(index, {})
+                node[dtype] = node.get(dtype, 0) + done
+        last = dict(now)
+        return result
+
+    with counter:
+        outputs = replay_all(x, edit=attribute)
+    work = dict(counter.work)
+    reduced = {i: sum(w.get(d, 0) for d in REDUCED) for i, w in per_node.items()}
+    heavy = sorted((i for i, w in reduced.items() if w > 0), key=lambda i: -reduced[i])
+    if not heavy:
+        return LiveWork(outputs, work)
+    base = replay_all(probe)
+    groups = [[i] for i in heavy[:_MOST_NODES]] + ([heavy[_MOST_NODES:]] if len(heavy) > _MOST_NODES else [])
+    dead_nodes: list[int] = []
+    for group in groups:
+        if not _moves_outputs(replay_all, probe, base, set(group)):
+            dead_nodes += group
+    dead = 0
+    for i in dead_nodes:
+        for dtype in REDUCED:
+            taken = per_node[i].get(dtype, 0)
+            work[dtype] = work.get(dtype, 0) - taken
+            dead += taken
+    return LiveWork(outputs, {k: v for k, v in work.items() if v > 0}, dead, len(dead_nodes))
+
+
+def _moves_outputs(replay_all: Callable[..., Any], probe: Any, base: Any, nodes: set[int]) -> bool:
+    """Whether replacing the results of ``nodes`` by random numbers of their own scale moves the outputs by more
+    than ``DEAD_CHANGE`` of their root mean square (a replay that fails with them replaced depends on them)."""
+    g = torch.Generator().manual_seed(1234)
+
+    replaced = []
+
+    def noise(value: Any) -> Any:
+        if isinstance(value, (tuple, list)):  # an operator with several results (a pooling's values and indices)
+            return type(value)(noise(v) for v in value)
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point() or not value.numel():
+            return value
+        scale = value.detach().float().pow(2).mean().sqrt()
+        scale = float(scale) if math.isfinite(float(scale)) and float(scale) > 0 else 1.0
+        replaced.append(True)
+        return (torch.randn(value.shape, generator=g) * (3.0 * scale + 1.0)).to(value.dtype)
+
+    def noisy(index: int, args: list, result: Any) -> Any:
+        return noise(result) if index in nodes else result
+
+    try:
+        changed = replay_all(probe, edit=noisy)
+    except Exception:  # noqa: BLE001 - a replay that breaks without them depends on them
+        return True
+    if not replaced:  # nothing to replace: no evidence that the work is dead
+        return True
+    if not isinstance(changed, torch.Tensor) or not isinstance(base, torch.Tensor) or changed.shape != base.shape:
+        return True
+    a, b = base.detach().float(), changed.detach().float()
+    scale = float(a.pow(2).mean().sqrt()) if a.numel() else 0.0
+    difference = float((a - b).pow(2).mean().sqrt()) if a.numel() else 0.0
+    if not math.isfinite(difference):
+        return True
+    return difference > DEAD_CHANGE * max(scale, 1e-6)
 
 
 def _sampled(step: int) -> bool:

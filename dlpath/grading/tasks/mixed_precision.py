@@ -8,8 +8,12 @@ What the judge verifies itself, and what it cannot:
   product by the dtype they ran in (``_precision.HeavyWork``). A model whose
   forward runs under ``torch.autocast`` (or casts to bfloat16 itself) leaves
   its casts in the traced graph, so the replay runs in 16-bit; a float32 model
-  replays in float32. The accuracy is measured on that same replay, and the
-  weights the graph reads show whether the master weights stayed float32.
+  replays in float32. Only work the outputs depend on counts: the judge
+  replaces the result of each operator that ran in 16-bit by random numbers
+  of its scale, and work whose replacement leaves the outputs as they were (a
+  product multiplied by zero, a branch nothing reads) is left out
+  (``_precision.live_work``). The accuracy is measured on that same replay, and
+  the weights the graph reads show whether the master weights stayed float32.
 - **The training's precision (counted in the learner process, so it can only
   count against).** How the training steps ran happens only in the learner
   process: the task counts the arithmetic of training steps drawn at random
@@ -59,9 +63,16 @@ def _precision(run: Any) -> list[Any]:
     evidence = [f"16-bit share of the model's arithmetic (replayed by the grader): "
                 f"{_pct(model)}", f"16-bit share while training (counted in your process): {_pct(training)}"]
     codes = MixedPrecisionTask.codes
-    if model < _SHARE and training < _SHARE:
+    dead = run.facts.extra.get("dead_work")
+    unused = ""
+    if isinstance(dead, int) and dead > 0:
+        evidence.append(f"16-bit work your outputs do not depend on, not counted: {dead:,} multiply-adds in "
+                        f"{run.facts.extra.get('dead_nodes', 0)} operators")
+        unused = (" The 16-bit arithmetic it does is thrown away: the grader replaced those results by random "
+                  "numbers and the outputs did not change, so it is not counted.")
+    if model < _SHARE and (training < _SHARE or unused):  # dead work counted while training is dead there too
         return [make("full-precision", f"""Your model trained and computes in float32: {_pct(model)} of the work
-            of its convolutions and matrix products ran in a 16-bit type. Mixed precision runs that heavy work under
+            of its convolutions and matrix products ran in a 16-bit type.{unused} Mixed precision runs that heavy work under
             torch.autocast, in bfloat16 on a CPU (float16 with a GradScaler, or bfloat16, on a GPU), while the
             weights stay float32. In your model's forward, run the layers inside
             `with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16):` and return the logits as
@@ -205,6 +216,7 @@ can only lower that share."""
         extra: dict[str, Any] = {
             "model_share": model_share, "training_share": training_share,
             "model_work": {k: int(v) for k, v in got.work.items()},
+            "dead_work": int(got.dead_work), "dead_nodes": int(got.dead_nodes),
             "training_float16_share": training.get("float16", 0) / total if total else None,
             "scaler_calls": scaler_calls, "counter_reached": reached}
         facts = asked.facts(self, shape_text((len(test), classes)), chance_score=majority_share(test.y, classes),
@@ -238,6 +250,8 @@ class _Replayed:
     float32_weights: float = 0.0
     replay: str | None = None
     forward_error: str | None = None
+    dead_work: int = 0  #: 16-bit multiply-adds the outputs do not depend on (left out of ``work``)
+    dead_nodes: int = 0
 
 
 def _replayed(ctx: JudgeContext, x: Any) -> _Replayed:
@@ -246,7 +260,7 @@ def _replayed(ctx: JudgeContext, x: Any) -> _Replayed:
 
     from dlpath.grading.artifact import ReplayError, count_parameters, output_difference
     from dlpath.grading.tasks._model import PROBE, TRACE_BATCH, _replay_all
-    from dlpath.grading.tasks._precision import HeavyWork
+    from dlpath.grading.tasks._precision import live_work
 
     result = _Replayed(work={})
     try:
@@ -260,9 +274,10 @@ def _replayed(ctx: JudgeContext, x: Any) -> _Replayed:
         numbers = sum(t.numel() for t in floating)
         result.float32_weights = (sum(t.numel() for t in floating if t.dtype in (torch.float32, torch.float64))
                                   / numbers) if numbers else 1.0
-        with HeavyWork() as counter:
-            result.outputs = _replay_all(graph, weights, x)
-        result.work = dict(counter.work)
+        counted = live_work(lambda rows, edit=None: _replay_all(graph, weights, rows, edit=edit), x,
+                            x[:TRACE_BATCH])
+        result.outputs, result.work = counted.outputs, counted.work
+        result.dead_work, result.dead_nodes = counted.dead, counted.dead_nodes
     except (LearnerError, ReplayError) as exc:
         result.replay = f"unavailable: {exc}"
         result.forward_error = f"the grader could not replay your model: {exc}"
