@@ -440,3 +440,34 @@ def test_requires_packages_names_importable_packages(tmp_path: Path) -> None:
     (folder / "project.yaml").write_text(text + "requires:\n  packages: [scikit-learn]\n")
     problems = " ".join(str(p) for p in validate_path(folder).problems)
     assert "'packages' names Python packages as they are imported" in problems and "'scikit-learn'" in problems
+
+
+AUTOGRAD_ROUTES = {
+    "backward": "    x = x.detach().clone().requires_grad_(True)\n    f(x).backward()\n    return x.grad\n",
+    "torch.func": "    return torch.func.grad(f)(x)\n",
+    "jacobian": "    return torch.autograd.functional.jacobian(f, x)\n",
+    "forward mode": ("    import torch.autograd.forward_ad as fw\n    out = torch.zeros_like(x)\n"
+                     "    for i in range(len(x)):\n        with fw.dual_level():\n"
+                     "            t = torch.zeros_like(x)\n            t[i] = 1.0\n"
+                     "            out[i] = fw.unpack_dual(f(fw.make_dual(x, t))).tangent\n    return out\n"),
+}
+
+
+@pytest.mark.parametrize("route", sorted(AUTOGRAD_ROUTES))
+def test_a_numerical_gradient_taken_from_autograd_is_never_right(route: str, tmp_path: Path) -> None:
+    """The function the learner's numerical_gradient gets is measured from the outside (computed in NumPy): the
+    lesson's rule "no autograd here" holds because there is nothing to differentiate, not because a source scan
+    found no call (a red-team answer returned autograd's gradient, the judge's own reference, and passed)."""
+    project = load_project("ex-calculus")
+    folder = tmp_path / "ex-calculus"
+    copy_variant(project, "solution", folder)
+    source = (folder / "exercises.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "numerical_gradient")
+    lines = source.splitlines(keepends=True)
+    head = "".join(lines[:node.lineno])  # through the def line
+    rest = "".join(lines[node.end_lineno:])
+    (folder / "exercises.py").write_text("import torch\n" + head + AUTOGRAD_ROUTES[route] + rest, encoding="utf-8")
+    extra = run_in_process(project, folder, test_seed=GRADE_SEEDS[0]).facts["extra"]
+    assert extra["numerical_gradient"]["right"] == 0, extra["numerical_gradient"]
+    assert extra["relative_error"]["right"] == extra["relative_error"]["cases"]  # the rest of the file is the solution's

@@ -79,6 +79,22 @@ def _wiggle(a: Any) -> Callable[[Any], Any]:
     return lambda x: (torch.sin(a * x) * x * x).sum()
 
 
+def _np_tanh_layer(W: Any, c: Any) -> Callable[[Any], Any]:
+    import numpy as np
+
+    return lambda x: np.tanh(W @ x + c).sum()
+
+
+def _np_wiggle(a: Any) -> Callable[[Any], Any]:
+    import numpy as np
+
+    return lambda x: (np.sin(a * x) * x * x).sum()
+
+
+#: the same functions in NumPy: what the learner's code calls (``Function.black_box``)
+_NUMPY: dict[str, Callable[..., Callable[[Any], Any]]] = {
+    "quadratic": _quadratic, "tanh_layer": _np_tanh_layer, "wiggle": _np_wiggle}
+
 #: name -> (a builder taking the parameters, the formula in words)
 FUNCTIONS: dict[str, tuple[Callable[..., Callable[[Any], Any]], str]] = {
     "quadratic": (_quadratic, "f(x) = 0.5 * x @ A @ x + b @ x"),
@@ -97,6 +113,25 @@ class Function:
     def build(self) -> Callable[[Any], Any]:
         builder, _ = FUNCTIONS[self.name]
         return builder(**dict(self.params))
+
+    def black_box(self) -> Callable[[Any], Any]:
+        """The function as the learner's code receives it: a tensor in, a 0-d tensor of its dtype out, computed
+        in NumPy (float64), so there is nothing to differentiate (autograd, forward-mode AD and torch.func all see a
+        constant), as with a function measured from the outside. The judge's reference differentiates
+        ``build()`` itself."""
+        import numpy as np
+        import torch
+
+        params = {k: v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)
+                  for k, v in self.params.items()}
+        inner = _NUMPY[self.name](**params)
+
+        def f(x: Any) -> Any:
+            values = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float64)
+            dtype = x.dtype if isinstance(x, torch.Tensor) and x.is_floating_point() else torch.float64
+            return torch.tensor(float(inner(values.astype(np.float64))), dtype=dtype)
+
+        return f
 
     def __str__(self) -> str:
         return FUNCTIONS[self.name][1]

@@ -97,7 +97,7 @@ def decode(value: Any, tensors: Mapping[str, Any], functions: bool = False) -> A
         if value["$function"] not in FUNCTIONS:
             raise ValueError(f"unknown function {value['$function']!r}")
         function = Function(value["$function"], decode(value.get("params") or {}, tensors))
-        return function.build() if functions else function
+        return function.black_box() if functions else function
     raise ValueError("an unknown value on the wire")
 
 

@@ -15,7 +15,9 @@ import torch
 def numerical_gradient(f, x, h=1e-5):
     """The gradient of f at x, by centred differences.
 
-    f: a function of a 1-D float64 tensor that returns a number (a 0-d tensor).
+    f: a function of a 1-D float64 tensor that returns a number (a 0-d tensor). The grader's f is
+    measured from the outside, as a numerical gradient's usually is: you can call it, but autograd
+    sees a constant (its gradient would be zeros or an error).
     x: a 1-D float64 tensor of n values; h: the size of the nudge.
     Returns a tensor shaped like x whose element i is (f(x + h e_i) - f(x - h e_i)) / (2 h),
     where e_i is 1 at position i and 0 elsewhere. x itself must be unchanged afterwards.
