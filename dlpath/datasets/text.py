@@ -1,5 +1,10 @@
 """Short texts: ``reviews`` (one-line reviews from a small grammar with negation and intensifiers).
 
+The grammar is English, but for its adjectives: in ``world_seed`` 0 (the world the
+documentation describes) they are English words, in any other world words of an
+invented language drawn from the world's seed (``_adjectives``), so that what each one
+means is learned from the data, never brought along in a word list.
+
 Texts travel as strings to the learner (``decode_texts``); inside a ``Dataset`` they
 are kept as a tensor of UTF-8 byte codes, zero-padded to ``MAX_CHARS``, so that a
 text data set is compared, sized and drawn like every other one.
@@ -8,6 +13,7 @@ text data set is compared, sized and drawn like every other one.
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from dlpath.datasets.base import BadDataset, Dataset, check_n, generator
@@ -19,7 +25,8 @@ __all__ = ["reviews", "decode_texts", "encode_texts", "MAX_CHARS"]
 
 MAX_CHARS = 160  #: bytes per text in a Dataset's ``x`` (every review of the grammar is shorter)
 
-# The world of the grammar: fixed here, never by a seed, so that train and test reviews share it.
+# The grammar's words, fixed here, never by a seed, so that train and test reviews share them. The adjectives are
+# those of world 0; any other world has its own (`_adjectives`), the same for every seed.
 _POSITIVE = ("good", "great", "excellent", "wonderful", "fun", "charming", "brilliant", "delightful",
              "enjoyable", "superb", "pleasant", "lovely")
 _NEGATIVE = ("bad", "awful", "boring", "dull", "terrible", "poor", "bland", "tedious", "disappointing",
@@ -30,14 +37,42 @@ _SUBJECTS = ("the movie", "the film", "the food", "the service", "this book", "t
 _VERBS = ("was", "is", "felt", "seemed")
 _OPENERS = ("", "", "", "honestly ,", "overall ,", "i think", "to be fair ,", "in short ,")
 _JOINS = ("and", "and also", ", and", ",")
-# A negated phrase: "{neg}" is replaced by the adjective (maybe with an intensifier before it).
+# A negated phrase: "{adj}" is replaced by the adjective (maybe with an intensifier before it).
 _NEGATIONS = ("not {adj}", "not {adj} at all", "never {adj}", "hardly {adj}", "far from {adj}", "not {adj}")
 
+# A world's invented adjectives: two or three syllables, each an onset, a vowel and sometimes a closing consonant
+# (lowercase ASCII letters only, so that any tokenizer keeps them whole; at most 15 letters, so that every review
+# stays under MAX_CHARS: the longest English adjective, "disappointing", has 13).
+_ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "dr", "gr", "kl", "pr", "sk",
+           "st", "tr")
+_VOWELS = ("a", "e", "i", "o", "u", "ai", "ei", "ou")
+_CODAS = ("", "", "", "l", "m", "n", "r", "s")
+_GRAMMAR_WORDS = frozenset(word for group in (_POSITIVE, _NEGATIVE, _INTENSIFIERS, _SUBJECTS, _VERBS, _OPENERS,
+                                              _JOINS, _NEGATIONS) for phrase in group for word in phrase.split())
 
-def _phrase(rng: random.Random, polarity: int, negated: bool, avoid: str = "") -> str:
-    """An adjective phrase of the given polarity (1 positive, 0 negative); negated, its adjective has the other."""
+
+@lru_cache(maxsize=16)
+def _adjectives(world_seed: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The world's (positive, negative) adjectives, as many of each as the English ones: world 0's are English, any
+    other world's are pseudo-words drawn from its seed, distinct from each other and from every word of the grammar."""
+    if not world_seed:
+        return _POSITIVE, _NEGATIVE
+    world = random.Random(int(world_seed))
+    words: list[str] = []
+    while len(words) < len(_POSITIVE) + len(_NEGATIVE):
+        word = "".join(world.choice(_ONSETS) + world.choice(_VOWELS) + world.choice(_CODAS)
+                       for _ in range(world.choice((2, 2, 3))))
+        if word not in _GRAMMAR_WORDS and word not in words:
+            words.append(word)
+    return tuple(words[: len(_POSITIVE)]), tuple(words[len(_POSITIVE):])
+
+
+def _phrase(rng: random.Random, lexicon: tuple[tuple[str, ...], tuple[str, ...]], polarity: int, negated: bool,
+            avoid: str = "") -> str:
+    """An adjective phrase of the given polarity (1 positive, 0 negative); negated, its adjective has the other.
+    ``lexicon`` is the world's (positive, negative) adjectives."""
     base = polarity if not negated else 1 - polarity
-    adjective = rng.choice([a for a in (_POSITIVE if base == 1 else _NEGATIVE) if a not in avoid.split()])
+    adjective = rng.choice([a for a in lexicon[0 if base == 1 else 1] if a not in avoid.split()])
     if rng.random() < 0.35:
         adjective = f"{rng.choice(_INTENSIFIERS)} {adjective}"
     if not negated:
@@ -45,13 +80,14 @@ def _phrase(rng: random.Random, polarity: int, negated: bool, avoid: str = "") -
     return rng.choice(_NEGATIONS).format(adj=adjective)
 
 
-def _review(rng: random.Random, polarity: int, negation: float, two_phrases: float) -> tuple[str, int, int]:
+def _review(rng: random.Random, lexicon: tuple[tuple[str, ...], tuple[str, ...]], polarity: int, negation: float,
+            two_phrases: float) -> tuple[str, int, int]:
     """(text, number of phrases, number of negated phrases)."""
     count = 2 if rng.random() < two_phrases else 1
     negated = [rng.random() < negation for _ in range(count)]
     phrases: list[str] = []
     for neg in negated:
-        phrases.append(_phrase(rng, polarity, neg, avoid=phrases[0] if phrases else ""))
+        phrases.append(_phrase(rng, lexicon, polarity, neg, avoid=phrases[0] if phrases else ""))
     words = [rng.choice(_OPENERS), rng.choice(_SUBJECTS), rng.choice(_VERBS), phrases[0]]
     if count == 2:
         words += [rng.choice(_JOINS), phrases[1]]
@@ -80,7 +116,8 @@ def decode_texts(x: "torch.Tensor") -> list[str]:
 
 
 @generator("text")
-def reviews(n: int, seed: int, *, negation: float = 0.3, two_phrases: float = 0.5, label_noise: float = 0.0) -> Dataset:
+def reviews(n: int, seed: int, *, negation: float = 0.3, two_phrases: float = 0.5, label_noise: float = 0.0,
+            world_seed: int = 0) -> Dataset:
     """``n`` one-line reviews, positive (1) or negative (0), from a small grammar with negation and intensifiers.
 
     Each review has one or two adjective phrases that agree with its label ("The food
@@ -92,6 +129,14 @@ def reviews(n: int, seed: int, *, negation: float = 0.3, two_phrases: float = 0.
     those with exactly one of two phrases negated: the same words in another order
     ("good and not boring" / "boring and not good") carry the other label, so a bag of
     words cannot tell them apart. ``x`` holds the texts as byte codes (``decode_texts``).
+
+    The adjectives are the world: in ``world_seed`` 0 twelve positive and twelve
+    negative English ones; any other world replaces them by twelve and twelve
+    pronounceable words of an invented language drawn from its seed ("The food was
+    not drakeil at all"), so that a word list written by hand knows none of them. The
+    rest of the grammar (subjects, verbs, openers, negators, intensifiers) is English
+    in every world, and a world's reviews are world 0's with each adjective replaced by
+    its counterpart: the same sentences, labels and negations.
     """
     import torch
 
@@ -99,12 +144,13 @@ def reviews(n: int, seed: int, *, negation: float = 0.3, two_phrases: float = 0.
     for name, value in (("negation", negation), ("two_phrases", two_phrases), ("label_noise", label_noise)):
         if not 0.0 <= float(value) <= 1.0:
             raise BadDataset(f"reviews: {name} must be between 0 and 1, not {value!r}")
+    lexicon = _adjectives(int(world_seed))
     rng = random.Random(int(seed) & 0x7FFF_FFFF_FFFF_FFFF)
     labels = [i % 2 for i in range(n)]
     rng.shuffle(labels)  # balanced: the counts differ by at most one
     texts, negated, order_matters, y = [], [], [], []
     for polarity in labels:
-        text, phrases, negations = _review(rng, polarity, float(negation), float(two_phrases))
+        text, phrases, negations = _review(rng, lexicon, polarity, float(negation), float(two_phrases))
         texts.append(text)
         negated.append(negations > 0)
         order_matters.append(phrases == 2 and negations == 1)

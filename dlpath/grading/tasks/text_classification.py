@@ -5,7 +5,9 @@ in the learner process: the judge sends fresh texts as a list of strings (reques
 ``values``), never tensors, and gets back one row of raw scores per text. The judge
 knows which of its texts carry a negation (``extra["negated"]`` of the data set) and
 measures the accuracy on them apart: a bag of words does well overall and fails
-there.
+there. In a grade the reviews' adjectives are words of an invented language, drawn
+from the grade's secret world (``reviews``'s ``world_seed``), so the mentor's English
+examples stand for them.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def _negation_blind(run: Any) -> list[Any]:
     if single is not None and single < 0.6:
         evidence.append(f"one negated phrase ('not bad at all'): {_pct(single)} right")
         what = (f"""On reviews with a single negated phrase it is right {_pct(single)} of the time: it reads 'not
-            good' as good and 'not bad at all' as bad, because 'good' and 'bad' carry the vote and 'not' appears as
+            good' as good and 'not bad at all' as bad, because the adjectives carry the vote and 'not' appears as
             often in positive reviews as in negative ones.""")
     else:
         if order is not None:
@@ -52,7 +54,8 @@ def _negation_blind(run: Any) -> list[Any]:
             ({_pct(order) if order is not None else 'about half'} right). Only the order says which adjective the
             'not' belongs to.""")
     return [make("negation-blind", f"""Your model gets {_pct(plain)} of the reviews without a negation right but
-        only {_pct(negated)} of those with one. {what} {bag}Read the words in order: run an nn.GRU (or nn.LSTM)
+        only {_pct(negated)} of those with one. {what} (In a grade the adjectives are invented words; the English
+        ones here stand for them.) {bag}Read the words in order: run an nn.GRU (or nn.LSTM)
         over the embeddings and classify from its last hidden state (pad on the left, so that the last step is the
         last word), or slide an nn.Conv1d over neighbouring words so that 'not' and the word after it are seen
         together.""", evidence=evidence,

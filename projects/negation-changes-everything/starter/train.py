@@ -21,6 +21,8 @@ The contract (the grader calls these four functions; keep their names and argume
 The grade: accuracy on 3000 fresh reviews, and on those of them with a negation ("not bad at
 all", "hardly great"), inside the 60 s budget (`dlpath show negation-changes-everything`
 lists the exact targets).
+In a grade, the adjectives ("good", "dull", ...) are words of an invented language, new at every
+grade: the vocabulary must come from the training reviews, as build_vocab builds it here.
 """
 
 import re
