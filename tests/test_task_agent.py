@@ -157,3 +157,49 @@ def test_train_must_return_a_model_or_nothing():
 
     with pytest.raises(ContractError, match="returned a dict"):
         run_task(FIXED.replace("        env.reset()\n", "        env.reset()\n    return {}\n"), GRID)
+
+
+PLANNER = """
+import torch
+from torch import nn
+class Table(nn.Module):
+    def __init__(self, states, actions):
+        super().__init__()
+        self.q = nn.Parameter(torch.zeros(states, actions), requires_grad=False)
+    def forward(self, states):
+        return self.q[states]
+def build_model(info):
+    return Table(info["n_states"], info["n_actions"])
+def train(model, env, log):
+    v = [0.0] * env.n_states
+    for _ in range(100):  # value iteration on the world's own rules: no episode played
+        for s in range(env.n_states):
+            for a in range(env.n_actions):
+                nxt, r, done = env.move(s, a)
+                model.q.data[s, a] = r + (0.0 if done else 0.97 * v[nxt])
+            v[s] = float(model.q.data[s].max())
+"""
+
+
+def test_train_gets_an_environment_without_its_rules():
+    """A red-team train() planned the policy by value iteration on env.move, env.slip and env.grid, played no
+    episode and passed; the environment train() gets has reset, step, render and the sizes only."""
+    from dlpath.envs.gridworld import GridWorld
+    from dlpath.grading.tasks.agent import World
+
+    env = World(GridWorld(**PARAMS, seed=1))
+    state = env.reset()
+    assert isinstance(state, int) and len(env.step(1)) == 3 and "S" in env.render()
+    assert (env.n_states, env.n_actions, env.rows, env.cols) == (30, 4, 5, 6)
+    for name in ("move", "slip", "grid", "cell", "starts", "open_cells", "state_of", "rng", "world"):
+        with pytest.raises(AttributeError, match="learns from the episodes it plays"):
+            getattr(env, name)
+    with pytest.raises(AttributeError):
+        env.slip = 0.0
+    got = run_task(PLANNER, GRID)
+    assert got["failure"] is not None and "has no 'move'" in got["failure"].message
+
+
+def test_a_q_learning_agent_only_needs_reset_and_step():
+    got = run_task(QLEARNING, GRID)
+    assert got["failure"] is None and got["metrics"]["mean_return"] > 0.6

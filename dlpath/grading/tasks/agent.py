@@ -187,7 +187,7 @@ The grader then plays fresh episodes from its own seeds and measures the mean re
         env = CountingWorld(**data.info["world"], seed=int(data.info["seed"]))
         side.watch.attach(model)
         with side.watch.training():
-            result = train(model, env, side.log)
+            result = train(model, World(env), side.log)
         if result is not None and not isinstance(result, nn.Module):
             raise ContractError(f"train(model, env, log) returned a {type(result).__name__}; return nothing (the "
                                 "model you were given is used) or the trained torch.nn.Module.")
@@ -298,6 +298,45 @@ def _random_policy(seed: int, actions: int) -> Any:
 class _Trained:
     def __init__(self, model: Any, env: Any) -> None:
         self.model, self.env = model, env
+
+
+class World:
+    """The environment ``train`` gets, as a learner in the real world has one: ``reset()``, ``step(action)``,
+    ``render()`` and the sizes. The rules that make the world (where each move leads, how often the floor slips,
+    which cell holds what) stay inside, so a policy has to be learned from the episodes played, not planned from
+    the rules (a red-team ``train`` ran value iteration on ``env.move`` and ``env.slip`` and never played)."""
+
+    __slots__ = ("reset", "step", "render", "n_states", "n_actions", "rows", "cols")
+
+    def __init__(self, world: GridWorld) -> None:
+        def reset() -> int:
+            """Start a new episode on a random start cell; its state."""
+            return world.reset()
+
+        def step(action: int) -> tuple[int, float, bool]:
+            """Take ``action`` (0 up, 1 right, 2 down, 3 left): (next state, reward, episode over)."""
+            return world.step(action)
+
+        def render(policy: Any = None, state: int | None = None) -> str:
+            """The world as text; with ``policy`` (an action per state) arrows, with ``state`` an A for the agent."""
+            return world.render(policy=policy, state=state)
+
+        for name, value in (("reset", reset), ("step", step), ("render", render), ("n_states", world.n_states),
+                            ("n_actions", world.n_actions), ("rows", world.rows), ("cols", world.cols)):
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(
+            f"the environment has no {name!r}: train(model, env, log) gets env.reset(), env.step(action), "
+            "env.render() and the sizes (n_states, n_actions, rows, cols), as an agent in the real world does. The "
+            "world's rules (where a move leads, how often the floor slips) are what the agent learns from the "
+            "episodes it plays.")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("the environment cannot be changed")
+
+    def __repr__(self) -> str:
+        return f"<gridworld: {self.rows} x {self.cols}, {self.n_actions} actions; reset(), step(action), render()>"
 
 
 class CountingWorld(GridWorld):
