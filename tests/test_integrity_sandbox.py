@@ -794,7 +794,40 @@ def test_complete_with_is_read_with_its_line(tmp_path: Path) -> None:
     _, _, problems = validate_curriculum(course)
     assert [str(p) for p in problems] == [
         f"curriculum.yaml:{len(lines) + 1}: complete_with: 'no-sandboxx' is not a grading option that weakens a "
-        "grade (did you mean 'no-sandbox'?); the options are seed, timeout, memory-mb, no-sandbox"]
+        "grade (did you mean 'no-sandbox'?); the options are seed, timeout, memory-mb, no-sandbox, project-copy"]
+
+
+def test_a_copy_of_a_shipped_project_that_grades_differently_completes_nothing(tmp_path: Path, monkeypatch) -> None:
+    """A red-team learner named a copy of gridworld-agent with lower thresholds in DLPATH_PROJECTS and completed
+    the shipped course's lesson with it; such a pass is now shown and recorded, but completes nothing (unless a
+    course says `complete_with: [project-copy]`). A copy that grades alike, and dlpath's own folder, are not
+    weakenings."""
+    import yaml
+
+    from dlpath.grading.grade import copy_of_shipped, weakening_options
+    from dlpath.grading.project import load_project
+    from dlpath.learner.attempts import not_counted
+    from dlpath.paths import projects_dir
+
+    shutil.copytree(projects_dir() / "gridworld-agent", tmp_path / "mine" / "gridworld-agent")
+    monkeypatch.setenv("DLPATH_PROJECTS", str(tmp_path / "mine"))
+    alike = load_project("gridworld-agent")
+    assert alike.path == tmp_path / "mine" / "gridworld-agent" and copy_of_shipped(alike) is None
+    assert copy_of_shipped(load_project(projects_dir() / "gridworld-agent")) is None
+    spec = tmp_path / "mine" / "gridworld-agent" / "project.yaml"
+    data = yaml.safe_load(spec.read_text())
+    data["hints"] = ["a hint of my own"]  # texts do not change the grade
+    spec.write_text(yaml.safe_dump(data))
+    assert weakening_options(load_project("gridworld-agent")) == []
+    for threshold in data["thresholds"]:
+        threshold["min"] = -1.0
+    spec.write_text(yaml.safe_dump(data))
+    said = weakening_options(load_project("gridworld-agent"))
+    assert [(w.option, w.flag) for w in said] == [("project-copy", "a copy of the project")]
+    assert "takes the id of dlpath's own gridworld-agent but differs in its thresholds" in said[0].why
+    report = types.SimpleNamespace(passed=True, weakened_by=said)
+    assert not_counted(report, None).endswith("differs in its thresholds: this pass completes no lesson")
+    assert not_counted(report, types.SimpleNamespace(complete_with=("project-copy",))) is None
 
 
 @pytest.mark.slow

@@ -39,7 +39,7 @@ FORMAT_VERSION = 1
 RESOURCE_KINDS = ("book", "course", "docs", "video", "article", "paper", "tool", "community")
 #: `dlpath check` options that weaken a grade (a pass made with one completes no lesson), by the names a
 #: course's `complete_with:` uses to let them complete one all the same (docs/curriculum-format.md).
-WEAKENING_OPTIONS = ("seed", "timeout", "memory-mb", "no-sandbox")
+WEAKENING_OPTIONS = ("seed", "timeout", "memory-mb", "no-sandbox", "project-copy")
 
 
 class CurriculumInvalid(UsageError):

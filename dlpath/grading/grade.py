@@ -128,7 +128,48 @@ def weakening_options(project: Project, *, timeout_s: float | None = None, memor
                              f"more memory than the project's {project.memory_mb} MB cap"))
     if not sandbox:
         out.append(Weakening("no-sandbox", "--no-sandbox", "your code ran with all of your rights"))
+    copy = copy_of_shipped(project)
+    if copy is not None:
+        out.append(copy)
     return out
+
+
+#: what makes a grade: two projects that agree on all of it grade alike (hints, texts and calibration do not)
+_GRADING_TERMS = ("task", "dataset", "thresholds", "budget_s", "memory_mb", "requires", "entry", "exercises")
+
+
+def copy_of_shipped(project: Project) -> Weakening | None:
+    """A project that takes the id of one of dlpath's own but grades differently (a copy named by
+    `DLPATH_PROJECTS` or a course's projects folder, its thresholds lowered, say): a pass against it says nothing
+    about dlpath's project, so it completes no lesson unless the course allows it (`complete_with: [project-copy]`).
+    None for dlpath's own folder, for an instructor's project with an id of its own, and for a copy that grades
+    alike."""
+    from dlpath.grading.project import load_project
+    from dlpath.paths import projects_dir
+
+    shipped_folder = projects_dir() / project.id
+    if not (shipped_folder / "project.yaml").is_file():
+        return None
+    try:
+        if project.path.resolve() == shipped_folder.resolve():
+            return None
+        shipped = load_project(shipped_folder)
+    except (DlpathError, OSError):
+        return None
+    differ = [term for term in _GRADING_TERMS if getattr(shipped, term, None) != getattr(project, term, None)]
+    if shipped.hands_on == "exercise" and not differ:
+        ours, theirs = shipped.path / "grading.py", project.path / "grading.py"
+        try:
+            if ours.read_bytes() != theirs.read_bytes():
+                differ.append("grading.py")
+        except OSError:
+            differ.append("grading.py")
+    if not differ:
+        return None
+    what = ", ".join(term.replace("_", " ") for term in differ)
+    return Weakening("project-copy", "a copy of the project",
+                     f"graded against {project.path}, which takes the id of dlpath's own {project.id} but differs in "
+                     f"its {what}")
 
 
 def _check_options(project: Project, folder: Path, timeout_s: float | None, device: str, seed: int | None,

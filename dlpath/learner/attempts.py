@@ -69,10 +69,13 @@ def not_counted(report: GradeReport, course: Any) -> str | None:
     blocking = [w for w in report.weakened_by if w.option not in allowed]
     if not report.passed or not blocking:
         return None
-    flags = " and ".join(w.flag for w in blocking)
-    kind = "an option" if len(blocking) == 1 else "options"
-    return (f"graded with {flags}, {kind} for debugging ({'; '.join(w.why for w in blocking)}): this pass "
-            "completes no lesson")
+    options = [w for w in blocking if w.option != "project-copy"]
+    parts = [w.why for w in blocking if w.option == "project-copy"]
+    if options:
+        flags = " and ".join(w.flag for w in options)
+        kind = "an option" if len(options) == 1 else "options"
+        parts.insert(0, f"graded with {flags}, {kind} for debugging ({'; '.join(w.why for w in options)})")
+    return "; ".join(parts) + ": this pass completes no lesson"
 
 
 def record(report: GradeReport, project: Project, curriculum: Path | None = None) -> CheckOutcome:
