@@ -13,8 +13,9 @@ slower) and checks that a metric the judge measured itself refuses it, for the r
   tag measured by the judge on its outputs (whatever the learner's saliency maps say), generated samples that
   must cover the data, not sit on its centres;
 - class 5, a task solvable without learning: the skill must live in learned weights (the judge randomizes them
-  on its own replay and the skill must go), `train` no longer receives what locates the answer, and a grade's
-  reviews speak their own invented language, which no word list shipped in the package knows.
+  on its own replay and the skill must go), `train` no longer receives what locates the answer, a grade's
+  reviews speak their own invented language, which no word list shipped in the package knows, and the step that
+  carries long-memory's class is no longer the same in every sequence.
 """
 
 from __future__ import annotations
@@ -229,6 +230,27 @@ def test_the_solution_learns_a_grades_invented_adjectives() -> None:
     project = spec("negation-changes-everything", test=1000)
     got = run_task((project["path"] / "solution" / "train.py").read_text(), project, world_seed=world_seed_for(11))
     assert all(r.passed for r in compare(project["thresholds"], got["metrics"])), got["metrics"]
+
+
+def test_a_linear_layer_on_the_first_step_is_refused_by_the_accuracy() -> None:
+    """The red team's lm_step0: learned weights, no memory. The pulse sits at step 0 in a tenth of the sequences."""
+    got = attack("first_step_linear", spec("long-memory", train=1000, test=1000))
+    assert 0.2 < got["metrics"]["test_accuracy"] < 0.45, got["metrics"]  # 0.1 + 0.9 * 0.25 expected
+    assert refused_by(got, "test_accuracy"), got["metrics"]
+    published = spec("long-memory", train=1000, test=1000)
+    params = {k: v for k, v in published["dataset"].params.items() if k != "window"}  # the pulse always at step 0
+    before = attack("first_step_linear", dict(published, dataset=dataclasses.replace(published["dataset"],
+                                                                                       params=params)))
+    assert before["metrics"]["test_accuracy"] == 1.0  # what it scored when the pulse never moved
+
+
+@pytest.mark.slow
+def test_the_solution_remembers_a_pulse_that_moves() -> None:
+    """The correct variant stays silent: the reference LSTM passes on the project's own data, and no error."""
+    project = spec("long-memory")
+    found, got = mentor((project["path"] / "solution" / "train.py").read_text(), project, test_seed=11)
+    assert all(r.passed for r in compare(project["thresholds"], got["metrics"])), got["metrics"]
+    assert not [d.code for d in found if d.severity == "error"]
 
 
 def test_the_generator_is_not_handed_where_the_modes_are() -> None:

@@ -43,26 +43,33 @@ def _short_memory(run: Any) -> list[Any]:
         return []  # the layer never reads a sequence in order: sequence-axes-swapped says why
     first, last = extra.get("signal_steps", [0, 1])
     length = extra.get("length")
+    of = f" of {length}" if length else ""
     steps = f"step {first}" if last - first == 1 else f"steps {first} to {last - 1}"
+    if last - first == 1:  # the same step in every sequence
+        where, signal, swapped, end = f"at {steps}{of} and nowhere else", steps, "that step", "the last step was"
+    else:  # within [first, last), at a step that may change from sequence to sequence
+        span = f"the first {last} steps" if first == 0 else steps
+        where, signal, swapped = f"somewhere in {span}{of} and nowhere after", "the step that says the class", steps
+        end = f"the last {last - first} steps were"
     later = extra.get("follows_end")
     kinds = {layer.kind for layer in run.observation.layers}
     biases = [layer.forget_bias for layer in run.observation.recurrent or [] if layer.forget_bias is not None]
     if kinds & set(_RECURRENT) and biases and min(biases) >= 1.0:
         advice = (f"Your LSTM's forget gate already starts open (bias {_fmt(min(biases))}), so the cell can keep "
-                  "step 0; it has not learned to yet. Train longer (on this task the validation accuracy often "
+                  f"{signal}; it has not learned to yet. Train longer (on this task the validation accuracy often "
                   "sits at chance for a while, then jumps), clip the gradient norm, and try the learning rate 3x "
                   "lower if the loss jumps around.")
         causes = ("too few training steps", "a learning rate too high", "no gradient clipping")
     elif kinds & set(_RECURRENT):
         advice = ("Your model has a gated recurrent layer, but it has not learned to keep the start yet. PyTorch "
                   "starts an LSTM's forget gate near 0.5, so at first the cell halves what it holds at every step "
-                  "and nothing from step 0 reaches the end: set the forget gate's bias to 1-3 (in nn.LSTM the "
+                  f"and nothing from {signal} reaches the end: set the forget gate's bias to 1-3 (in nn.LSTM the "
                   "biases are laid out as input, forget, cell, output gates), clip the gradient norm, and train "
                   "until the validation accuracy jumps (it often stays at chance for a while, then jumps).")
         causes = ("the forget gate starts half closed", "too few training steps", "a learning rate too high")
     elif "RNN" in kinds:
         advice = ("A plain RNN rewrites its whole state at every step, and the gradient that should teach it to "
-                  "keep step 0 is multiplied by a factor below 1 at each of the steps in between, so it vanishes. "
+                  f"keep {signal} is multiplied by a factor below 1 at each of the steps in between, so it vanishes. "
                   "Use a gated recurrent layer, nn.LSTM or nn.GRU: its cell is updated by addition and kept while "
                   "the forget gate stays open, so both the information and the gradient travel the whole way.")
         causes = ("a plain RNN: its gradient vanishes over many steps", "no gated memory")
@@ -74,9 +81,9 @@ def _short_memory(run: Any) -> list[Any]:
         causes = ("the model looks only at the end of the sequence", "no recurrent layer")
     evidence = [f"answer followed the swapped {steps}: {_pct(follows)} of sequences"]
     if later is not None:
-        evidence.append(f"answer changed when the last step was swapped: {_pct(later)}")
-    return [make("short-memory", f"""The label of these sequences is given at {steps}{f' of {length}' if length else ''}
-        and nowhere else. The grader swapped that start between test sequences of different classes: your model's
+        evidence.append(f"answer changed when {end} swapped: {_pct(later)}")
+    return [make("short-memory", f"""The label of these sequences is given {where}. The grader swapped
+        {swapped} between test sequences of different classes: your model's
         answer followed the swap for only {_pct(follows)} of them, so by the last step it no longer knows how the
         sequence began. {advice}""", evidence=evidence, causes=causes, codes=SequenceClassificationTask.codes)]
 

@@ -15,8 +15,9 @@ The contract (the grader calls these two functions; keep their names and argumen
         train_loss=..., val_loss=..., val_accuracy=...) records your learning curves.
         Leave the model in eval mode.
 
-The data: step 0 says the class (a pulse in one of the first 4 channels); the 49 steps after
-it are noise. The grade: accuracy on fresh sequences (see project.yaml for the target).
+The data: one of the first 10 steps (a different one in each sequence) says the class: a pulse
+in one of the first 4 channels, 0 on the others. Every other step is noise. The grade: accuracy
+on fresh sequences (see project.yaml for the target).
 """
 
 import torch
@@ -37,8 +38,8 @@ class Reader(nn.Module):
         self.lstm = nn.LSTM(channels, HIDDEN)
         with torch.no_grad():
             # PyTorch lays the biases out as the input, forget, cell and output gates. A forget gate
-            # near 1 keeps the cell as it is from step to step, so step 0 survives the 49 that follow
-            # and so does the gradient that teaches the LSTM to store it.
+            # near 1 keeps the cell as it is from step to step, so the pulse survives the 40 or more
+            # steps that follow, and so does the gradient that teaches the LSTM to store it.
             self.lstm.bias_ih_l0[HIDDEN:2 * HIDDEN].fill_(FORGET_BIAS)
         self.head = nn.Linear(HIDDEN, classes)
 
