@@ -56,16 +56,17 @@ def _short_memory(run: Any) -> list[Any]:
     biases = [layer.forget_bias for layer in run.observation.recurrent or [] if layer.forget_bias is not None]
     if kinds & set(_RECURRENT) and biases and min(biases) >= 1.0:
         advice = (f"Your LSTM's forget gate already starts open (bias {_fmt(min(biases))}), so the cell can keep "
-                  f"{signal}; it has not learned to yet. Train longer (on this task the validation accuracy often "
-                  "sits at chance for a while, then jumps), clip the gradient norm, and try the learning rate 3x "
-                  "lower if the loss jumps around.")
+                  f"{signal}; it has not learned to yet. Train longer (on this task the validation accuracy can "
+                  "sit at chance for many epochs before it climbs, the longer the higher the learning rate), clip "
+                  "the gradient norm, and try the learning rate 3x lower if the loss jumps around.")
         causes = ("too few training steps", "a learning rate too high", "no gradient clipping")
     elif kinds & set(_RECURRENT):
         advice = ("Your model has a gated recurrent layer, but it has not learned to keep the start yet. PyTorch "
                   "starts an LSTM's forget gate near 0.5, so at first the cell halves what it holds at every step "
                   f"and nothing from {signal} reaches the end: set the forget gate's bias to 1-3 (in nn.LSTM the "
                   "biases are laid out as input, forget, cell, output gates), clip the gradient norm, and train "
-                  "until the validation accuracy jumps (it often stays at chance for a while, then jumps).")
+                  "until the validation accuracy climbs (it can sit at chance for many epochs first, the longer the "
+                  "higher the learning rate).")
         causes = ("the forget gate starts half closed", "too few training steps", "a learning rate too high")
     elif "RNN" in kinds:
         advice = ("A plain RNN rewrites its whole state at every step, and the gradient that should teach it to "
