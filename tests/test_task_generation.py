@@ -17,7 +17,7 @@ RING = dict(id="t", task="generation", lesson="gans", calibration=None,
 # Hand-made generators, trained by one step so that their weights move: the noise's first number picks a mode.
 # The modes' centres are written in (train gets the real points only: the test hands them over as the judge knows
 # them, so that each test is about one measurement).
-CENTERS = get_task("generation").public_data(types.SimpleNamespace(**RING), 1).info["centers"]
+CENTERS = get_task("generation").test_data(types.SimpleNamespace(**RING), 1).info["centers"]
 LEARNER = """
 import torch
 from torch import nn
@@ -88,6 +88,23 @@ def test_train_gets_the_real_points_and_nothing_that_locates_the_modes():
                                      "def train(model, data, device, log):\n    assert data.y_train is None and "
                                      "'centers' not in data.info and 'std' not in data.info, data.info")
     assert run_task(seen, RING)["failure"] is None
+
+
+@pytest.mark.parametrize("world", [None, 11, 22])
+def test_the_learners_process_is_not_sent_where_the_modes_are(world):
+    """Not only train: the public data the judge sends (all the learner's process ever holds) has no centres, no
+    spread and no labels, in every world; the judge's test data has the world's own."""
+    from dlpath.datasets import generate
+    from dlpath.grading.grade import world_seed_for
+
+    task, spec = get_task("generation"), types.SimpleNamespace(**RING)
+    world_seed = world_seed_for(world) if world else None
+    public = task.public_data(spec, 1, world_seed)
+    assert public.y_train is None and public.y_val is None and not {"centers", "std"} & set(public.info)
+    values, _ = task.pack_public(public)
+    assert "centers" not in repr(values)
+    test = task.test_data(spec, 2, world_seed)
+    assert test.info["centers"] == generate("gaussian_ring", 1, 0, modes=8, world_seed=world_seed or 0).info["centers"]
 
 
 def test_samples_on_the_centres_cover_little_and_are_told_about_it():

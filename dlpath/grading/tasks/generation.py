@@ -9,9 +9,11 @@ generator that puts every sample on a mode's centre covers little). The learner'
 own losses (a GAN's are notoriously uninformative) are curves for the mentor, never
 a metric.
 
-``train`` receives the real points only: not where the modes are (``centers``,
-``std``), nor which mode each point came from (``y``), which would let a generator
-be written by hand instead of learned.
+The learner's process receives the real points only: not where the modes are
+(``centers``, ``std``), nor which mode each point came from (``y``), which would let a
+generator be written by hand instead of learned. They are left out of the public data
+the judge sends, not only out of what ``train`` is handed: whatever reaches that process,
+the learner's code can reach (a caller's frame holds it).
 """
 
 from __future__ import annotations
@@ -126,6 +128,12 @@ near a mode of the data, and how many modes get a fair part of them."""
     rules = (_collapse, _narrow, _off_data)
     exclusive = {"mode-collapse": {"underfitting", "plateau", "no-learning"},
                  "samples-off-data": {"underfitting", "plateau"}}
+
+    def public_data(self, project: Any, seed: int, world: int | None = None) -> SplitData:
+        """The real points, and nothing that says where the modes are (the judge keeps those in its test data)."""
+        data = super().public_data(project, seed, world)
+        info = {k: v for k, v in data.info.items() if k not in HIDDEN_INFO}
+        return dataclasses.replace(data, y_train=None, y_val=None, info=info)
 
     def train(self, side: LearnerSide, data: SplitData) -> Any:
         """The real points, and nothing that says where the modes are."""
