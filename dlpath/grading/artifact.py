@@ -24,7 +24,8 @@ from typing import Any, Callable, Mapping
 
 import torch
 
-__all__ = ["trace", "replay", "count_parameters", "tensor_numbers", "graph_numbers", "ReplayError", "ALLOWED", "Edit"]
+__all__ = ["trace", "replay", "count_parameters", "tensor_numbers", "taken_apart", "graph_numbers", "ReplayError",
+           "ALLOWED", "Edit"]
 
 _FORMAT = 1
 
@@ -169,20 +170,104 @@ def count_parameters(graph: Mapping[str, Any], tensors: Mapping[str, torch.Tenso
 
 
 def tensor_numbers(graph: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> int:
-    """Numbers held in every tensor the graph reads, each tensor once. A floating-point tensor counts in 32-bit
-    words (float64 and complex count twice their elements, as each element can carry two float32 weights); an
-    integer or boolean tensor counts one number per byte, as each byte can carry an int8 weight (four int8 weights
-    packed into an int32 and unpacked with integer division count four, not one)."""
-    used = set()
+    """Numbers held in every tensor the graph reads, each tensor once: a tensor counts one number per byte it
+    holds wherever a number could hide in each byte, else one per element (``_tensor_count``)."""
+    used: set[str] = set()
     for node in graph.get("nodes", []):
         _collect_tensor_names(node.get("value"), used)
-    total = 0
-    for name in used:
-        if name in tensors:
-            t = tensors[name]
-            size = t.numel() * t.element_size()
-            total += max(t.numel(), -(-size // 4) if t.is_floating_point() or t.is_complex() else size)
-    return int(total)
+    apart = taken_apart(graph, tensors)
+    return int(sum(_tensor_count(tensors[name], name in apart) for name in used if name in tensors))
+
+
+def _tensor_count(t: torch.Tensor, apart: bool) -> int:
+    """One tensor's numbers. An integer or boolean tensor counts one per byte, as each byte can carry an int8
+    weight (four int8 weights packed into an int32 count four, not one). So does a floating-point tensor the
+    graph takes apart (``taken_apart``: three int8 weights packed into a float32's mantissa and unpacked with
+    floor and remainder count four, one per byte). Otherwise a floating-point tensor counts in 32-bit words, at
+    least one per element (float64 and complex count twice their elements, as each element can carry two
+    float32 weights), and each element holding a whole number counts the bytes that number needs (a float32
+    holding 2**20 + 5 counts three): a trained weight is no whole number, and a whole number is a packing."""
+    size = t.numel() * t.element_size()
+    if not (t.is_floating_point() or t.is_complex()) or apart:
+        return max(t.numel(), size)
+    words = max(t.numel(), -(-size // 4))
+    if t.is_complex() or not t.numel():
+        return words
+    v = t.detach().to("cpu", torch.float64).reshape(-1)
+    whole = torch.isfinite(v) & (v == v.floor())
+    need = torch.ceil(torch.log2(v.abs() + 1) / 8).clamp(1, t.element_size())
+    return max(words, int(torch.where(whole, need, torch.ones_like(need)).sum()))
+
+
+# Operators that take a number apart (its high or low digits, its bits): a stored tensor any of whose values
+# reaches one of them may hold several numbers per element. Comparisons, sign and clamping are not on the list
+# (a mask compared with 0, binary weights made by sign, a clamped scale are honest uses of one number each).
+_TAKE_APART = frozenset("""
+floor ceil round trunc frac fix remainder fmod floor_divide bitwise_and bitwise_or bitwise_xor bitwise_not
+bitwise_left_shift bitwise_right_shift __and__ __or__ __xor__ __lshift__ __rshift__ Int
+""".split())
+_NO_VALUES = frozenset({"aten::size", "aten::dim", "aten::numel", "aten::len", "aten::zeros_like", "aten::ones_like",
+                        "aten::rand_like", "aten::randn_like", "prim::device", "prim::dtype"})  # shapes, not values
+_INTEGERS = frozenset({"uint8", "int8", "int16", "int32", "int64", "bool"})
+
+
+def taken_apart(graph: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> set[str]:
+    """The stored tensors whose values, on any path through the graph, reach an operator that takes a number
+    apart (``_TAKE_APART``), a division with a rounding mode, a conversion to an integer type or a view of the
+    same bytes as another type."""
+    nodes = graph.get("nodes", [])
+    names: dict[str, int] = {}
+    constants: dict[int, Any] = {}  # value -> the Python constant it holds
+    stored: dict[int, str] = {}  # value -> the stored tensor it is
+    deps: dict[int, int] = {}  # value -> bit set of the stored tensors it depends on
+    apart = 0
+    for node in nodes:
+        op, ins, outs = node.get("op"), node.get("in", []), node.get("out", [])
+        mask = 0
+        if op == "prim::Constant":
+            found: set[str] = set()
+            _collect_tensor_names(node.get("value"), found)
+            for name in found:
+                mask |= 1 << names.setdefault(name, len(names))
+            value = node.get("value")
+            if len(outs) == 1 and isinstance(value, Mapping) and "v" in value:
+                constants[outs[0]] = value["v"]
+            elif len(outs) == 1 and isinstance(value, Mapping) and isinstance(value.get("tensor"), str):
+                stored[outs[0]] = value["tensor"]
+        elif op not in _NO_VALUES:
+            for ref in ins:
+                mask |= deps.get(ref, 0)
+        if mask and isinstance(op, str) and _takes_apart(op, str(node.get("overload", "")), ins, constants,
+                                                         {ref: tensors.get(name) for ref, name in stored.items()}):
+            apart |= mask
+        for ref in outs:
+            deps[ref] = mask
+    return {name for name, bit in names.items() if apart >> bit & 1}
+
+
+def _takes_apart(op: str, overload: str, ins: list, constants: Mapping[int, Any],
+                 stored: Mapping[int, torch.Tensor | None]) -> bool:
+    """Whether this node takes its inputs' numbers apart (``constants`` and ``stored``: what a value holds when a
+    constant node made it)."""
+    name = op[6:] if op.startswith("aten::") else ""
+    if name in _TAKE_APART or (name == "view" and overload == "dtype"):
+        return True
+    if name in ("div", "divide") and overload.endswith("mode"):
+        return any(isinstance(constants.get(ref), str) for ref in ins[2:])  # "floor" or "trunc"; None divides
+    if name in ("to", "type_as"):
+        if overload == "other" or name == "type_as":  # the type of another tensor: a stored one is known
+            other = stored.get(ins[1]) if len(ins) > 1 else None
+            return other is not None and str(other.dtype)[6:] in _INTEGERS
+        try:
+            schema = getattr(torch.ops.aten.to, overload or "default")._schema
+        except AttributeError:
+            return False
+        for arg, ref in zip(schema.arguments, ins):
+            if arg.name == "dtype":
+                code = constants.get(ref)
+                return (isinstance(code, int) and not isinstance(code, bool) and 0 <= code < len(_SCALAR_TYPES)
+                        and _SCALAR_TYPES[code] in _INTEGERS)
+    return False
 
 
 def graph_numbers(graph: Mapping[str, Any]) -> int:

@@ -63,13 +63,14 @@ def _shortcut(run: Any) -> list[Any]:
     if flips is None or test is None or (flips < _RELIANCE and (val is None or val - test < 0.15)):
         return []
     seen = f"{_pct(val)} on the validation images but only " if val is not None else ""
-    return [make("shortcut-learned", f"""Your model scores {seen}{_pct(test)} on fresh images without the tag, and
-        when the grader pasted the tag onto those fresh images, {_pct(flips)} of its answers changed: it learned
-        the tag, not the shape. In your data the tag predicts the label almost perfectly and is far easier to see
-        than a noisy shape, so that is what training found. Your saliency maps on training images show it: look
-        at where their mass sits. Then take the tag away from the model, for training and grading alike: blank
-        its corner inside forward (multiply the input by a fixed mask), or paste the tag at random onto images of
-        both classes while training so that it no longer tells anything.""",
+    changed = (f", and when the grader pasted the tag onto those fresh images, {_pct(flips)} of its answers changed"
+               if flips >= _RELIANCE else "")  # few change where the tagged copies, asked first, set the answers
+    return [make("shortcut-learned", f"""Your model scores {seen}{_pct(test)} on fresh images without the
+        tag{changed}: it learned the tag, not the shape. In your data the tag predicts the label almost perfectly
+        and is far easier to see than a noisy shape, so that is what training found. Your saliency maps on
+        training images show it: look at where their mass sits. Then take the tag away from the model, for
+        training and grading alike: blank its corner inside forward (multiply the input by a fixed mask), or paste
+        the tag at random onto images of both classes while training so that it no longer tells anything.""",
                  evidence=[f"answers changed by the tag {_pct(flips)}", f"accuracy without the tag {_pct(test)}"]
                  + ([f"validation accuracy (tagged) {_pct(val)}"] if val is not None else []),
                  causes=("a spurious feature that predicts the training labels",), codes=ShortcutTask.codes)]
@@ -194,17 +195,29 @@ and measures how much of each map's mass falls on the object and how much on the
         return {}, {"maps": maps}
 
     def judge(self, ctx: JudgeContext) -> Evaluation:
-        """The classification's judgement on the tag-free test images, then the tag test and the saliency maps."""
+        """The tagged copies of the test images first, then the classification's judgement on the tag-free test
+        images (the tag test compares its answers with theirs), then the saliency maps."""
         import dataclasses
 
+        tag_size = _tag_size(ctx.project)
+        self._clean = None
+        tagged = _tagged_answers(ctx, tag_size)
         evaluation = super().judge(ctx)
         metrics, extra = dict(evaluation.metrics), dict(evaluation.facts.extra)
-        tag_size = _tag_size(ctx.project)
-        if evaluation.facts.outputs_finite:
-            extra.update(_tag_test(ctx, tag_size))
+        if evaluation.facts.outputs_finite and tagged is not None and self._clean is not None:
+            extra.update(_tag_test(ctx.test, tagged, *self._clean))
         metrics["tag_reliance"] = float(extra.get("tag_reliance", 1.0))  # not measured: not shown to be free of it
         metrics.update(self._saliency(ctx, tag_size, extra))
         return Evaluation(metrics, dataclasses.replace(evaluation.facts, extra=extra))
+
+    _clean: Any = None  # (rows, outputs) of the classification's request, for the tag test
+
+    def outputs(self, ctx: JudgeContext, x: Any) -> Any:
+        """The classification's request (the tag-free test images shuffled among public rows), kept for the tag
+        test: the clean answers it compares are the very answers graded for accuracy."""
+        got = super().outputs(ctx, x)
+        self._clean = (x, got.outputs)
+        return got
 
     @staticmethod
     def _saliency(ctx: JudgeContext, tag_size: int, extra: dict[str, Any]) -> dict[str, float]:
@@ -247,19 +260,36 @@ and measures how much of each map's mass falls on the object and how much on the
                 "saliency_on_tag": float((maps * corner).flatten(1).sum(1).mean())}
 
 
-def _tag_test(ctx: JudgeContext, tag_size: int) -> dict[str, float]:
-    """Paste the tag onto the tag-free test images: how many answers it changes, and the accuracy with it."""
+def _tagged_answers(ctx: JudgeContext, tag_size: int) -> Any:
+    """The model's outputs on the test images with the tag pasted (in test order), asked before it ever saw them.
+
+    A model may keep state between the judge's questions: asked after the clean images, a memory of its answers
+    keyed on the image outside the tag's corner answered each tagged copy as its clean image, so the tag changed
+    no answer (red team, 2026-12-07). Asked first, in a request with no clean copy in it, every tagged copy is an
+    image the model never saw; a memory can then only carry the tag's answers onto the clean images, whose
+    answers are the ones graded for accuracy."""
     from dlpath.datasets.tagged import paste_tag
     from dlpath.grading.tasks._model import mix, model_outputs
 
-    test = ctx.test
-    mixed, (at_clean, at_tagged) = mix([test.x, paste_tag(test.x, tag_size)], ctx.test_seed + 1)
+    mixed, (at,) = mix([paste_tag(ctx.test.x, tag_size)], ctx.test_seed + 1)
     out = model_outputs(ctx, mixed).outputs
     if out is None or out.dim() != 2 or out.shape[0] != mixed.shape[0]:
+        return None
+    return out[at].float()
+
+
+def _tag_test(test: Any, tagged: Any, rows: Any, clean: Any) -> dict[str, float]:
+    """How many answers pasting the tag changes, and the accuracy with it: ``tagged`` (the outputs on the tagged
+    copies, in test order) against the outputs ``clean`` that the classification's request ``rows`` got on the
+    same images without the tag."""
+    flat = rows.reshape(len(rows), -1)
+    where = {flat[i].numpy().tobytes(): i for i in range(len(flat))}
+    at = [where.get(image.numpy().tobytes()) for image in test.x.reshape(len(test.x), -1)]
+    if clean is None or None in at or tagged.shape[1:] != clean.shape[1:]:
         return {}
-    answer = out.float().argmax(dim=1)
-    return {"tag_reliance": float((answer[at_clean] != answer[at_tagged]).float().mean()),
-            "tagged_accuracy": float((answer[at_tagged] == test.y).float().mean())}
+    answer, answer_tagged = clean[at].float().argmax(dim=1), tagged.argmax(dim=1)
+    return {"tag_reliance": float((answer != answer_tagged).float().mean()),
+            "tagged_accuracy": float((answer_tagged == test.y).float().mean())}
 
 
 def _spec(project: Any, **changes: Any) -> dict[str, Any]:
