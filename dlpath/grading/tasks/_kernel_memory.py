@@ -76,6 +76,7 @@ class Traffic:
     stores: int = 0
     requests: int = 0  #: warp-wide memory instructions
     segments: int = 0  #: 128-byte segments they touched, summed over requests
+    useful_bytes: int = 0  #: distinct bytes the threads of each request touched, summed over requests
     by_line: dict[int, list[int]] = field(default_factory=dict)  #: line -> [requests, segments]
 
 
@@ -102,13 +103,16 @@ class Launch:
     crash_block: tuple[int, int, int] | None = None
     timed_out: bool = False
     seconds: float = 0.0
+    work: int = 0  #: array elements read or written (global, shared and local memory, atomics), summed over threads
+    span: int = 0  #: of them, the most one thread made (the busiest thread: the launch's critical path)
+    busiest: tuple[tuple[int, int, int], tuple[int, int, int]] | None = None  #: (thread, block) of the busiest
 
 
 # ------------------------------------------------------------------ arrays
 
 
 class SimThread:
-    __slots__ = ("idx", "linear", "warp", "counts", "key")
+    __slots__ = ("idx", "linear", "warp", "counts", "key", "ops")
 
     def __init__(self, idx: Dim3, linear: int, block_linear: int) -> None:
         self.idx = idx
@@ -116,6 +120,7 @@ class SimThread:
         self.warp = (block_linear << 6) | (linear // WARP)
         self.counts: dict[tuple[Any, int], int] = {}
         self.key = (block_linear, linear)
+        self.ops = 0  #: array elements this thread read or wrote, in any memory
 
 
 class DeviceArray:
@@ -148,7 +153,9 @@ class DeviceArray:
         return self._dims[0] if self._dims else 0
 
     def _locate(self, index: Any, kind: str, frame: Any) -> int:
-        """The flat position of ``index``, or -1 when it is outside the array (recorded)."""
+        """The flat position of ``index``, or -1 when it is outside the array (recorded). Counts the access
+        as the running thread's work."""
+        self._run.thread.ops += 1
         if type(index) is int:
             parts: tuple[Any, ...] = (index,)
         elif type(index) is tuple:

@@ -55,7 +55,7 @@ def run_case(module: Any, problem: Any, inputs: list[Any], dims: tuple[int, ...]
     The summary holds numbers and short texts only (it crosses a process boundary as JSON)."""
     import numpy as np
 
-    from dlpath.grading.tasks._kernel_sim import LaunchError, simulate
+    from dlpath.grading.tasks._kernel_sim import SEGMENT_BYTES, LaunchError, simulate
 
     out_shape = tuple(problem.output_shape(dims))
     summary: dict[str, Any] = {"dims": list(dims)}
@@ -76,6 +76,7 @@ def run_case(module: Any, problem: Any, inputs: list[Any], dims: tuple[int, ...]
         summary["launch_error"] = f"launch({out_shape}) returned {short_repr(config)}: {exc}"
         return summary, None
     summary.update(_summary(module, launch))
+    summary["moved_bytes"] = launch.traffic.segments * SEGMENT_BYTES
     return summary, after[-1]
 
 
@@ -91,7 +92,9 @@ def _summary(module: Any, launch: Any) -> dict[str, Any]:
         "grid": list(launch.grid), "block": list(launch.block),
         "threads": math.prod(launch.grid) * math.prod(launch.block),
         "loads": traffic.loads, "stores": traffic.stores, "requests": traffic.requests,
-        "segments": traffic.segments,
+        "segments": traffic.segments, "useful_bytes": traffic.useful_bytes,
+        "work": launch.work, "span": launch.span,
+        "busiest": _who(*launch.busiest) if launch.busiest else "",
         "lines": [[line, req, seg, module.quote(line)] for line, (req, seg) in lines[:4]],
         "out_of_bounds": launch.out_of_bounds, "races": launch.races + launch.divergent,
         "farthest": launch.farthest, "before_start": launch.before_start,
@@ -153,7 +156,11 @@ class Tally:
     stores: int = 0
     requests: int = 0
     segments: int = 0
+    useful_bytes: int = 0  #: distinct bytes the warps' requests used
+    moved_bytes: int = 0  #: bytes of the segments they moved
     threads: int = 0
+    parallel: float = 0.0  #: one thread's work over the span (threads' worth running side by side), summed over cases
+    least_parallel: tuple[float, str] | None = None  #: (threads per output, its words) of the case with fewest
     out_of_bounds: int = 0
     farthest: int = 0  #: how far past an array's end the farthest stray access went (1: just past it)
     before_start: int = 0
@@ -197,8 +204,20 @@ class Tally:
             self.ran += 1
             self.ran_outputs += total
             self.ideal_reads += problem.ideal_reads(dims) * total
-            for key in ("loads", "stores", "requests", "segments", "threads"):
+            for key in ("loads", "stores", "requests", "segments", "useful_bytes", "moved_bytes", "threads"):
                 setattr(self, key, getattr(self, key) + int(summary.get(key) or 0))
+            work, span = int(summary.get("work") or 0), int(summary.get("span") or 0)
+            if span:
+                # the work of one thread computing every output alone: a value read for each operation of the
+                # formula (a multiply-add reads its operands), and each output written once
+                alone = problem.flops(dims) + total
+                self.parallel += alone / span
+                text = (f"{where}: launch returned {_grid_words(summary)} for {total:,} outputs; the busiest "
+                        f"thread, {summary.get('busiest') or 'one thread'}, made {span:,} of the launch's {work:,} "
+                        f"array accesses, where one thread computing every output alone needs {alone:,.0f}")
+                self.note("busiest", text)
+                if self.least_parallel is None or alone / span / total < self.least_parallel[0]:
+                    self.least_parallel = (alone / span / total, text)
             for line, req, seg, quote in summary.get("lines") or []:
                 row = self.lines.setdefault(int(line), [0, 0, str(quote)])
                 row[0] += int(req)
@@ -224,6 +243,10 @@ class Tally:
             out["global_reads_per_output"] = self.loads / self.ran_outputs
         if self.requests:
             out["segments_per_request"] = self.segments / self.requests
+        if self.moved_bytes:
+            out["segment_efficiency"] = self.useful_bytes / self.moved_bytes
+        if self.ran_outputs:
+            out["threads_per_output"] = self.parallel / self.ran_outputs
         return out
 
     def extra(self) -> dict[str, Any]:
@@ -231,16 +254,25 @@ class Tally:
         extra: dict[str, Any] = {
             "problem": self.problem.name, "cases": self.cases[:20],
             "traffic": {"loads": self.loads, "stores": self.stores, "requests": self.requests,
-                        "segments": self.segments, "outputs": self.ran_outputs, "threads": self.threads,
+                        "segments": self.segments, "useful_bytes": self.useful_bytes,
+                        "moved_bytes": self.moved_bytes, "outputs": self.ran_outputs, "threads": self.threads,
                         "ideal_reads": self.ideal_reads / self.ran_outputs if self.ran_outputs else 0.0},
             "lines": [f"line {line}{f' ({q})' if q else ''}: {seg / max(req, 1):.1f} segments per request over "
                       f"{req} requests" for line, (req, seg, q) in worst[:3]],
             "worst_line_segments": worst[0][1][1] / max(worst[0][1][0], 1) if worst else 0.0,
+            "least_parallel": self.least_parallel[1] if self.least_parallel else "",
             "just_past_the_end": self.out_of_bounds > 0 and self.farthest == 1 and not self.before_start,
             "simulated_s": round(self.seconds, 2),
         }
         extra.update({key: list(values) for key, values in self.texts.items()})
         return extra
+
+
+def _grid_words(summary: Mapping[str, Any]) -> str:
+    """The launch's grid in words: "(1, 1, 1) blocks of (1, 1, 1) threads (1 thread)"."""
+    grid, block = summary.get("grid") or [], summary.get("block") or []
+    threads = int(summary.get("threads") or 0)
+    return f"{tuple(grid)} blocks of {tuple(block)} threads ({threads:,} thread{'s' if threads != 1 else ''})"
 
 
 def wrong_words(ok: Any, got: Any, summary: Mapping[str, Any]) -> str:

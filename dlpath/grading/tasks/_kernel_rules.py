@@ -27,6 +27,7 @@ CODES: dict[str, CodeInfo] = {
     "wrong-outputs": CodeInfo(LESSON_THREADS),
     "race-condition": CodeInfo(LESSON_MEMORY),
     "divergent-barrier": CodeInfo(LESSON_MEMORY),
+    "not-parallel": CodeInfo(LESSON_THREADS),
     "uncoalesced-access": CodeInfo(LESSON_MEMORY),
     "too-many-global-reads": CodeInfo(LESSON_SPEED),
     "simulator-limits": CodeInfo(LESSON_THREADS, "info"),
@@ -95,6 +96,18 @@ def _over(run: Any, found: Mapping[str, Any], origin: str, name: str) -> tuple[f
     if origin == "hidden" and not run.failed(name):
         return None
     return (value, limit) if value > limit else None
+
+
+def _under(run: Any, found: Mapping[str, Any], origin: str, name: str) -> tuple[float, float] | None:
+    """(value, floor) when the metric misses the project's minimum, as ``_over`` for a maximum."""
+    value = _metric(run, found, origin, name)
+    floor = next((float(t.min) for t in getattr(run.project, "thresholds", ()) or ()
+                  if t.metric == name and t.min is not None), None)
+    if value is None or floor is None:
+        return None
+    if origin == "hidden" and not run.failed(name):
+        return None
+    return (value, floor) if value < floor else None
 
 
 # ------------------------------------------------------------------ the rules
@@ -227,25 +240,64 @@ def _wrong(run: Any) -> list[Diagnosis]:
                  evidence=_others(wrong) + uninitialized[:1], codes=CODES)]
 
 
+def _not_parallel(run: Any) -> list[Diagnosis]:
+    found, origin = report(run)
+    under = _under(run, found, origin, "threads_per_output")
+    if under is None:
+        return []
+    value, floor = under
+    least = _texts(found, "least_parallel")
+    busiest = [text for text in _texts(found, "busiest") if text not in least]
+    seen = f" The clearest case: {least[0]}." if least and least[0] else ""
+    return [make("not-parallel", f"""The kernel's work is not spread over threads{_where(origin)}: the accesses one
+        thread computing every output alone would need, divided by the array elements the busiest thread read or
+        wrote (how many threads' worth of the work run side by side), come to {_fmt(value)} per output, and the
+        grade asks for at least {_fmt(floor)}.{seen} A GPU is fast
+        because thousands of threads run at once, each one much slower than a CPU core, and a launch lasts as long
+        as its busiest thread: one thread looping over every element is a CPU program run on a single GPU core,
+        slower than the CPU itself, however coalesced or race-free it looks. The kernel is what ONE thread does;
+        the grid replaces the loop. Give each thread its own piece, found from its indices (i =
+        cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x), and let launch(shape) return enough blocks to
+        cover the output: for an element-wise operation one thread per output (blocks = ceil(n / threads)); for a
+        reduction such as a row sum one block per output, whose threads read the row side by side and combine
+        their partial sums in shared memory; for a matrix product a 2-D grid of tiles, one thread per output
+        element.""", evidence=[f"threads per output {_fmt(value)} (at least {_fmt(floor)})"] + busiest[:2],
+                 causes=("launch() returns a single block of a single thread", "one thread loops over every output "
+                         "while the others do nothing", "each thread computes a whole chunk of outputs"),
+                 codes=CODES)]
+
+
 def _uncoalesced(run: Any) -> list[Diagnosis]:
     found, origin = report(run)
     over = _over(run, found, origin, "segments_per_request")
-    if over is None:
+    under = _under(run, found, origin, "segment_efficiency")
+    if over is None and under is None:
         return []
-    value, limit = over
     lines = _texts(found, "lines")
     worst = f" The worst: {lines[0]}." if lines else ""
-    return [make("uncoalesced-access", f"""The kernel gives the right answer, but its memory accesses are
-        scattered{_where(origin)}: each warp-wide load or store touched {_fmt(value)} 128-byte segments on average,
-        and the grade allows {_fmt(limit)}.{worst} A GPU serves the 32 threads of a warp together: when they touch
-        32 neighbouring float32 values (128 bytes) that is one memory transaction (two when the run straddles a
-        boundary); when each thread reads from its own distant place, the same 32 values cost up to 32 transactions,
-        most of each one wasted. Make consecutive threads (threadIdx.x, threadIdx.x + 1, ...) touch consecutive
+    evidence: list[str] = []
+    said = []
+    if over is not None:
+        said.append(f"each warp-wide load or store touched {_fmt(over[0])} 128-byte segments on average, and the "
+                    f"grade allows {_fmt(over[1])}")
+        evidence.append(f"segments per request {_fmt(over[0])} (limit {_fmt(over[1])})")
+    if under is not None:
+        said.append(f"the warps used {_fmt(100 * under[0])}% of the bytes those segments moved, and the grade "
+                    f"asks for {_fmt(100 * under[1])}%")
+        evidence.append(f"segment efficiency {_fmt(under[0])} (at least {_fmt(under[1])})")
+    how = "are scattered" if over is not None else "waste most of the bytes they move"
+    return [make("uncoalesced-access", f"""The kernel gives the right answer, but its memory accesses {how}
+        {_where(origin).strip()}: {' and '.join(said)}.{worst} A GPU serves the 32 threads of a warp together:
+        when they touch 32 neighbouring float32 values (128 bytes) that is one memory transaction (two when the run
+        straddles a boundary); when each thread reads from its own distant place, the same 32 values cost up to 32
+        transactions, most of each one wasted, and a warp in which a single thread works moves a whole 128-byte
+        segment for its 4 bytes. Make consecutive threads (threadIdx.x, threadIdx.x + 1, ...) touch consecutive
         addresses: in a row-major array the last index should follow threadIdx.x (a[row, j] with j moving with the
         thread), and a thread that handles several elements should step by the number of threads (a grid-stride
         loop), not walk a chunk of its own.""",
-                 evidence=[f"segments per request {_fmt(value)} (limit {_fmt(limit)})"] + lines[:2],
-                 causes=("each thread walks its own row or chunk", "threadIdx.x mapped to the row instead of the column"),
+                 evidence=evidence + lines[:2],
+                 causes=("each thread walks its own row or chunk", "threadIdx.x mapped to the row instead of the column",
+                         "one thread of the warp does the work while the others idle"),
                  codes=CODES)]
 
 
@@ -329,7 +381,7 @@ def _simulator(run: Any) -> list[Diagnosis]:
 
 
 RULES = (_not_kernel_code, _bad_launch, _crashed, _too_slow, _out_of_bounds, _race, _divergent, _wrong,
-         _uncoalesced, _too_many_reads, _gpu, _simulator)
+         _not_parallel, _uncoalesced, _too_many_reads, _gpu, _simulator)
 
 EXCLUSIVE: dict[str, set[str]] = {
     "not-kernel-code": {"simulator-limits"},

@@ -19,12 +19,18 @@ is a record of the launch (``Launch``):
   identically across the entire thread block"), and shared memory read
   before any thread of the block wrote it.
 - **Memory traffic**: global loads and stores, and for coalescing the number
-  of 128-byte segments each warp-wide request touches. A warp is 32
-  consecutive threads of a block (x fastest, then y, then z) as on a GPU; a
-  request is the n-th access a thread makes on one line of the kernel, taken
-  across the warp's threads, as a GPU warp would execute that instruction
-  together. (A line, not a bytecode position: CPython's specialising
+  of 128-byte segments each warp-wide request touches and the distinct bytes
+  its threads used of them (a lone thread's 4 bytes use 1/32 of its
+  segment). A warp is 32 consecutive threads of a block (x fastest, then y,
+  then z) as on a GPU; a request is the n-th access a thread makes on one
+  line of the kernel, taken across the warp's threads, as a GPU warp would
+  execute that instruction together. (A line, not a bytecode position: CPython's specialising
   interpreter moves the position it reports for the same instruction.)
+- **Work and span**: every array element each thread reads or writes, in
+  global, shared or local memory (atomics too), summed over the launch (the
+  work) and for the busiest thread (the span: a GPU cannot finish the launch
+  before that thread has done its part). A kernel whose one thread loops over
+  everything has a span equal to its work.
 - **Crashes**: a Python error in the kernel, with its thread and line.
 
 How it runs: the threads of a block run one after another up to a barrier
@@ -147,12 +153,13 @@ class _Run:
         n = counts.get(pc, 0)
         counts[pc] = n + 1
         key = (thread.warp, pc, n)
-        segment = (array._base + flat * array._itemsize) // SEGMENT_BYTES
+        address = array._base + flat * array._itemsize
         request = self.requests.get(key)
         if request is None:
-            self.requests[key] = [line, {segment}]
+            self.requests[key] = [line, {address // SEGMENT_BYTES}, {address}, array._itemsize]
         else:
-            request[1].add(segment)
+            request[1].add(address // SEGMENT_BYTES)
+            request[2].add(address)
         # races: different blocks never synchronise; threads of one block do at each barrier
         me_block, me_thread = thread.key
         epoch = self.epoch
@@ -217,8 +224,10 @@ class _Run:
             n = thread.counts.get(pc, 0)
             thread.counts[pc] = n + 1
             key = (thread.warp, pc, n)
-            segment = (array._base + flat * array._itemsize) // SEGMENT_BYTES
-            self.requests.setdefault(key, [frame.f_lineno, set()])[1].add(segment)
+            address = array._base + flat * array._itemsize
+            request = self.requests.setdefault(key, [frame.f_lineno, set(), set(), array._itemsize])
+            request[1].add(address // SEGMENT_BYTES)
+            request[2].add(address)
         elif array._written is not None:
             array._written[flat] = True
         array._flat[flat] = op(old, value)
@@ -475,11 +484,14 @@ def _run_grid(run: _Run, function: Callable[..., Any], args: list[Any], syncs: b
             for linear, idx in enumerate(threads):
                 run.thread = SimThread(idx, linear, block_linear)
                 function(*args)
+                _count_work(run, run.thread)
             continue
         waiting = []
+        block_threads = []
         for linear, idx in enumerate(threads):
             thread = SimThread(idx, linear, block_linear)
             run.thread = thread
+            block_threads.append(thread)
             waiting.append((thread, function(*args)))
         while waiting:
             arrived, lines, ended = [], [], 0
@@ -500,6 +512,17 @@ def _run_grid(run: _Run, function: Callable[..., Any], args: list[Any], syncs: b
             run.epoch += 1
             run.check_time()
             waiting = arrived
+        for thread in block_threads:
+            _count_work(run, thread)
+
+
+def _count_work(run: _Run, thread: SimThread) -> None:
+    """Add a finished thread's array accesses to the launch's work, and keep the busiest thread."""
+    launch = run.launch
+    launch.work += thread.ops
+    if thread.ops > launch.span:
+        launch.span = thread.ops
+        launch.busiest = ((thread.idx.x, thread.idx.y, thread.idx.z), (run.block.x, run.block.y, run.block.z))
 
 
 class _Alarm:
@@ -531,9 +554,10 @@ def _on_alarm(signum: int, frame: Any) -> None:
 
 def _tally(run: _Run) -> None:
     traffic = run.launch.traffic
-    for line, segments in run.requests.values():
+    for line, segments, addresses, itemsize in run.requests.values():
         traffic.requests += 1
         traffic.segments += len(segments)
+        traffic.useful_bytes += len(addresses) * itemsize
         row = traffic.by_line.setdefault(line, [0, 0])
         row[0] += 1
         row[1] += len(segments)

@@ -13,12 +13,16 @@ Who does what:
 - the **loader**, a fresh sandboxed process in which the learner's own file
   was never imported, runs that source, exactly as the judge read it, on
   dlpath's simulator (``_kernel_sim``), and answers with the outputs and what
-  the simulator saw: memory traffic, out-of-bounds accesses, races. The
-  source it runs can index arrays and do arithmetic, nothing else, so it
-  cannot reach the simulator's counters;
+  the simulator saw: memory traffic, out-of-bounds accesses, races, the
+  array accesses of the launch and of its busiest thread. The source it runs
+  can index arrays and do arithmetic, nothing else, so it cannot reach the
+  simulator's counters;
 - the judge computes every metric: the share of correct outputs, the
-  out-of-bounds accesses, the races, the global reads per output and the
-  128-byte segments per warp-wide memory request;
+  out-of-bounds accesses, the races, the global reads per output, the
+  128-byte segments per warp-wide memory request and the share of their bytes
+  the warps used, and the threads per output (what one thread alone would
+  do, from the problem's formula, over what the busiest thread did, from the
+  simulator's count of every thread's accesses);
 - the **learner process** imports ``train.py`` (numba-cuda's simulator when
   it runs on a CPU, the real compiler on a GPU), runs the kernel on the public
   cases for ``dlpath run`` (advice only), and with ``--device cuda`` runs the
@@ -103,6 +107,16 @@ it on hidden inputs of awkward sizes on its simulator (or on your GPU with --dev
         Metric("segments_per_request", "min", "segments",
                "128-byte segments each warp-wide global memory instruction touched, on average (1 to 2 when a "
                "warp's 32 threads read 32 neighbouring float32 values; up to 32 when they are scattered)"),
+        Metric("segment_efficiency", "max", "fraction",
+               "the distinct bytes the threads of each warp-wide global memory instruction used, over the bytes of "
+               "the 128-byte segments it touched, summed over instructions (1 when 32 threads read 32 neighbouring "
+               "float32 values in one segment; 1/32 when a lone thread reads 4 bytes)"),
+        Metric("threads_per_output", "max", "threads",
+               "the accesses one thread computing every output alone needs (a value read per operation of the "
+               "formula, a write per output) over the array elements the launch's busiest thread read or wrote "
+               "(global, shared or local memory), summed over the cases and divided by their outputs: how many "
+               "threads' worth of the work run side by side, per output (1 for one thread per output; 1 / n when "
+               "one thread does everything)"),
     )
     primary = "correct_outputs"
     uses_loader = True
