@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from dlpath.grading.grade import world_seed_for
 from dlpath.grading.project import load_project
 from dlpath.grading.thresholds import compare
 from tests.conftest import FIXTURES
@@ -91,6 +92,55 @@ def test_weights_written_as_numbers_in_forward_are_counted(name: str, project: s
     assert refused_by(got, "parameters"), got["metrics"]
 
 
+def test_int8_weights_packed_into_float32_words_are_counted_by_the_byte() -> None:
+    """Before: three int8 weights packed into each float32 word and unpacked with floor and remainder counted one
+    number a word (18,562 numbers for 51,747 weights, under mlp-spirals' 20,000; red team, 2026-12-07). A
+    floating-point tensor that the graph takes apart now counts one number per byte, as an integer tensor does."""
+    got = attack("float_mantissa_packing", spec("mlp-spirals", train=800, val=200, test=1000))
+    assert got["results"]["test_accuracy"].passed, got["metrics"]  # a good model: only the budget can stop it
+    assert got["metrics"]["parameters"] >= 51_747, got["metrics"]
+    assert refused_by(got, "parameters"), got["metrics"]
+
+
+@pytest.mark.parametrize(("unpack", "numbers"), [
+    ("fraction_and_floor", 1200),  # 300 words of 24 bits below 1, unpacked with floor: 4 bytes each
+    ("whole_numbers_and_clamps", 900),  # 300 whole numbers below 2**24, bits cut out by clamps: 3 bytes each
+    ("honest", 900 + 30 + 900),  # a float weight counts one per element, and a 0/1 mask compared with 0 too
+])
+def test_floats_that_carry_several_numbers_each_count_them(unpack: str, numbers: int) -> None:
+    import torch
+
+    from dlpath.grading.artifact import replay, tensor_numbers, trace
+
+    class Packed(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            q = torch.randint(1, 256, (300, 3), generator=torch.Generator().manual_seed(0)).double()
+            words = q[:, 0] + q[:, 1] * 256 + q[:, 2] * 65536
+            self.register_buffer("p", (words / 2**24 if unpack == "fraction_and_floor" else words).float())
+            self.fc = torch.nn.Linear(30, 30)
+            self.register_buffer("mask", torch.tril(torch.ones(30, 30)))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if unpack == "honest":
+                return self.fc(x).masked_fill(self.mask == 0, -1e9)
+            p, digits = self.p, []
+            for k in range(23, -1, -1) if unpack == "whole_numbers_and_clamps" else range(3):
+                if unpack == "whole_numbers_and_clamps":  # bit k: a step from 0 to 1 at 2**k - 1/2
+                    digit = torch.clamp((p - 2**k + 0.5) * 2, 0, 1)
+                    p = p - digit * 2**k
+                else:  # the next byte below the point
+                    digit = torch.floor(p * 256)
+                    p = p * 256 - digit
+                digits.append(digit)
+            return x @ torch.stack(digits, 1).reshape(-1)[:900].reshape(30, 30)
+
+    model, x = Packed().eval(), torch.randn(30, 30)
+    graph, tensors = trace(model, x)
+    assert torch.allclose(replay(graph, tensors, [x]), model(x))
+    assert tensor_numbers(graph, tensors) == numbers
+
+
 # ------------------------------------------------------------------ class 2: depth
 
 
@@ -135,6 +185,19 @@ def test_saliency_maps_drawn_without_the_model_do_not_hide_a_tag_it_follows() ->
     assert got["metrics"]["tag_reliance"] > 0.3, got["metrics"]  # the tag flips the circles it is pasted on
     assert not results["tag_reliance"].passed
     assert {"shortcut-learned", "saliency-unfaithful"} <= {d.code for d in found}, [d.code for d in found]
+
+
+def test_a_memory_of_the_clean_answers_does_not_hide_a_tag_it_follows() -> None:
+    """Before: the tagged copies were asked after the clean images, and a memory keyed on the image outside the tag's
+    corner answered each copy as its clean image (tag_reliance 0.0, every threshold met; red team, 2026-12-07). Now
+    the tagged copies come first: the memory carries the tag's answers onto the clean images, graded for accuracy."""
+    project = spec("find-the-shortcut", train=1000, test=1000)
+    found, got = mentor((ATTACKS / "memo_tag_test.py").read_text(), project)
+    results = {r.metric: r for r in compare(project["thresholds"], got["metrics"])}
+    assert results["saliency_on_object"].passed and results["saliency_on_tag"].passed, got["metrics"]
+    assert got["facts"].extra["tagged_accuracy"] < 0.6, got["metrics"]  # the tag sets the answers it is pasted on
+    assert got["metrics"]["test_accuracy"] < 0.6 and not results["test_accuracy"].passed, got["metrics"]
+    assert "shortcut-learned" in {d.code for d in found}, [d.code for d in found]
 
 
 # ------------------------------------------------------------------ class 2: precision
@@ -204,11 +267,37 @@ def test_an_answer_written_in_forward_is_refused_by_the_learned_weights_ablation
     assert got["metrics"][primary] == 1.0  # every answer right
     extra = got["facts"].extra
     assert extra["skill_problem"] is None and extra["skill_score"] == extra["skill_ablated"] == 1.0
-    assert got["metrics"]["learned_skill"] == 0.0  # random weights, the same answers: nothing was learned
+    assert got["metrics"]["learned_skill"] == 0.0  # training undone, the same answers: nothing was learned
     assert refused_by(got, "learned_skill")
     found, _ = mentor((ATTACKS / f"{name}.py").read_text(), spec(project, train=500, test=1000))
     told = next(d for d in found if d.code == "skill-not-learned")
-    assert "random numbers" in told.message and "score with random weights 1" in told.evidence[1]
+    if extra["skill_trained"] == 0:
+        assert "changed by a gradient" in told.message and told.evidence[1] == "weights trained by gradients: none"
+    else:
+        assert "put" in told.message and "back" in told.message and told.evidence[1].endswith(" 1")
+
+
+#: answers written, not trained, that passed before the learned-weights ablation undid training itself (round 2 of
+#: our red team, 2026-12-07): each keeps its accuracy with training undone, since nothing of it was trained
+WRITTEN = [
+    ("written_spiral_formula", "mlp-spirals", {}),
+    ("written_matched_filters", "cnn-shapes", dict(train=600, test=600)),
+    ("written_field_guide", "penguins-in-their-own-units", {}),
+    ("written_rotations", "make-a-deep-network-train", {}),
+    ("written_nearest_means", "regularize-a-tiny-data-set", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "project", "sizes"), WRITTEN)
+def test_an_answer_written_rather_than_trained_is_refused_by_the_learned_weights_ablation(
+        name: str, project: str, sizes: dict) -> None:
+    from dlpath.grading.grade import world_seed_for
+
+    got = attack(name, spec(project, **sizes), world_seed=world_seed_for(11))
+    extra = got["facts"].extra
+    assert got["results"]["test_accuracy"].passed, got["metrics"]  # a good answer: only the ablation can stop it
+    assert extra["skill_problem"] is None and extra["skill_trained"] == 0, extra  # no weight trained by gradients
+    assert got["metrics"]["learned_skill"] == 0.0 and refused_by(got, "learned_skill")
 
 
 def test_a_word_list_written_into_encode_knows_no_word_of_a_grades_language() -> None:
@@ -258,6 +347,29 @@ def test_the_generator_is_not_handed_where_the_modes_are() -> None:
     assert refused_by(got, "modes_covered") and refused_by(got, "quality"), got["metrics"]
 
 
+def test_the_learners_process_never_holds_where_the_modes_are() -> None:
+    """Before: the public data carried the centres to the learner's process and only train() was spared them; a
+    train() that walked up to its caller's frame found them (modes_covered 8, quality 0.989, coverage 0.915 in
+    the world of grade seed 11, 2026-12-07)."""
+    got = attack("centres_from_the_callers_frame", spec("gan-modes", train=2000, test=2000), test_seed=11,
+                 world_seed=world_seed_for(11))
+    assert got["metrics"]["quality"] < 0.1 and refused_by(got, "modes_covered"), got["metrics"]
+
+
+@pytest.mark.parametrize(("name", "project", "primary"), [
+    ("hand_set_reversal", "tiny-transformer", "exact_match"),
+])
+def test_an_answer_written_by_hand_from_the_published_task_fails_in_the_grades_world(name: str, project: str,
+                                                                                   primary: str) -> None:
+    """The documented task (world 0) can be answered by hand: a reversal set into the weights (it passed its grade
+    before grades had worlds). A grade's world writes the answer's digits in a secret code, which only the data
+    show. (gan-modes pins its world 0 for now: see its project.yaml.)"""
+    published = attack(name, spec(project), test_seed=11)
+    assert published["results"][primary].passed, published["metrics"]  # right where the task is as documented
+    got = attack(name, spec(project), test_seed=11, world_seed=world_seed_for(11))
+    assert got["metrics"][primary] == 0.0 and refused_by(got, primary), got["metrics"]
+
+
 def test_train_gets_no_data_that_locates_the_answer() -> None:
     """What each task hands to the learner's functions: no mode centres, no mode labels, no signal steps."""
     import types
@@ -279,8 +391,50 @@ def test_train_gets_no_data_that_locates_the_answer() -> None:
         project_spec = types.SimpleNamespace(**spec(project, train=50, val=10, test=10))
         task = get_task(project_spec.task)
         data = task.public_data(project_spec, 1)
-        assert all(key in data.info for key in hidden)  # the judge knows them
+        assert all(key in task.test_data(project_spec, 2).info for key in hidden)  # the judge knows them
         side = LearnerSide(module=module, device="cpu", log=lambda **k: None, watch=Watch(enabled=False))
         with pytest.raises(StopIteration):
             task.train(side, data)
         assert not any(key in seen["info"] for key in hidden), (project, seen["info"])
+
+
+def test_the_starting_point_counts_weights_trained_by_gradients_only() -> None:
+    """What the learned-weights ablation puts back: parameters a gradient was computed for (backward() or
+    torch.autograd.grad) whose values moved, matched by name in a copy train() returns; never a weight set by
+    hand, a buffer, or a parameter that got a gradient and did not move."""
+    import copy
+
+    import torch
+    from torch import nn
+
+    from dlpath.grading.observe import StartingPoint
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    start = StartingPoint()
+    start.take(model)
+    x = torch.randn(8, 3)
+    model(x).sum().backward()  # a gradient for every parameter
+    with torch.no_grad():
+        model[0].weight -= 0.1 * model[0].weight.grad  # trained, by a hand-written step on a real gradient
+        model[2].weight.copy_(torch.ones(2, 4))  # got a gradient, but was set by hand: moved all the same
+    fresh = StartingPoint()
+    fresh.take(model)
+    (grad,) = torch.autograd.grad(model(x).sum(), [model[2].bias])  # torch.autograd.grad counts too
+    assert fresh.graded == {"2.bias"}
+    fresh.stop()
+    with torch.no_grad():
+        model[2].bias -= 0.1 * grad
+    start.stop()
+    trained = {id(p) for p, _ in start.trained(model).values()}
+    names = {n for n, p in model.named_parameters() if id(p) in trained}
+    # 0.bias (a zero gradient: the BatchNorm after it takes out any shift), 1.weight and 1.bias got gradients
+    # and were moved by nothing
+    assert names == {"0.weight", "2.weight", "2.bias"}
+    best = copy.deepcopy(model)  # a copy train() may return: matched by name
+    assert {n for n, p in best.named_parameters() if id(p) in {id(q) for q, _ in start.trained(best).values()}} == names
+    untouched = nn.Linear(3, 2)
+    hand = StartingPoint()
+    hand.take(untouched)
+    with torch.no_grad():
+        untouched.weight.copy_(torch.ones(2, 3))  # no gradient ever: a weight written by hand
+    assert hand.trained(untouched) == {}

@@ -92,6 +92,63 @@ class _EarlyCalls(TorchFunctionMode):
         return result
 
 
+class StartingPoint:
+    """Where a model's weights started, and which of them training moved by gradients: the learned-weights
+    ablation (``tasks._model.learned_skill``) puts those back where they started and measures what is lost.
+
+    Taken when ``build_model`` returns (before the learner's ``train`` runs), by parameter name, so that a copy
+    of the model returned by ``train`` (``copy.deepcopy``, a best checkpoint) is matched too. A parameter counts
+    as trained when a gradient was computed for it (``Tensor.register_hook``: ``backward()`` and
+    ``torch.autograd.grad`` alike) and its values moved; a weight written by hand, a buffer, a constant in
+    ``forward()`` never is. It lives in the learner process: a rule for learning, not a security boundary."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, torch.Tensor] = {}
+        self.graded: set[str] = set()  # names a gradient was computed for
+        self._handles: list[Any] = []
+
+    def take(self, model: nn.Module) -> None:
+        self.values.clear()
+        self.graded.clear()
+        try:
+            for name, p in model.named_parameters():
+                if _lazy(p) or not p.is_floating_point():
+                    continue
+                self.values[name] = p.detach().to("cpu", copy=True)
+                if p.requires_grad:
+                    self._handles.append(p.register_hook(self._seen(name)))
+        except Exception:  # noqa: BLE001 - a model whose parameters cannot be read: nothing counts as trained
+            self.values.clear()
+
+    def _seen(self, name: str) -> Any:
+        def hook(grad: Any) -> None:
+            self.graded.add(name)
+        return hook
+
+    def stop(self) -> None:
+        for handle in self._handles:
+            with contextlib.suppress(Exception):
+                handle.remove()
+        self._handles = []
+
+    def trained(self, model: nn.Module) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
+        """{data pointer: (the parameter now, its value when build_model returned it)} for every parameter of
+        ``model`` that a gradient was computed for and whose values moved."""
+        out: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        with contextlib.suppress(Exception):
+            for name, p in model.named_parameters():
+                start = self.values.get(name)
+                if name not in self.graded or start is None or start.shape != p.shape or _lazy(p):
+                    continue
+                if not torch.equal(p.detach().to("cpu"), start):
+                    out[p.data_ptr()] = (p, start)
+        return out
+
+
+#: the starting point of the model being trained in this process (one model per learner process)
+STARTING_POINT = StartingPoint()
+
+
 class Watch:
     """The mentor's eyes inside the learner process (see the module's docstring)."""
 
@@ -136,7 +193,10 @@ class Watch:
     # ------------------------------------------------------------------ the model
 
     def attach(self, model: nn.Module) -> None:
-        """Look at the model before training and set the hooks."""
+        """Look at the model before training and set the hooks; note where its weights start (always, for the
+        judge's learned-weights ablation: ``StartingPoint``)."""
+        if isinstance(model, nn.Module):
+            STARTING_POINT.take(model)
         if not self.enabled or not isinstance(model, nn.Module):
             return
         self._model = model
@@ -481,6 +541,7 @@ class Watch:
 
     def finish(self, model: Any) -> None:
         """After training: did the weights move, in which mode is the model, what do the layers look like."""
+        STARTING_POINT.stop()
         self._leave_mode()
         self._remove_hooks()
         if not self.enabled or not isinstance(model, nn.Module):

@@ -133,8 +133,22 @@ def answer_model(name: str, tensors: Mapping[str, Any], model: nn.Module,
             graph, weights = artifact.trace(model, x.to(where))
         except Exception as exc:  # noqa: BLE001 - tracing the learner's model
             raise LearnerError(f"tracing the model failed: {short(exc)}") from None
-        return {"graph": graph}, {f"w:{k}": v for k, v in weights.items()}
+        return {"graph": graph}, {**{f"w:{k}": v for k, v in weights.items()}, **started(model, weights)}
     raise LearnerError(f"unknown request {name!r}")
+
+
+def started(model: nn.Module, weights: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``{"s:<name>": value when build_model returned}`` for each traced tensor that is a parameter training moved
+    by gradients (``observe.StartingPoint``): what the judge's learned-weights ablation puts back."""
+    from dlpath.grading.observe import STARTING_POINT
+
+    trained = STARTING_POINT.trained(model)
+    out = {}
+    for name, t in weights.items():
+        hit = trained.get(t.data_ptr()) if t.numel() else None
+        if hit is not None and hit[0].shape == t.shape and hit[0].stride() == t.stride():
+            out[f"s:{name}"] = hit[1].to(t.dtype)
+    return out
 
 
 def mix(parts: list[torch.Tensor], seed: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -284,17 +298,18 @@ def finite_or(value: float, fallback: float) -> float:
 
 @dataclass
 class LearnedSkill:
-    """How much of a model's skill lives in its learned weights, by the judge's own ablation of its replay."""
+    """How much of a model's skill training put into its weights, by the judge's own ablation of its replay."""
 
-    skill: float = 0.0  #: the score of the replay, minus the score of the replay with its weights randomized
+    skill: float = 0.0  #: the score of the replay, minus the score of the replay with training undone
     score: float | None = None  #: the score of the judge's replay of the traced model
-    ablated: float | None = None  #: the score of that replay with every weight replaced by random numbers
+    ablated: float | None = None  #: the score of that replay with every trained weight back where it started
+    trained: int = 0  #: tensors of the replay that training moved by gradients (put back by the ablation)
     problem: str | None = None  #: why it could not be measured (then `skill` is 0)
 
 
 def randomized(weights: Mapping[str, torch.Tensor], seed: int) -> dict[str, torch.Tensor]:
     """Every floating-point tensor replaced by standard normal numbers times its root mean square (the scale a
-    network's weights have before training): what the model would be had it learned nothing."""
+    network's weights have before training)."""
     g = torch.Generator().manual_seed(int(seed) % (2**62) + 71)
     out = {}
     for name, t in weights.items():
@@ -307,10 +322,12 @@ def randomized(weights: Mapping[str, torch.Tensor], seed: int) -> dict[str, torc
 
 def learned_skill(ctx: JudgeContext, x: torch.Tensor, score: Callable[[torch.Tensor], float]) -> LearnedSkill:
     """The learned-weights ablation: the judge asks for the model traced on ``x``, checks that its replay gives
-    the learner process's own outputs, and measures ``score(outputs)`` on its replay and on the replay with
-    every weight randomized (``randomized``), both on the first ``SKILL_ROWS`` rows of ``x`` (``score`` gets
-    their outputs, in order). A model whose skill is written in its code (a known algorithm, a slice of the input
-    that carries the answer) keeps it without its weights: its skill is about 0."""
+    the learner process's own outputs, and measures ``score(outputs)`` on its replay and on the same replay with
+    every weight that training moved by gradients put back where it was when ``build_model`` returned it (the
+    ``s:`` tensors of the answer: ``started``), both on the first ``SKILL_ROWS`` rows of ``x`` (``score`` gets
+    their outputs, in order). What is lost is what training taught the model. A skill written in the code of
+    ``forward()`` (a known algorithm, a slice of the input that carries the answer), in weights set by hand or
+    in buffers, or in a model that was good before it trained, survives the ablation: its skill is about 0."""
     from dlpath.grading.artifact import ReplayError, output_difference
 
     x = x[:SKILL_ROWS]
@@ -320,16 +337,18 @@ def learned_skill(ctx: JudgeContext, x: torch.Tensor, score: Callable[[torch.Ten
         if not isinstance(graph, Mapping):
             raise ReplayError("no graph came back")
         weights = {k[2:]: v for k, v in tensors.items() if k.startswith("w:")}
+        starts = {k[2:]: v for k, v in tensors.items() if k.startswith("s:") and k[2:] in weights
+                  and isinstance(v, torch.Tensor) and v.shape == weights[k[2:]].shape}
         replayed = _replay_all(graph, weights, x)
         _, own = ctx.ask("outputs", tensors={"x": x[:PROBE]})
         difference = output_difference(replayed[:PROBE], own.get("y", torch.empty(0)))
         if difference > 1e-3:
             raise ReplayError(f"its replay differs from your model's own outputs by {difference:.3g}")
-        ablated = _replay_all(graph, randomized(weights, ctx.test_seed), x)
+        ablated = _replay_all(graph, {**weights, **{k: v.to(weights[k].dtype) for k, v in starts.items()}}, x)
     except (LearnerError, ReplayError) as exc:
         return LearnedSkill(problem=short(exc))
-    mine, chance = score(replayed), score(ablated)
-    return LearnedSkill(skill=mine - chance, score=mine, ablated=chance)
+    mine, before = score(replayed), score(ablated)
+    return LearnedSkill(skill=mine - before, score=mine, ablated=before, trained=len(starts))
 
 
 LEARNED_SKILL = "learned_skill"  #: the metric of the learned-weights ablation (``learned_skill``)
@@ -337,7 +356,8 @@ LEARNED_SKILL = "learned_skill"  #: the metric of the learned-weights ablation (
 
 def skill_facts(checked: LearnedSkill) -> dict[str, Any]:
     """The ablation's figures, for the facts' ``extra`` (the mentor's evidence)."""
-    return {"skill_score": checked.score, "skill_ablated": checked.ablated, "skill_problem": checked.problem}
+    return {"skill_score": checked.score, "skill_ablated": checked.ablated, "skill_problem": checked.problem,
+            "skill_trained": checked.trained}
 
 
 def not_learned(run: Any, codes: Mapping[str, Any]) -> list[Any]:
@@ -358,10 +378,18 @@ def not_learned(run: Any, codes: Mapping[str, Any]) -> list[Any]:
             Keep forward() to tensor operations that are the same for every input (no Python loop over the values
             of a tensor, no .item() or .tolist() of the data).""", evidence=[str(problem)[:200]], codes=codes)]
     score, ablated = extra.get("skill_score"), extra.get("skill_ablated")
-    return [make("skill-not-learned", f"""Your model's skill does not come from its learned weights: the grader
-        replaced every weight of the model it replays by random numbers of the same size, and it still scores
-        {_fmt(ablated or 0)} (against {_fmt(score or 0)} with its own weights). An answer computed by the code of
-        forward() itself (a rule written by hand, a slice of the input that holds the answer) is not a model that
-        learned. Build a model whose weights start random and let training find the rule.""",
+    trained = extra.get("skill_trained")
+    if trained == 0:
+        return [make("skill-not-learned", f"""Your model's skill does not come from training: none of the weights
+            it computes with was changed by a gradient while train() ran, so its answer ({_fmt(score or 0)}) was
+            written into the model, not learned (a rule in forward(), weights or buffers set by hand, a formula). The
+            project is about the learning: build a model whose weights start random, and let the optimizer find
+            them from the training data.""", evidence=[f"score of the replayed model {_fmt(score or 0)}",
+                                                        "weights trained by gradients: none"], codes=codes)]
+    return [make("skill-not-learned", f"""Your model's skill does not come from what it learned: the grader put
+        every weight that training changed back where it was when build_model returned it, and the model still
+        scores {_fmt(ablated or 0)} (against {_fmt(score or 0)} as trained). The answer was there before training
+        (weights set by hand, a rule in forward(), a buffer): a model that learned loses its skill without what
+        training taught it. Build a model whose weights start random and let training find the rule.""",
                  evidence=[f"score of the replayed model {_fmt(score or 0)}",
-                           f"score with random weights {_fmt(ablated or 0)}"], codes=codes)]
+                           f"score with what training changed put back {_fmt(ablated or 0)}"], codes=codes)]

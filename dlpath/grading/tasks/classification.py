@@ -5,7 +5,21 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, Metric, ModelTask
+
+LEARNED = Metric(
+    "learned_skill", "max", "fraction",
+    "test accuracy of the judge's replay of the traced model minus that of the same replay with every weight "
+    "that training changed by gradients put back where it was when build_model returned it: what training "
+    "taught the model (about 0 for an answer written in forward(), in weights or buffers set by hand, or in a "
+    "model that was good before it trained)")
+
+
+def _not_learned(run: Any) -> list[Any]:
+    from dlpath.grading.tasks._model import not_learned
+
+    return not_learned(run, {"skill-not-learned": CodeInfo("common-mistakes")})
 
 
 class ClassificationTask(ModelTask):
@@ -28,8 +42,11 @@ The grader then runs the model on fresh inputs it never saw and measures the acc
         Metric("parameters", "min", "numbers",
                "numbers in every tensor the model computes with (weights, biases, buffers, captured tensors), "
                "counted by the judge on a trace of the model it also grades"),
+        LEARNED,
     )
     primary = "test_accuracy"
+    codes = {"skill-not-learned": CodeInfo("common-mistakes")}
+    rules = (_not_learned,)
 
     def outputs(self, ctx: JudgeContext, x: Any) -> Any:
         """The model's outputs on ``x`` as the judge believes them (``ModelOutputs``); a subclass may ask otherwise."""
@@ -75,4 +92,11 @@ The grader then runs the model on fresh inputs it never saw and measures the acc
         metrics["test_accuracy"] = accuracy(at_test, test.y) if finite else 0.0
         facts["train_score"] = accuracy(at_train, train_y)
         facts["val_score"] = accuracy(at_val, public.y_val) if len(at_val) else None
+        if finite and any(t.metric == LEARNED.name for t in ctx.project.thresholds):
+            from dlpath.grading.tasks._model import learned_skill, skill_facts
+
+            checked = learned_skill(ctx, test.x,
+                                    lambda got: float((got.float().argmax(dim=1) == test.y[:len(got)]).float().mean()))
+            metrics[LEARNED.name] = checked.skill
+            facts["extra"] = {**(facts.get("extra") or {}), **skill_facts(checked)}
         return Evaluation(metrics, Facts(**facts))

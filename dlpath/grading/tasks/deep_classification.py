@@ -215,8 +215,8 @@ to tensor operations, the same for every input."""
                "outputs depend on: not a weight that only copies (identity, permutation, scaled copy, all equal), "
                "nor a layer whose zeroing or skipping moves no output by more than 1e-3"),
     )
-    codes = {"too-shallow": CodeInfo("vanishing-exploding-gradients")}
-    rules = (_too_shallow,)
+    codes = {**ClassificationTask.codes, "too-shallow": CodeInfo("vanishing-exploding-gradients")}
+    rules = (_too_shallow, *ClassificationTask.rules)
     # The data and its labels are dlpath's here: a shallow model that learned nothing is about the model.
     exclusive = {"too-shallow": {"labels-not-learnable"}}
 
@@ -234,6 +234,7 @@ to tensor operations, the same for every input."""
             if not isinstance(graph, Mapping):
                 raise ReplayError("no graph came back")
             weights = {k[2:]: v for k, v in tensors.items() if k.startswith("w:")}
+            answer = {k: v for k, v in tensors.items() if k.startswith(("w:", "s:"))}  # s: where trained ones started
             traced = weight_layer_depth(graph)
             depth = weight_layer_depth(graph, learned_layers(graph, weights, example[:_PROBE_ROWS]))
             probe = _replay_all(graph, weights, example[:_PROBE_ROWS])
@@ -248,8 +249,8 @@ to tensor operations, the same for every input."""
 
         def ask(name: str, values: Mapping[str, Any] | None = None,
                 tensors: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-            if name == "artifact":
-                return {"graph": graph}, {f"w:{k}": v for k, v in weights.items()}
+            if name == "artifact":  # the same trace, with where its trained weights started (learned_skill)
+                return {"graph": graph}, answer
             if name == "outputs":
                 try:
                     return {}, {"y": _replay_all(graph, weights, (tensors or {})["x"])}

@@ -21,7 +21,7 @@ import dataclasses
 from typing import Any
 
 from dlpath.grading.diagnose import CodeInfo
-from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData
+from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, SplitData
 from dlpath.grading.tasks.classification import ClassificationTask
 
 PROBE = 1000  # test sequences whose signal steps the judge swaps
@@ -101,12 +101,7 @@ class SequenceClassificationTask(ClassificationTask):
                "how far back the model remembers.")
     contract = ClassificationTask.contract + """
 For sequences, info["input_shape"] is [steps, channels]: a batch is (N, steps, channels)."""
-    metrics = ClassificationTask.metrics + (
-        Metric("learned_skill", "max", "fraction",
-               "test accuracy of the judge's replay of the traced model minus that of the same replay with every "
-               "weight replaced by random numbers of its scale: the skill that lives in learned weights (about 0 "
-               "for a model whose answer is written in its code)"),
-    )
+    metrics = ClassificationTask.metrics  # learned_skill among them: the skill must live in what training taught
     codes = {"short-memory": CodeInfo("recurrent-networks"), "skill-not-learned": CodeInfo("common-mistakes")}
     rules = (_short_memory, _not_learned)
     exclusive = {"short-memory": {"labels-not-learnable", "underfitting", "plateau", "overfitting"}}
@@ -117,16 +112,8 @@ For sequences, info["input_shape"] is [steps, channels]: a batch is (N, steps, c
         return super().train(side, dataclasses.replace(data, info=info))
 
     def judge(self, ctx: JudgeContext) -> Evaluation:
-        from dlpath.grading.tasks._model import LEARNED_SKILL, learned_skill, skill_facts
-
         evaluation = super().judge(ctx)
         metrics, extra = dict(evaluation.metrics), dict(evaluation.facts.extra)
-        if any(t.metric == LEARNED_SKILL for t in ctx.project.thresholds):
-            test = ctx.test
-            checked = learned_skill(ctx, test.x,
-                                    lambda out: float((out.argmax(dim=1) == test.y[:len(out)]).float().mean()))
-            metrics[LEARNED_SKILL] = checked.skill
-            extra.update(skill_facts(checked))
         steps = ctx.test.info.get("signal_steps")
         if steps and not evaluation.facts.output_problem and not evaluation.facts.forward_error:
             extra.update(self._probe(ctx, int(steps[0]), int(steps[1])))
