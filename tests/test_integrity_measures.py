@@ -285,6 +285,8 @@ WRITTEN = [
     ("written_field_guide", "penguins-in-their-own-units", {}),
     ("written_rotations", "make-a-deep-network-train", {}),
     ("written_nearest_means", "regularize-a-tiny-data-set", {}),
+    ("written_sine_projection", "anomalies-by-reconstruction", {}),
+    ("written_filter", "segment-the-shapes", dict(train=300, test=300)),
 ]
 
 
@@ -295,7 +297,8 @@ def test_an_answer_written_rather_than_trained_is_refused_by_the_learned_weights
 
     got = attack(name, spec(project, **sizes), world_seed=world_seed_for(11))
     extra = got["facts"].extra
-    assert got["results"]["test_accuracy"].passed, got["metrics"]  # a good answer: only the ablation can stop it
+    primary = {"anomalies-by-reconstruction": "roc_auc", "segment-the-shapes": "test_iou"}.get(project, "test_accuracy")
+    assert got["results"][primary].passed, got["metrics"]  # a good answer: only the ablation can stop it
     assert extra["skill_problem"] is None and extra["skill_trained"] == 0, extra  # no weight trained by gradients
     assert got["metrics"]["learned_skill"] == 0.0 and refused_by(got, "learned_skill")
 

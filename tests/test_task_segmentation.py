@@ -61,7 +61,7 @@ def _one_thread(one_thread):
 def test_the_task_declares_its_contract_and_metrics():
     task = TASKS["segmentation"]
     assert task.primary == "test_iou" and task.dataset_kinds == ("segmentation",)
-    assert {m.name for m in task.metrics} == {"test_iou", "test_dice", "parameters"}
+    assert {m.name for m in task.metrics} == {"test_iou", "test_dice", "parameters", "learned_skill"}
     assert all(line in task.contract for line in task.contract_lines)
 
 
