@@ -287,6 +287,7 @@ WRITTEN = [
     ("written_nearest_means", "regularize-a-tiny-data-set", {}),
     ("written_sine_projection", "anomalies-by-reconstruction", {}),
     ("written_filter", "segment-the-shapes", dict(train=300, test=300)),
+    ("written_shortcut_filters", "find-the-shortcut", dict(train=300, test=600)),
 ]
 
 

@@ -26,7 +26,7 @@ from typing import Any, Mapping
 
 from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData
-from dlpath.grading.tasks.classification import ClassificationTask
+from dlpath.grading.tasks.classification import LEARNED, ClassificationTask
 
 _PROBES = 64  # probe images the saliency maps are measured on
 _RELIANCE = 0.2  # a share of answers that the tag flips above this reads as "it learned the tag"
@@ -149,12 +149,14 @@ and measures how much of each map's mass falls on the object and how much on the
                "the same probe images"),
         Metric("parameters", "min", "numbers",
                "numbers in every tensor the model computes with, counted by the judge on a trace of the model"),
+        LEARNED,
     )
     primary = "test_accuracy"
     codes = {"shortcut-learned": CodeInfo("interpretability"), "saliency-flat": CodeInfo("interpretability"),
              "saliency-on-tag": CodeInfo("interpretability"), "saliency-off-object": CodeInfo("interpretability"),
-             "saliency-broken": CodeInfo("interpretability"), "saliency-unfaithful": CodeInfo("interpretability")}
-    rules = (_saliency_broken, _shortcut, _saliency)
+             "saliency-broken": CodeInfo("interpretability"), "saliency-unfaithful": CodeInfo("interpretability"),
+             **ClassificationTask.codes}
+    rules = (_saliency_broken, _shortcut, _saliency, *ClassificationTask.rules)
     exclusive = {"shortcut-learned": {"suspicious-validation", "overfitting", "underfitting", "plateau",
                                       "below-threshold"}}
 
