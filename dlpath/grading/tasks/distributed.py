@@ -12,10 +12,14 @@ memory cap (the runner counts and kills every descendant of the learner process)
                                      <-- pipe ---    step, as raw bytes (or its error)
     answers the judge for both ranks
 
-In each rank a forward pre-hook on the model recognizes the training samples it is
-given (by their values) and records which samples each training step used. The
-judge asks for both ranks' weights and step records and computes itself how far
-the weights differ and how many samples the two ranks shared at the same step.
+In each rank a forward pre-hook on the model records each training step (training
+mode, gradients on): which samples of x_train it used (recognized by their values),
+how many rows it was given and how many of them are no sample of x_train, and
+whether it ran inside the forward of the DistributedDataParallel wrapper around the
+model. The judge asks for both ranks' weights and step records and computes itself
+how far the weights differ and how many samples the two ranks shared at the same
+step; rows it cannot recognize (beyond 1%), training outside the wrapper (beyond
+1%) or ranks that did not step together count as data not split.
 
 The sandbox gives the learner process a private network namespace with its own
 loopback up, so gloo on 127.0.0.1 works there, and nothing else is reachable.
@@ -45,40 +49,74 @@ _GAP_CAP = 1.0e12  # the weight gap when the ranks' weights cannot be compared
 
 
 class _StepRecorder:
-    """Recognizes training samples in the model's inputs (by value) and records them per forward pass."""
+    """Records each training step of the model: the rows of x_train it recognizes (by value), how many rows it was
+    given, how many of those are no row of x_train, and whether the step ran inside the DistributedDataParallel
+    wrapper's forward, gradients synchronized (``_Watching`` counts those calls in ``inside_ddp``).
+
+    A training step is a forward pass in training mode with gradients on: a pass under no_grad trains nothing.
+    Rows are matched by an integer hash of their float64 bits (exact whatever the batch's shape), then by value.
+    """
 
     def __init__(self, x: Any) -> None:
         import torch
 
-        self.x = x.detach().reshape(len(x), -1).double()
-        self.w = torch.randn(self.x.shape[1], generator=torch.Generator().manual_seed(8191), dtype=torch.float64)
-        self.keys, self.order = (self.x @ self.w).sort()
-        self.steps: list[Any] = []
+        self.x = _exact_rows(x)
+        self.w = torch.randint(-2**62, 2**62, (self.x.shape[1],), generator=torch.Generator().manual_seed(8191)) | 1
+        self.keys, self.order = _row_keys(self.x, self.w).sort()
+        self.steps: list[Any] = []  #: each step's recognized sample indices
+        self.rows: list[int] = []  #: each step's number of rows
+        self.unknown: list[int] = []  #: each step's rows that are no row of x_train
+        self.through: list[bool] = []  #: each step ran inside the DDP wrapper's forward
+        self.inside_ddp = 0  #: how deep this rank is in the DDP wrapper's forward now
         self.grouped = False  #: a process group existed during a training step
 
     def __call__(self, module: Any, inputs: tuple) -> None:
         import torch
         import torch.distributed as dist
 
-        if not module.training or not inputs or not isinstance(inputs[0], torch.Tensor) or len(self.keys) == 0:
+        if not module.training or not torch.is_grad_enabled() or len(self.keys) == 0:
             return
         self.grouped = self.grouped or (dist.is_available() and dist.is_initialized())
-        batch = inputs[0].detach().to("cpu")
-        if batch.dim() == 0 or batch.shape[0] == 0 or batch[0].numel() != self.x.shape[1]:
+        batch = inputs[0].detach().to("cpu") if inputs and isinstance(inputs[0], torch.Tensor) else None
+        if batch is None or batch.dim() == 0 or batch.shape[0] == 0 or batch[0].numel() != self.x.shape[1]:
+            rows = batch.shape[0] if batch is not None and batch.dim() > 0 else 1
+            self._record(torch.empty(0, dtype=torch.int32), max(rows, 1), max(rows, 1))  # no training rows
             return
-        rows = batch.reshape(batch.shape[0], -1).double()
-        at = torch.searchsorted(self.keys, rows @ self.w).clamp(max=len(self.keys) - 1)
+        rows = _exact_rows(batch)
+        at = torch.searchsorted(self.keys, _row_keys(rows, self.w)).clamp(max=len(self.keys) - 1)
         candidates = self.order[at]
         same = (self.x[candidates] == rows).all(dim=1)
-        self.steps.append(candidates[same].unique().to(torch.int32))
+        self._record(candidates[same].unique().to(torch.int32), len(rows), int((~same).sum()))
 
-    def packed(self) -> tuple[Any, Any]:
-        """(every step's sample indices, concatenated; each step's count)."""
+    def _record(self, indices: Any, rows: int, unknown: int) -> None:
+        self.steps.append(indices)
+        self.rows.append(rows)
+        self.unknown.append(unknown)
+        self.through.append(self.inside_ddp > 0)
+
+    def packed(self) -> dict[str, Any]:
+        """The record as tensors: every step's sample indices concatenated, and per step their count
+        ("lengths"), its rows, its unknown rows and whether it ran through the DDP wrapper."""
         import torch
 
-        lengths = torch.tensor([len(s) for s in self.steps], dtype=torch.int64)
-        indices = torch.cat(self.steps) if self.steps else torch.empty(0, dtype=torch.int32)
-        return indices, lengths
+        return {"indices": torch.cat(self.steps) if self.steps else torch.empty(0, dtype=torch.int32),
+                "lengths": torch.tensor([len(s) for s in self.steps], dtype=torch.int64),
+                "rows": torch.tensor(self.rows, dtype=torch.int64),
+                "unknown": torch.tensor(self.unknown, dtype=torch.int64),
+                "through": torch.tensor(self.through, dtype=torch.bool)}
+
+
+def _exact_rows(x: Any) -> Any:
+    """(N, features) float64, exact for every float type, with -0.0 made 0.0."""
+    return x.detach().reshape(len(x), -1).double() + 0.0
+
+
+def _row_keys(rows: Any, w: Any) -> Any:
+    """An int64 hash per row of its bits: integer sums wrap the same in any order, so a row's key does not
+    depend on the batch it arrives in (a float matrix product may round differently per shape)."""
+    import torch
+
+    return (rows.view(torch.int64) * w).sum(dim=1)
 
 
 @dataclass
@@ -90,7 +128,9 @@ class _Usage:
 
 
 class _Watching:
-    """While a rank trains: note a DistributedDataParallel built around the model, and keep every one alive.
+    """While a rank trains: note a DistributedDataParallel built around the model, tell the recorder when the
+    wrapper's forward runs with its gradients synchronized (not under no_sync: the steps of data parallelism go
+    through it), and keep every wrapper alive.
 
     Kept alive (in _ALIVE, for the life of the process), a DDP wrapper is not destroyed when train's frame ends,
     nor when the exception that ended train is dropped: destroying it destroys the gloo process group it holds,
@@ -98,13 +138,13 @@ class _Watching:
     the GIL (a deadlock seen in PyTorch 2.x). The wrappers go with the process.
     """
 
-    def __init__(self, model: Any, usage: _Usage) -> None:
-        self.model, self.usage = model, usage
+    def __init__(self, model: Any, usage: _Usage, recorder: _StepRecorder) -> None:
+        self.model, self.usage, self.recorder = model, usage, recorder
 
     def __enter__(self) -> None:
         from torch.nn.parallel import DistributedDataParallel
 
-        self.original = DistributedDataParallel.__init__
+        self.original, self.forward = DistributedDataParallel.__init__, DistributedDataParallel.forward
         watching = self
 
         def init(ddp: Any, module: Any, *args: Any, **kwargs: Any) -> None:
@@ -113,12 +153,25 @@ class _Watching:
             _ALIVE.append(ddp)
             watching.original(ddp, module, *args, **kwargs)
 
+        def forward(ddp: Any, *args: Any, **kwargs: Any) -> Any:
+            # a step under ddp.no_sync() averages no gradient: each rank steps alone, as outside the wrapper
+            if getattr(ddp, "module", None) is not watching.model or not getattr(ddp, "require_backward_grad_sync",
+                                                                                 True):
+                return watching.forward(ddp, *args, **kwargs)
+            watching.recorder.inside_ddp += 1
+            try:
+                return watching.forward(ddp, *args, **kwargs)
+            finally:
+                watching.recorder.inside_ddp -= 1
+
         DistributedDataParallel.__init__ = init  # type: ignore[method-assign]
+        DistributedDataParallel.forward = forward  # type: ignore[method-assign]
 
     def __exit__(self, *exc: Any) -> None:
         from torch.nn.parallel import DistributedDataParallel
 
         DistributedDataParallel.__init__ = self.original  # type: ignore[method-assign]
+        DistributedDataParallel.forward = self.forward  # type: ignore[method-assign]
 
 
 def _leave_group(usage: _Usage) -> None:
@@ -170,20 +223,18 @@ def _rank_one(train: Any, model: Any, data: Any, conn: Any, folder: str) -> None
     while torch._C._len_torch_function_stack():  # a mode inherited from the parent would ride along every
         torch._C._pop_torch_function_stack()  # collective (and need the GIL in gloo's threads)
     usage = _Usage()
-    watching = _Watching(model, usage)
     try:
         os.environ["RANK"] = os.environ["LOCAL_RANK"] = "1"
         torch.set_num_threads(1)
         recorder = _StepRecorder(data.x_train)
         model.register_forward_pre_hook(recorder)
-        with watching:
+        with _Watching(model, usage, recorder):
             result = train(model, data, 1, WORLD_SIZE, lambda **values: None)
         trained = _unwrapped(result, model)
         _leave_group(usage)
         usage.joined = usage.joined or recorder.grouped
-        indices, lengths = recorder.packed()
         payload = {"weights": {k: v.detach().cpu() for k, v in trained.state_dict().items()},
-                   "indices": indices, "lengths": lengths, "joined": usage.joined, "wrapped": usage.wrapped}
+                   "steps": recorder.packed(), "joined": usage.joined, "wrapped": usage.wrapped}
     except BaseException as exc:  # noqa: BLE001 - everything rank 1 raises goes back to rank 0
         payload = {"error": _error_of(exc, folder)}
     try:
@@ -246,7 +297,7 @@ class _Ranks:
 
     model: Any
     weights: list[dict] = field(default_factory=list)  #: each rank's state_dict
-    steps: list[tuple[Any, Any]] = field(default_factory=list)  #: each rank's (indices, lengths)
+    steps: list[dict[str, Any]] = field(default_factory=list)  #: each rank's step record (_StepRecorder.packed)
     usage: list[_Usage] = field(default_factory=list)
 
 
@@ -260,6 +311,8 @@ def _data_not_split(run: Any) -> list[Any]:
     extra = run.facts.extra or {}
     if not bad or run.failure is not None or "shared_data" not in run.metrics or extra.get("steps_seen") == 0:
         return []
+    if not _in_step(extra) and _figures(extra, "training_rows") is not None:
+        return [_not_in_step(extra)]
     shared = run.metrics.get("shared_data", 1.0)
     per_step = extra.get("samples_per_step")
     evidence = [f"samples both ranks used at the same step: {_pct(shared)}"] + (
@@ -273,6 +326,35 @@ def _data_not_split(run: Any) -> list[Any]:
         two halves' gradients.""", evidence=evidence,
                  causes=("every rank iterates over all of data.x_train", "the same shuffled batches on both ranks"),
                  codes=DistributedTask.codes)]
+
+
+def _not_in_step(extra: Mapping[str, Any]) -> Any:
+    from dlpath.grading.diagnose import _pct, make
+
+    outside, through, rows = extra["rows_outside_ddp"], extra["ddp_steps"], extra["training_rows"]
+    if extra.get("ranks_wrapped") != WORLD_SIZE:
+        detail = "No DistributedDataParallel was built around the model on both ranks, so each rank stepped alone."
+    else:
+        detail = ("One rank training alone and handing its weights to the other (a broadcast, or averaging the "
+                  "weights at the end) is one process's work with a second one waiting.")
+    where = [f"rank {rank} trained on no row at all" if not rows[rank] else
+             f"{_pct(outside[rank])} of rank {rank}'s {rows[rank]} training rows reached the model outside the wrapper"
+             for rank in range(WORLD_SIZE)]  # outside: the bare model, or the wrapper under no_sync()
+    return make("data-not-split", f"""Your training did not run through DistributedDataParallel on both ranks, step
+        for step: {where[0]}, {where[1]}, and the ranks made {through[0]} and {through[1]} steps through it
+        (steps with gradients on, in training mode; a step under ddp.no_sync() averages nothing and counts as
+        outside). {detail} Data parallelism splits every step: each rank
+        computes the loss on its own share of data.x_train with ddp(x), and backward() averages the two ranks'
+        gradients, so the ranks take the same steps together. Join a process group, wrap the model with
+        DistributedDataParallel(model), give each rank its own share (a DistributedSampler), and compute every
+        training loss through the wrapper, on both ranks.""",
+                evidence=[f"training rows: rank 0 {rows[0]}, rank 1 {rows[1]}",
+                          f"training rows outside DistributedDataParallel: rank 0 {_pct(outside[0])}, "
+                          f"rank 1 {_pct(outside[1])}",
+                          f"training steps through DistributedDataParallel: rank 0 {through[0]}, rank 1 {through[1]}"],
+                causes=("the loss computed with model(x) instead of ddp(x)", "training steps under ddp.no_sync()",
+                        "one rank trains while the other waits, then the weights are copied"),
+                codes=DistributedTask.codes)
 
 
 def _ranks_diverged(run: Any) -> list[Any]:
@@ -306,16 +388,30 @@ def _ranks_diverged(run: Any) -> list[Any]:
 
 
 def _samples_not_seen(run: Any) -> list[Any]:
-    from dlpath.grading.diagnose import make
+    from dlpath.grading.diagnose import _pct, make
 
     extra = run.facts.extra or {}
-    if extra.get("steps_seen") != 0 or not run.failed("shared_data") or run.failure is not None:
+    if not run.failed("shared_data") or run.failure is not None:
+        return []
+    if _unrecognized(extra):
+        unknown = extra["rows_unrecognized"]
+        return [make("samples-not-seen", f"""Of the rows that reached your model in training steps,
+            {_pct(unknown[0])} on rank 0 and {_pct(unknown[1])} on rank 1 are no row of data.x_train. The grader
+            knows which samples each rank trained on by their values, so it cannot tell what those rows are, nor
+            whether both ranks used them, and counts the data as not split. Pass the rows of data.x_train to the
+            model unchanged (add noise, scale or augment inside the model), and evaluate under model.eval() or
+            torch.no_grad().""", evidence=[f"training rows that are no row of data.x_train: rank 0 {_pct(unknown[0])}, "
+                                           f"rank 1 {_pct(unknown[1])}"],
+                     causes=("rows changed before the model (noise, scaling, augmentation)",
+                             "other inputs given to the model in training mode with gradients on"),
+                     codes=DistributedTask.codes)]
+    if extra.get("steps_seen") != 0:
         return []
     return [make("samples-not-seen", """The grader could not see which samples each rank trained on: it recognizes
-        the rows of data.x_train when they reach your model in training mode, and none did. Pass the rows to the
-        model as they are (scale or augment inside the model), train the model build_model returned, and call
-        model.train() before the training steps.""", evidence=["no training sample recognized in either rank"],
-                 codes=DistributedTask.codes)]
+        the rows of data.x_train when they reach your model in a training step (training mode, gradients on), and
+        none did. Pass the rows to the model as they are (scale or augment inside the model), train the model
+        build_model returned, and call model.train() before the training steps.""",
+                 evidence=["no training sample recognized in either rank"], codes=DistributedTask.codes)]
 
 
 class DistributedTask(Task):
@@ -387,7 +483,7 @@ at each step, and measures rank 0's model on fresh inputs."""
         recorder = _StepRecorder(data.x_train)
         model.register_forward_pre_hook(recorder)
         usage = _Usage()
-        watching = _Watching(model, usage)
+        watching = _Watching(model, usage, recorder)
         side.watch.raw_inputs(data.x_train)
         side.watch.attach(model)
         try:
@@ -412,7 +508,7 @@ at each step, and measures rank 0's model on fresh inputs."""
             raise _rank_one_failed(other["error"], None)
         side.watch.finish(trained)
         return _Ranks(trained, [_state(trained), other["weights"]],
-                      [recorder.packed(), (other["indices"], other["lengths"])],
+                      [recorder.packed(), other["steps"] if isinstance(other.get("steps"), dict) else {}],
                       [usage, _Usage(bool(other.get("joined")), bool(other.get("wrapped")))])
 
     def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
@@ -426,10 +522,8 @@ at each step, and measures rank 0's model on fresh inputs."""
             return {}, {f"{rank}:{key}": value for rank, weights in enumerate(ranks.weights)
                         for key, value in weights.items()}
         if name == "steps":
-            out = {}
-            for rank, (indices, lengths) in enumerate(ranks.steps):
-                out[f"{rank}:indices"], out[f"{rank}:lengths"] = indices, lengths
-            return {}, out
+            return {}, {f"{rank}:{key}": value for rank, record in enumerate(ranks.steps)
+                        for key, value in record.items()}
         if name == "usage":
             return {"joined": [u.joined for u in ranks.usage], "wrapped": [u.wrapped for u in ranks.usage]}, {}
         raise LearnerError(f"unknown request {name!r}")
@@ -509,8 +603,69 @@ def _weight_gap(ctx: JudgeContext, extra: dict) -> float:
     return min(gap, _GAP_CAP)
 
 
+_RECORD = ("indices", "lengths", "rows", "unknown", "through")  #: the tensors of one rank's step record
+_UNKNOWN_MAX = 0.01  # the share of a rank's training rows that may be no row of x_train (the solution: 0)
+_OUTSIDE_MAX = 0.01  # the share of a rank's training rows that may skip the DDP wrapper (the solution: 0)
+_STEPS_SLACK = 0.02  # how far the ranks' numbers of steps through the wrapper may differ (DDP: 0; at least 1)
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def _figures(extra: Mapping[str, Any], name: str) -> list | None:
+    """One of _shared_data's per-rank figures, if the facts hold it (the mentor reads them back from JSON)."""
+    value = extra.get(name)
+    if isinstance(value, list) and len(value) == WORLD_SIZE and all(isinstance(v, (int, float)) for v in value):
+        return value
+    return None
+
+
+def _unrecognized(extra: Mapping[str, Any]) -> bool:
+    """More than a tiny share of a rank's training rows are no row of x_train."""
+    unknown = _figures(extra, "rows_unrecognized")
+    return unknown is not None and max(unknown) > _UNKNOWN_MAX
+
+
+def _in_step(extra: Mapping[str, Any]) -> bool:
+    """The training went through the DDP wrapper on both ranks, in step (True when nothing says otherwise)."""
+    outside, through = _figures(extra, "rows_outside_ddp"), _figures(extra, "ddp_steps")
+    if outside is None or through is None:
+        return True
+    return max(outside) <= _OUTSIDE_MAX and abs(through[0] - through[1]) <= max(1, _STEPS_SLACK * max(through))
+
+
+def _records(tensors: Mapping[str, Any], train_size: int) -> list[dict[str, Any]] | None:
+    """Both ranks' step records from the learner's answer, or None when one is missing or malformed."""
+    import torch
+
+    records = []
+    for rank in (0, 1):
+        record = {name: tensors.get(f"{rank}:{name}") for name in _RECORD}
+        if not all(isinstance(t, torch.Tensor) and t.dim() == 1 for t in record.values()) or \
+                record["through"].dtype != torch.bool or \
+                any(record[name].is_floating_point() or record[name].is_complex() for name in _RECORD[:4]):
+            return None
+        steps = len(record["lengths"])
+        if any(len(record[name]) != steps for name in ("rows", "unknown", "through")) or \
+                int(record["lengths"].sum()) != len(record["indices"]) or \
+                (len(record["indices"]) and not 0 <= int(record["indices"].min()) <= int(record["indices"].max())
+                 < train_size) or bool((record["unknown"] < 0).any()) or \
+                bool((record["unknown"] + record["lengths"] > record["rows"]).any()):
+            return None
+        records.append(record)
+    return records
+
+
 def _shared_data(ctx: JudgeContext, extra: dict, train_size: int) -> float:
-    """Of the samples the two ranks used at the same step, the share both used (1.0 when none was recognized)."""
+    """Of the samples the two ranks used at the same step through the DDP wrapper, the share both used.
+
+    1.0 when no sample was recognized, when more than a tiny share of a rank's training rows are no row of
+    x_train (the judge cannot tell what they are, nor whether the ranks shared them: the contract asks for the
+    rows unchanged), or when the training did not run through the wrapper in step on both ranks (more than a
+    tiny share of rows skipped it, or the ranks made different numbers of steps through it: DDP runs in
+    lockstep, and one rank training alone then sending its weights is no data parallelism).
+    """
     import torch
 
     try:
@@ -518,14 +673,22 @@ def _shared_data(ctx: JudgeContext, extra: dict, train_size: int) -> float:
     except LearnerError:
         extra["steps_seen"] = 0
         return 1.0
+    records = _records(tensors, train_size)
+    rows = [int(r["rows"].sum()) for r in records or ()]
+    if records is None or sum(rows) == 0:
+        extra["steps_seen"] = 0
+        return 1.0
+    extra["training_rows"] = rows
+    extra["rows_unrecognized"] = [round(_share(int(r["unknown"].sum()), n), 4) for r, n in zip(records, rows)]
+    extra["rows_outside_ddp"] = [round(_share(int(r["rows"][~r["through"]].sum()), n), 4)
+                                 for r, n in zip(records, rows)]
+    extra["ddp_steps"] = [int(r["through"].sum()) for r in records]
+    if _unrecognized(extra) or not _in_step(extra):
+        return 1.0
     steps = []
-    for rank in (0, 1):
-        indices, lengths = tensors.get(f"{rank}:indices"), tensors.get(f"{rank}:lengths")
-        if not isinstance(indices, torch.Tensor) or not isinstance(lengths, torch.Tensor) or \
-                int(lengths.sum()) != len(indices) or (len(indices) and int(indices.max()) >= train_size):
-            extra["steps_seen"] = 0
-            return 1.0
-        steps.append(list(torch.split(indices.long(), lengths.tolist())))
+    for r in records:
+        per_step = torch.split(r["indices"].long(), r["lengths"].tolist())
+        steps.append([s for s, inside in zip(per_step, r["through"].tolist()) if inside])
     common = min(len(steps[0]), len(steps[1]))
     seen = [sum(len(s) for s in steps[rank][:common]) for rank in (0, 1)]
     extra["steps_seen"] = common if min(seen) > 0 else 0
