@@ -17,7 +17,9 @@ The contract (the grader launches your kernel on hidden matrices of awkward size
         shape is (rows,): one block per row, THREADS threads in each.
 
 The grade: every sum right, no race between threads, no access outside an array,
-and warps that read neighbouring values. To run it yourself without a GPU:
+warps that read neighbouring values, and a block of threads sharing each row's sum
+(the grader counts how the work is spread over the threads). To run it yourself
+without a GPU:
 
     NUMBA_ENABLE_CUDASIM=1 python train.py
 """

@@ -16,7 +16,8 @@ The contract (the grader launches your kernel on hidden vectors of awkward lengt
         shape is (n,): return how many blocks to launch, and how many threads in each.
 
 The grade: every output right, no read or write outside an array, and warps that
-read neighbouring values (coalesced). To run it yourself without a GPU:
+read neighbouring values (coalesced), with about one thread per output (the grader
+counts how the work is spread over the threads). To run it yourself without a GPU:
 
     NUMBA_ENABLE_CUDASIM=1 python train.py
 """

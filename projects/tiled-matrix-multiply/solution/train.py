@@ -16,9 +16,10 @@ The contract (the grader launches your kernel on hidden matrices of awkward size
     launch(shape) -> (blocks, threads)
         shape is (M, N): a 2-D grid of TILE x TILE blocks covering out.
 
-The grade: every output right, no race, no access outside an array, and at most
-16 global-memory reads per output (this solution needs about 2 * K / TILE). To run it yourself
-without a GPU:
+The grade: every output right, no race, no access outside an array, at most 16
+global-memory reads per output (this solution needs about 2 * K / TILE), and a
+thread per output element (the grader counts how the work is spread over the
+threads). To run it yourself without a GPU:
 
     NUMBA_ENABLE_CUDASIM=1 python train.py
 """
