@@ -16,9 +16,9 @@ The contract (the grader launches your kernel on hidden matrices of awkward size
         shape is (M, N): a 2-D grid of TILE x TILE blocks covering out.
 
 The grade: every output right, no race, no access outside an array, at most 16
-global-memory reads per output (this starter needs 2 * K), and a thread per output element (the
-grader counts how the work is spread over the threads). To run it yourself
-without a GPU:
+global-memory reads per output (this starter needs 2 * K), and a thread per output
+element (the grader counts how the work is spread over the threads). To run it
+yourself without a GPU:
 
     NUMBA_ENABLE_CUDASIM=1 python train.py
 """
