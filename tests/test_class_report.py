@@ -90,7 +90,8 @@ def test_the_class_report_names_the_planted_causes_with_their_counts(tmp_path: P
     assert [s.duration_s for s in report.slowest] == sorted((r.duration_s for r in batch.results if r.report),
                                                            reverse=True)[:5]
     assert [(b.low, b.count) for b in report.scores] == [
-        (score, sum(1 for r in batch.results if r.report and r.report.score == score)) for score in (0.0, 1.0, 2.0)]
+        (score, sum(1 for r in batch.results if r.report and r.report.score == score))
+        for score in map(float, range(len(batch.project.thresholds) + 1))]
     assert set(report.late) == LATE and report.not_graded == (("<b>mallory</b>", "refused",
                                                                 "the zip holds a path that climbs out of its folder"),)
     assert {frozenset((p.a, p.b)) for p in report.similarity.flagged} == EXPECTED_PAIRS

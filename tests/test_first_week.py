@@ -380,7 +380,8 @@ def test_start_says_what_the_grade_asks(runner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["start", "mlp-spirals", str(tmp_path / "p")])
     assert result.exit_code == 0, result.output
     project = load_project("mlp-spirals")
-    asked = " and ".join(f"{t.metric} {describe_target(t)}" for t in project.thresholds)
+    parts = [f"{t.metric} {describe_target(t)}" for t in project.thresholds]
+    asked = f"{', '.join(parts[:-1])} and {parts[-1]}" if len(parts) > 1 else parts[0]
     assert (f"The grade: {asked}, measured on data your code never sees; training gets {project.budget_s:g} s. "
             "`dlpath show mlp-spirals` says it again.") in " ".join(result.output.split())
 

@@ -94,7 +94,7 @@ def test_public_seed_is_fixed_per_project(tmp_path: Path) -> None:
         (("    max: 100", "    most: 100"), "project.yaml:13: threshold 2 has an unknown key 'most'"),
         (("id: demo", "id: other"), "project.yaml:2: id 'other' differs from the folder name 'demo'"),
         (("metric: test_accuracy", "metric: test_acc"),
-         "project.yaml:9: threshold 1 (test_acc): task 'classification' has no metric 'test_acc' (its metrics: test_accuracy, parameters)"),
+         "project.yaml:9: threshold 1 (test_acc): task 'classification' has no metric 'test_acc' (its metrics: test_accuracy, parameters, learned_skill)"),
         (("params: {classes: 2}", "params: {classes: 2, colour: red}"),
          "project.yaml:7: dataset: data set 'rings' has no parameter 'colour' (its parameters: classes, noise)"),
         (("params: {classes: 2}", "params: {classes: two}"),

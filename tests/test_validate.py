@@ -243,7 +243,7 @@ def test_validate_checks_the_course_projects_with_file_and_line(tmp_path: Path, 
     assert found >= {
         ("project.yaml", 9, "dataset: data set 'rings' has no parameter 'noize' (its parameters: classes, noise)"),
         ("project.yaml", 16, "threshold 2 (paramters): task 'classification' has no metric 'paramters' "
-                             "(its metrics: test_accuracy, parameters)"),
+                             "(its metrics: test_accuracy, parameters, learned_skill)"),
         ("project.yaml", 20, "project.yaml has an unknown key 'hardwre' (did you mean 'hardware'?)"),
         ("project.yaml", 2, "the project has no solution/train.py (every project needs a starter, a solution "
                             "that passes and a naive baseline that fails)"),
