@@ -193,3 +193,28 @@ def test_an_exported_model_is_loaded_without_the_learners_code(runner, tmp_path:
     assert pickled.exit_code == 1
     diagnosis = json.loads(pickled.stdout)["diagnoses"][0]
     assert diagnosis["code"] == "needs-your-code" and "never imports your code" in diagnosis["message"]
+
+
+@pytest.mark.slow
+def test_the_parent_grades_and_explains_without_importing_torch(tmp_path: Path, fixture_projects: Path) -> None:
+    """Torch lives in the learner process and the judge; the process that runs `dlpath check` only starts them,
+    reads their answers and runs the mentor's rules. A rule that imported a module importing torch (the
+    learned-weights diagnosis did, for a day) added 1.5 s to every grade."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.conftest import learner_folder
+
+    folder = learner_folder(tmp_path, "solution")
+    code = textwrap.dedent(f"""
+        import sys
+        from typer.testing import CliRunner
+        from dlpath.cli import app
+        result = CliRunner().invoke(app, ["check", {str(folder)!r}, "--json", "--device", "cpu", "--no-record"])
+        print(result.exit_code, "torch" in sys.modules)
+    """)
+    env = dict(os.environ, DLPATH_PROJECTS=str(fixture_projects), DLPATH_HOME=str(tmp_path / "home"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.stdout.split()[-2:] == ["0", "False"], (out.stdout[-2000:], out.stderr[-2000:])

@@ -351,45 +351,7 @@ def learned_skill(ctx: JudgeContext, x: torch.Tensor, score: Callable[[torch.Ten
     return LearnedSkill(skill=mine - before, score=mine, ablated=before, trained=len(starts))
 
 
-LEARNED_SKILL = "learned_skill"  #: the metric of the learned-weights ablation (``learned_skill``)
-
-
 def skill_facts(checked: LearnedSkill) -> dict[str, Any]:
     """The ablation's figures, for the facts' ``extra`` (the mentor's evidence)."""
     return {"skill_score": checked.score, "skill_ablated": checked.ablated, "skill_problem": checked.problem,
             "skill_trained": checked.trained}
-
-
-def not_learned(run: Any, codes: Mapping[str, Any]) -> list[Any]:
-    """The diagnosis when ``learned_skill`` fails: the answer does not come from learned weights, or the judge
-    could not replay the model to find out."""
-    from dlpath.grading.diagnose import _fmt, make
-
-    bad = run.failed(LEARNED_SKILL)
-    if not bad:
-        return []
-    extra = run.facts.extra or {}
-    problem = extra.get("skill_problem")
-    if not problem and run.failed(run.primary):
-        return []  # no skill to speak of, learned or written: the diagnoses of the primary metric say why
-    if problem:
-        return [make("skill-not-learned", f"""The grader could not check that your model's skill comes from what it
-            learned: it replays the model you return from a trace of its forward pass, and that failed ({problem}).
-            Keep forward() to tensor operations that are the same for every input (no Python loop over the values
-            of a tensor, no .item() or .tolist() of the data).""", evidence=[str(problem)[:200]], codes=codes)]
-    score, ablated = extra.get("skill_score"), extra.get("skill_ablated")
-    trained = extra.get("skill_trained")
-    if trained == 0:
-        return [make("skill-not-learned", f"""Your model's skill does not come from training: none of the weights
-            it computes with was changed by a gradient while train() ran, so its answer ({_fmt(score or 0)}) was
-            written into the model, not learned (a rule in forward(), weights or buffers set by hand, a formula). The
-            project is about the learning: build a model whose weights start random, and let the optimizer find
-            them from the training data.""", evidence=[f"score of the replayed model {_fmt(score or 0)}",
-                                                        "weights trained by gradients: none"], codes=codes)]
-    return [make("skill-not-learned", f"""Your model's skill does not come from what it learned: the grader put
-        every weight that training changed back where it was when build_model returned it, and the model still
-        scores {_fmt(ablated or 0)} (against {_fmt(score or 0)} as trained). The answer was there before training
-        (weights set by hand, a rule in forward(), a buffer): a model that learned loses its skill without what
-        training taught it. Build a model whose weights start random and let training find the rule.""",
-                 evidence=[f"score of the replayed model {_fmt(score or 0)}",
-                           f"score with what training changed put back {_fmt(ablated or 0)}"], codes=codes)]

@@ -74,7 +74,7 @@ def _not_reconstructing(run: Any) -> list[Any]:
 
 
 def _not_learned(run: Any) -> list[Any]:
-    from dlpath.grading.tasks._model import not_learned
+    from dlpath.grading.tasks._learned import not_learned
 
     return not_learned(run, AnomalyDetectionTask.codes)
 

@@ -17,7 +17,7 @@ LEARNED = Metric(
 
 
 def _not_learned(run: Any) -> list[Any]:
-    from dlpath.grading.tasks._model import not_learned
+    from dlpath.grading.tasks._learned import not_learned
 
     return not_learned(run, {"skill-not-learned": CodeInfo("common-mistakes")})
 

@@ -108,7 +108,7 @@ def _order_blind(run: Any) -> list[Any]:
 
 
 def _not_learned(run: Any) -> list[Any]:
-    from dlpath.grading.tasks._model import not_learned
+    from dlpath.grading.tasks._learned import not_learned
 
     return not_learned(run, SequenceToSequenceTask.codes)
 
@@ -180,7 +180,8 @@ The grader then asks for the answers to fresh prompts: an answer counts only if 
         import torch
 
         from dlpath.grading.facts import Facts
-        from dlpath.grading.tasks._model import LEARNED_SKILL, learned_skill, mix, shape_text, skill_facts
+        from dlpath.grading.tasks._learned import LEARNED_SKILL
+        from dlpath.grading.tasks._model import learned_skill, mix, shape_text, skill_facts
 
         test, public = ctx.test, ctx.public
         info = test.info
