@@ -449,3 +449,23 @@ def test_a_tag_without_a_reason_goes_entirely() -> None:
 
     body = "```python\n# dlpath: fragment\nmodel(x)\n```\n\n```python\n    #dlpath: skip: needs a GPU\nx\n```\n"
     assert for_readers(body) == "```python\nmodel(x)\n```\n\n```python\n    # Needs a GPU\nx\n```\n"
+
+
+def test_start_and_show_say_what_a_metric_no_lesson_taught_means(runner, tmp_path: Path) -> None:
+    """learned_skill is in the grade of the projects that teach a model to learn; a beginner meets it at start and
+    in show, with what it measures in plain words (and in --json, from the same data)."""
+    import json
+
+    from dlpath.grading.thresholds import PLAIN
+
+    result = runner.invoke(app, ["start", "mlp-spirals", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "learned_skill: what training taught your model" in said and "written by hand." in said
+    shown = runner.invoke(app, ["show", "mlp-spirals", "--json"])
+    card = json.loads(shown.stdout)
+    assert card["explained"] == [f"learned_skill: {PLAIN['learned_skill']}"]
+    plain = runner.invoke(app, ["show", "mlp-spirals"])
+    assert "learned_skill: what training taught your model" in " ".join(plain.output.split())
+    other = json.loads(runner.invoke(app, ["show", "mixed-precision", "--json"]).stdout)
+    assert other["explained"] == []  # its targets are taught by its lesson

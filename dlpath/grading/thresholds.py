@@ -8,7 +8,7 @@ from typing import Mapping
 
 from dlpath.grading.project import Threshold
 
-__all__ = ["ThresholdResult", "compare", "describe_target", "margin"]
+__all__ = ["ThresholdResult", "compare", "describe_target", "margin", "PLAIN", "explained"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,23 @@ class ThresholdResult:
 
 def _number(value: float) -> str:
     return f"{value:g}" if abs(value) < 1e6 or value != int(value) else f"{int(value)}"
+
+
+#: a metric a beginner meets in a grade without having met it in a lesson, said plainly (`dlpath start`, `show`)
+PLAIN = {
+    "learned_skill": "what training taught your model: the grader puts every weight your training changed back "
+                     "where build_model left it and measures how much the score drops, so the answer must come "
+                     "from training, not from code or weights written by hand",
+}
+
+
+def explained(thresholds: tuple[Threshold, ...] | list[Threshold]) -> tuple[str, ...]:
+    """"metric: what it means" for each of ``thresholds`` whose metric needs saying (``PLAIN``), once each."""
+    seen: list[str] = []
+    for t in thresholds:
+        if t.metric in PLAIN and t.metric not in seen:
+            seen.append(t.metric)
+    return tuple(f"{name}: {PLAIN[name]}" for name in seen)
 
 
 def describe_target(threshold: Threshold) -> str:

@@ -18,6 +18,7 @@ import yaml
 
 from dlpath.errors import EnvironmentProblem, UsageError
 from dlpath.grading.project import Project, check_project_id, load_project
+from dlpath.grading.thresholds import explained
 
 __all__ = [
     "MARKER",
@@ -53,6 +54,7 @@ class StartResult:
     hands_on: str = "project"  #: "project" or "exercise"
     targets: tuple[str, ...] = ()  #: what the grade asks, each "metric >= value" (`dlpath show PROJECT` too)
     budget_s: float = 0.0  #: the training budget, in seconds
+    explained: tuple[str, ...] = ()  #: "metric: what it means" for targets a beginner has not met in a lesson
 
 
 def _backup_path(folder: Path) -> Path:
@@ -102,7 +104,8 @@ def start_project(
     )
     files = tuple(sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != MARKER))
     return StartResult(project=project.id, folder=folder.resolve(), files=files, backup=backup, entry=project.entry,
-                       hands_on=project.hands_on, targets=targets_of(project), budget_s=project.budget_s)
+                       hands_on=project.hands_on, targets=targets_of(project), budget_s=project.budget_s,
+                       explained=explained(project.thresholds))
 
 
 def targets_of(project: Project) -> tuple[str, ...]:

@@ -284,11 +284,13 @@ class ProjectCard:
     hardware: str  #: what it needs, in words
     status: str  #: as in `dlpath projects`: "passed", "attempted", or the lesson's status
     start: str  #: the command that starts it
+    explained: list[str] = field(default_factory=list)  #: "metric: what it means" for targets no lesson has taught
 
 
 def project_card(project_id: str, curriculum: Path | None = None) -> ProjectCard:
     """The project `project_id` as `dlpath show` describes it (UnknownProject if there is none)."""
     from dlpath.grading.project import load_project
+    from dlpath.grading.thresholds import explained
     from dlpath.grading.workspace import targets_of
 
     project = load_project(project_id, curriculum=curriculum)
@@ -299,7 +301,8 @@ def project_card(project_id: str, curriculum: Path | None = None) -> ProjectCard
         project=project.id, title=project.title, summary=" ".join(project.summary.split()),
         hands_on=project.hands_on, lesson=lesson_id or project.lesson,
         lesson_title=course.lesson(lesson_id).title if lesson_id else None, targets=list(targets_of(project)),
-        budget_s=project.budget_s, hardware=project.hardware, status=row.status, start=f"dlpath start {project.id}")
+        budget_s=project.budget_s, hardware=project.hardware, status=row.status, start=f"dlpath start {project.id}",
+        explained=list(explained(project.thresholds)))
 
 
 def search_lessons(curriculum: Curriculum, query: str, limit: int = 10) -> SearchResult:

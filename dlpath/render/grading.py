@@ -389,6 +389,8 @@ def render_start(result: Any, console: Console) -> None:
     if result.targets:
         console.print(Text(f"The grade: {_targets(result.targets)}, measured on data your code never sees; training "
                            f"gets {result.budget_s:g} s. `dlpath show {result.project}` says it again."))
+        for line in result.explained:
+            console.print(Text(f"  {clean(line)}."))
 
 
 def _targets(targets: Iterable[str]) -> str:

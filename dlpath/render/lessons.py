@@ -352,6 +352,9 @@ def project_card(card: Any, out: Console) -> None:
     else:
         out.print(hanging("The grade: ", f"{'; '.join(card.targets)}, measured on data your code never sees; "
                           f"training gets {card.budget_s:g} s.", style="bold"))
+        for line in card.explained:
+            name, _, meaning = line.partition(": ")
+            out.print(hanging(f"  {name}: ", f"{meaning}."))
     if card.hardware:
         out.print(hanging("Hardware: ", card.hardware, style="bold"))
     out.print()
