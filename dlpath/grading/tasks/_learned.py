@@ -8,6 +8,36 @@ from typing import Any, Mapping
 LEARNED_SKILL = "learned_skill"  #: the metric of the learned-weights ablation (``learned_skill``)
 
 
+def _codes() -> dict[str, Any]:
+    from dlpath.grading.diagnose import CodeInfo
+
+    return {"skill-not-learned": CodeInfo("common-mistakes")}
+
+
+SKILL_CODES: dict[str, Any] = _codes()  #: the code of ``skill_not_learned``, for a task's ``codes``
+
+
+def learned_metric(score: str, written: str) -> Any:
+    """The ``learned_skill`` metric of a task whose skill is measured as ``score`` (``written``: an answer that keeps
+    it without training, in that task's words)."""
+    from dlpath.grading.tasks.api import Metric
+
+    return Metric(LEARNED_SKILL, "max", "fraction",
+                  f"{score} of the judge's replay of the traced model minus that of the same replay with every weight "
+                  "that training changed by gradients put back where it was when build_model returned it: what "
+                  f"training taught the model (about 0 for {written})")
+
+
+def asks_learned_skill(project: Any) -> bool:
+    """Whether a threshold of ``project`` names ``learned_skill`` (the judge measures it only then)."""
+    return any(t.metric == LEARNED_SKILL for t in project.thresholds)
+
+
+def skill_not_learned(run: Any) -> list[Any]:
+    """The rule every task that grades ``learned_skill`` lists (``not_learned`` with ``SKILL_CODES``)."""
+    return not_learned(run, SKILL_CODES)
+
+
 def not_learned(run: Any, codes: Mapping[str, Any]) -> list[Any]:
     """The diagnosis when ``learned_skill`` fails: the answer does not come from learned weights, or the judge
     could not replay the model to find out."""

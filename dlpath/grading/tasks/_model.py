@@ -307,19 +307,6 @@ class LearnedSkill:
     problem: str | None = None  #: why it could not be measured (then `skill` is 0)
 
 
-def randomized(weights: Mapping[str, torch.Tensor], seed: int) -> dict[str, torch.Tensor]:
-    """Every floating-point tensor replaced by standard normal numbers times its root mean square (the scale a
-    network's weights have before training)."""
-    g = torch.Generator().manual_seed(int(seed) % (2**62) + 71)
-    out = {}
-    for name, t in weights.items():
-        if t.is_floating_point() and t.numel():
-            scale = t.detach().float().pow(2).mean().sqrt()
-            t = (torch.randn(t.shape, generator=g) * scale).to(t.dtype)
-        out[name] = t
-    return out
-
-
 def learned_skill(ctx: JudgeContext, x: torch.Tensor, score: Callable[[torch.Tensor], float]) -> LearnedSkill:
     """The learned-weights ablation: the judge asks for the model traced on ``x``, checks that its replay gives
     the learner process's own outputs, and measures ``score(outputs)`` on its replay and on the same replay with
@@ -349,6 +336,18 @@ def learned_skill(ctx: JudgeContext, x: torch.Tensor, score: Callable[[torch.Ten
         return LearnedSkill(problem=short(exc))
     mine, before = score(replayed), score(ablated)
     return LearnedSkill(skill=mine - before, score=mine, ablated=before, trained=len(starts))
+
+
+def add_learned_skill(ctx: JudgeContext, x: torch.Tensor, score: Callable[[torch.Tensor], float],
+                      metrics: dict[str, float], extra: dict[str, Any]) -> None:
+    """When a threshold of the project names ``learned_skill``, measure it (``learned_skill``) into ``metrics``
+    and the ablation's figures into ``extra`` (the facts the mentor reads); else nothing."""
+    from dlpath.grading.tasks._learned import LEARNED_SKILL, asks_learned_skill
+
+    if asks_learned_skill(ctx.project):
+        checked = learned_skill(ctx, x, score)
+        metrics[LEARNED_SKILL] = checked.skill
+        extra.update(skill_facts(checked))
 
 
 def skill_facts(checked: LearnedSkill) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, Metric, ModelTask, SplitData
+from dlpath.grading.tasks._learned import SKILL_CODES, learned_metric, skill_not_learned
 
 _TRAIN_ROWS = 1000  # training signals mixed among the test ones
 _NOISE_ROWS = 500  # random noise the judge asks the model to reconstruct (a model that copies its input copies it too)
@@ -73,11 +74,6 @@ def _not_reconstructing(run: Any) -> list[Any]:
                  codes=AnomalyDetectionTask.codes)]
 
 
-def _not_learned(run: Any) -> list[Any]:
-    from dlpath.grading.tasks._learned import not_learned
-
-    return not_learned(run, AnomalyDetectionTask.codes)
-
 
 class AnomalyDetectionTask(ModelTask):
     kind = "anomaly_detection"
@@ -101,15 +97,12 @@ difference), and measures how well the error ranks anomalies above healthy signa
                "fresh healthy signals: 0.5 is guessing, 1 ranks every anomaly above every healthy signal"),
         Metric("parameters", "min", "numbers",
                "numbers in every tensor the model computes with, counted by the judge on a trace of the model"),
-        Metric("learned_skill", "max", "fraction",
-               "ROC AUC of the judge's replay of the traced model minus that of the same replay with every weight "
-               "that training changed by gradients put back where it was when build_model returned it: what "
-               "training taught the model (about 0 for a reconstruction written by hand)"),
+        learned_metric("ROC AUC", "a reconstruction written by hand"),
     )
     primary = "roc_auc"
     codes = {"copies-input": CodeInfo("autoencoders-vae"), "not-reconstructing": CodeInfo("autoencoders-vae"),
-             "skill-not-learned": CodeInfo("common-mistakes")}
-    rules = (_copies, _not_reconstructing, _not_learned)
+             **SKILL_CODES}
+    rules = (_copies, _not_reconstructing, skill_not_learned)
     exclusive = {"copies-input": {"underfitting", "overfitting", "plateau"},
                  "not-reconstructing": {"underfitting", "plateau"}}
 
@@ -123,7 +116,7 @@ difference), and measures how well the error ranks anomalies above healthy signa
         import torch
 
         from dlpath.grading.facts import Facts
-        from dlpath.grading.tasks._model import ask_model, shape_text
+        from dlpath.grading.tasks._model import add_learned_skill, ask_model, shape_text
 
         test, public = ctx.test, ctx.public
         g = torch.Generator().manual_seed(int(ctx.test_seed) % (2**62) + 53)
@@ -149,16 +142,12 @@ difference), and measures how well the error ranks anomalies above healthy signa
         error = ((out - mixed) ** 2).flatten(1).mean(dim=1)  # (N,) the judge's own reconstruction errors
         power = (mixed ** 2).flatten(1).mean(dim=1).clamp_min(1e-12)
         metrics["roc_auc"] = roc_auc(error[at_test], test.y)
-        if any(t.metric == "learned_skill" for t in ctx.project.thresholds):
-            from dlpath.grading.tasks._model import learned_skill, skill_facts
 
-            def replayed_auc(rebuilt: Any) -> float:
-                rows = test.x[:len(rebuilt)]
-                return roc_auc(((rebuilt.float() - rows) ** 2).flatten(1).mean(dim=1), test.y[:len(rebuilt)])
+        def replayed_auc(rebuilt: Any) -> float:
+            rows = test.x[:len(rebuilt)]
+            return roc_auc(((rebuilt.float() - rows) ** 2).flatten(1).mean(dim=1), test.y[:len(rebuilt)])
 
-            checked = learned_skill(ctx, test.x, replayed_auc)
-            metrics["learned_skill"] = checked.skill
-            extra.update(skill_facts(checked))
+        add_learned_skill(ctx, test.x, replayed_auc, metrics, extra)
         if len(at_val):
             facts["val_score"] = roc_auc(error[at_val], public.y_val)
         healthy = at_test[test.y == 0]

@@ -5,21 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, Metric, ModelTask
+from dlpath.grading.tasks._learned import SKILL_CODES, learned_metric, skill_not_learned
 
-LEARNED = Metric(
-    "learned_skill", "max", "fraction",
-    "test accuracy of the judge's replay of the traced model minus that of the same replay with every weight "
-    "that training changed by gradients put back where it was when build_model returned it: what training "
-    "taught the model (about 0 for an answer written in forward(), in weights or buffers set by hand, or in a "
-    "model that was good before it trained)")
+LEARNED = learned_metric("test accuracy", "an answer written in forward(), in weights or buffers set by hand, or in "
+                         "a model that was good before it trained")
 
-
-def _not_learned(run: Any) -> list[Any]:
-    from dlpath.grading.tasks._learned import not_learned
-
-    return not_learned(run, {"skill-not-learned": CodeInfo("common-mistakes")})
 
 
 class ClassificationTask(ModelTask):
@@ -45,8 +36,8 @@ The grader then runs the model on fresh inputs it never saw and measures the acc
         LEARNED,
     )
     primary = "test_accuracy"
-    codes = {"skill-not-learned": CodeInfo("common-mistakes")}
-    rules = (_not_learned,)
+    codes = dict(SKILL_CODES)
+    rules = (skill_not_learned,)
 
     def outputs(self, ctx: JudgeContext, x: Any) -> Any:
         """The model's outputs on ``x`` as the judge believes them (``ModelOutputs``); a subclass may ask otherwise."""
@@ -92,11 +83,10 @@ The grader then runs the model on fresh inputs it never saw and measures the acc
         metrics["test_accuracy"] = accuracy(at_test, test.y) if finite else 0.0
         facts["train_score"] = accuracy(at_train, train_y)
         facts["val_score"] = accuracy(at_val, public.y_val) if len(at_val) else None
-        if finite and any(t.metric == LEARNED.name for t in ctx.project.thresholds):
-            from dlpath.grading.tasks._model import learned_skill, skill_facts
+        if finite:
+            from dlpath.grading.tasks._model import add_learned_skill
 
-            checked = learned_skill(ctx, test.x,
-                                    lambda got: float((got.float().argmax(dim=1) == test.y[:len(got)]).float().mean()))
-            metrics[LEARNED.name] = checked.skill
-            facts["extra"] = {**(facts.get("extra") or {}), **skill_facts(checked)}
+            facts["extra"] = dict(facts.get("extra") or {})
+            add_learned_skill(ctx, test.x, lambda got: float((got.float().argmax(dim=1) == test.y[:len(got)]).float()
+                                                             .mean()), metrics, facts["extra"])
         return Evaluation(metrics, Facts(**facts))

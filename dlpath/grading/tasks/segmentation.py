@@ -17,6 +17,7 @@ from typing import Any
 
 from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, Metric, ModelTask
+from dlpath.grading.tasks._learned import SKILL_CODES, learned_metric, skill_not_learned
 
 _PROBES = 8  # public images on which the judge changes one pixel to see how far the model looks
 _NUDGE = 2.0  # how much the judge changes that pixel (pixel values are roughly 0 .. 1)
@@ -85,11 +86,6 @@ def _background(run: Any) -> list[Any]:
                  codes=SegmentationTask.codes)]
 
 
-def _not_learned(run: Any) -> list[Any]:
-    from dlpath.grading.tasks._learned import not_learned
-
-    return not_learned(run, SegmentationTask.codes)
-
 
 class SegmentationTask(ModelTask):
     kind = "segmentation"
@@ -117,16 +113,13 @@ of the pixels it marks (logit > 0) with the true masks."""
                "pixels true (Dice coefficient); averaged over the images"),
         Metric("parameters", "min", "numbers",
                "numbers in every tensor the model computes with, counted by the judge on a trace of the model"),
-        Metric("learned_skill", "max", "fraction",
-               "IoU of the judge's replay of the traced model minus that of the same replay with every weight that "
-               "training changed by gradients put back where it was when build_model returned it: what training "
-               "taught the model (about 0 for a filter written by hand)"),
+        learned_metric("IoU", "a filter written by hand"),
     )
     primary = "test_iou"
     codes = {"pixelwise-model": CodeInfo("convolutional-networks"),
              "background-everywhere": CodeInfo("computer-vision"),
-             "output-size-changed": CodeInfo("convolutional-networks"), "skill-not-learned": CodeInfo("common-mistakes")}
-    rules = (_shrunk, _pixelwise, _background, _not_learned)
+             "output-size-changed": CodeInfo("convolutional-networks"), **SKILL_CODES}
+    rules = (_shrunk, _pixelwise, _background, skill_not_learned)
     exclusive = {"pixelwise-model": {"underfitting", "plateau", "below-threshold"},
                  "output-size-changed": {"crashed", "shape-mismatch"},
                  "background-everywhere": {"underfitting", "plateau", "below-threshold"}}
@@ -135,7 +128,7 @@ of the pixels it marks (logit > 0) with the true masks."""
         import torch
 
         from dlpath.grading.facts import Facts
-        from dlpath.grading.tasks._model import ask_model, shape_text
+        from dlpath.grading.tasks._model import add_learned_skill, ask_model, shape_text
 
         test, public = ctx.test, ctx.public
         height, width = (int(d) for d in test.info["mask_shape"])
@@ -171,16 +164,12 @@ of the pixels it marks (logit > 0) with the true masks."""
         extra["predicted_share"] = float(marked[at_test].float().mean())
         own, neighbours = _context(out[at_probe], at)
         extra["own_change"], extra["context_change"] = own, neighbours
-        if any(t.metric == "learned_skill" for t in ctx.project.thresholds):
-            from dlpath.grading.tasks._model import learned_skill, skill_facts
 
-            def replayed_iou(scores: Any) -> float:
-                scores = scores[:, 0] if scores.dim() == 4 else scores
-                return _scores(scores.float() > 0, test.y[:len(scores)])[0]
+        def replayed_iou(scores: Any) -> float:
+            scores = scores[:, 0] if scores.dim() == 4 else scores
+            return _scores(scores.float() > 0, test.y[:len(scores)])[0]
 
-            checked = learned_skill(ctx, test.x, replayed_iou)
-            metrics["learned_skill"] = checked.skill
-            extra.update(skill_facts(checked))
+        add_learned_skill(ctx, test.x, replayed_iou, metrics, extra)
         return Evaluation(metrics, Facts(**facts))
 
 

@@ -89,11 +89,6 @@ def _short_memory(run: Any) -> list[Any]:
         sequence began. {advice}""", evidence=evidence, causes=causes, codes=SequenceClassificationTask.codes)]
 
 
-def _not_learned(run: Any) -> list[Any]:
-    from dlpath.grading.tasks._learned import not_learned
-
-    return not_learned(run, SequenceClassificationTask.codes)
-
 
 class SequenceClassificationTask(ClassificationTask):
     kind = "sequence_classification"
@@ -102,8 +97,8 @@ class SequenceClassificationTask(ClassificationTask):
     contract = ClassificationTask.contract + """
 For sequences, info["input_shape"] is [steps, channels]: a batch is (N, steps, channels)."""
     metrics = ClassificationTask.metrics  # learned_skill among them: the skill must live in what training taught
-    codes = {"short-memory": CodeInfo("recurrent-networks"), "skill-not-learned": CodeInfo("common-mistakes")}
-    rules = (_short_memory, _not_learned)
+    codes = {"short-memory": CodeInfo("recurrent-networks"), **ClassificationTask.codes}
+    rules = (_short_memory, *ClassificationTask.rules)
     exclusive = {"short-memory": {"labels-not-learnable", "underfitting", "plateau", "overfitting"}}
 
     def train(self, side: LearnerSide, data: SplitData) -> Any:

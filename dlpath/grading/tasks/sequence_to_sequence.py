@@ -24,6 +24,7 @@ from typing import Any, Mapping
 
 from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import ContractError, Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData, Task
+from dlpath.grading.tasks._learned import SKILL_CODES, learned_metric, skill_not_learned
 
 CAUSAL_PROBES = 256  # sequences whose tokens the judge changes one at a time to test a decoder's promise
 _TRAIN_ROWS = 1000  # training prompts graded beside the test (the train score for the diagnoses)
@@ -107,11 +108,6 @@ def _order_blind(run: Any) -> list[Any]:
                  codes=SequenceToSequenceTask.codes)]
 
 
-def _not_learned(run: Any) -> list[Any]:
-    from dlpath.grading.tasks._learned import not_learned
-
-    return not_learned(run, SequenceToSequenceTask.codes)
-
 
 class SequenceToSequenceTask(Task):
     kind = "sequence_to_sequence"
@@ -137,19 +133,16 @@ The grader then asks for the answers to fresh prompts: an answer counts only if 
         Metric("exact_match", "max", "fraction",
                "share of fresh prompts whose answer, as the grader reads it from the model, is right in every token"),
         Metric("token_accuracy", "max", "fraction", "share of answer tokens that are right"),
-        Metric("learned_skill", "max", "fraction",
-               "share of answer tokens right in one pass of the judge's replay of the traced model (shown the true "
-               "text for a decoder, the answer blanked for an encoder), minus the same with every weight replaced by "
-               "random numbers of its scale: the skill that lives in learned weights (about 0 for an algorithm "
-               "written in forward())"),
+        learned_metric("the share of answer tokens right in one pass (shown the true text for a decoder, the answer "
+                       "blanked for an encoder)", "an algorithm written in forward() or set by hand into the weights"),
         Metric("causal_leaks", "min", "fraction",
                "share of probes in which changing one token changed the model's outputs at an earlier position "
                "(a decoder's promise; 0 for an encoder, which is never shown an answer token)"),
     )
     primary = "exact_match"
     codes = {"causal-leak": CodeInfo("attention-transformers"), "order-blind": CodeInfo("attention-transformers"),
-             "skill-not-learned": CodeInfo("common-mistakes")}
-    rules = (_leak, _peeks, _order_blind, _not_learned)
+             **SKILL_CODES}
+    rules = (_leak, _peeks, _order_blind, skill_not_learned)
     exclusive = {
         "causal-leak": {"underfitting", "overfitting", "plateau", "order-blind", "suspicious-validation"},
         "order-blind": {"underfitting", "plateau"},
@@ -180,8 +173,8 @@ The grader then asks for the answers to fresh prompts: an answer counts only if 
         import torch
 
         from dlpath.grading.facts import Facts
-        from dlpath.grading.tasks._learned import LEARNED_SKILL
-        from dlpath.grading.tasks._model import learned_skill, mix, shape_text, skill_facts
+        from dlpath.grading.tasks._learned import asks_learned_skill
+        from dlpath.grading.tasks._model import add_learned_skill, mix, shape_text
 
         test, public = ctx.test, ctx.public
         info = test.info
@@ -232,7 +225,7 @@ The grader then asks for the answers to fresh prompts: an answer counts only if 
         order = self._order(ctx, test.x[:CAUSAL_PROBES], prompt, vocab, blank)
         if order is not None:
             extra["order_sensitivity"] = order
-        if any(t.metric == LEARNED_SKILL for t in ctx.project.thresholds):
+        if asks_learned_skill(ctx.project):
             shown = test.x.clone()
             if not causal:
                 shown[:, prompt:] = blank
@@ -241,9 +234,7 @@ The grader then asks for the answers to fresh prompts: an answer counts only if 
                 truth = test.y[:len(out), prompt - 1:]
                 return float((out[:, prompt - 1:].argmax(dim=2) == truth).float().mean())
 
-            checked = learned_skill(ctx, shown, read)
-            metrics[LEARNED_SKILL] = checked.skill
-            extra.update(skill_facts(checked))
+            add_learned_skill(ctx, shown, read, metrics, extra)
         return Evaluation(metrics, Facts(**facts))
 
     @staticmethod
