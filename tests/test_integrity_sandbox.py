@@ -140,6 +140,52 @@ def test_session_daemons_are_out_of_the_learners_reach(reached_outside: dict) ->
     assert processes_in(reached_outside["folder"]) == []
 
 
+@pytest.mark.slow
+def test_threads_started_before_the_sandbox_do_not_exist_to_run_the_learners_code(tmp_path: Path) -> None:
+    """Capabilities, no_new_privs and Landlock hold per thread: the learner's process confines itself while it
+    has one thread, before torch starts any, so every thread the attack signals is as confined as the main one."""
+    folder = _folder(tmp_path, "older_threads")
+    env = dict(os.environ, DLPATH_HOME=str(tmp_path / "dlpath-home"), DLPATH_PROJECTS=str(FIXTURE_PROJECTS))
+    proc = _dlpath(["check", "--json", "--device", "cpu", "--no-record"], folder, env)
+    report = json.loads(proc.stdout)
+    tail = report["output_tail"]
+    assert not (tmp_path / "outside" / "marker").exists(), tail
+    assert "other threads:" in tail and "no handler ran" not in tail, tail  # torch's threads were there
+    handled = [line for line in tail.splitlines() if "NoNewPrivs" in line]
+    assert handled and all("NoNewPrivs 1 CapEff 0000000000000000" in line for line in handled), tail
+    assert "umount /tmp: Operation not permitted" in tail and "wrote the marker" not in tail, tail
+    assert report["sandbox"]["level"] == "full", report["sandbox"]
+
+
+def test_a_thread_outside_the_sandbox_makes_the_report_say_so(monkeypatch) -> None:
+    from dlpath.grading import harness, sandbox
+
+    full = harness._sandbox_report(True, dict.fromkeys(("filesystem", "network", "processes", "signals", "sockets"),
+                                                      True), [])
+    assert full.level == "full"
+    monkeypatch.setattr(sandbox, "unconfined_threads", lambda: [])
+    assert harness._all_threads_confined(True, full) is full
+    monkeypatch.setattr(sandbox, "unconfined_threads", lambda: ["4242"])
+    loose = harness._all_threads_confined(True, full)
+    assert loose.level == "none" and "1 thread(s) of the learner's process run outside the sandbox" in loose.why
+    assert harness._all_threads_confined(False, full) is full  # --no-sandbox: nothing was claimed
+
+
+def test_a_thread_is_unconfined_when_it_holds_more_than_the_calling_one() -> None:
+    from dlpath.grading.sandbox import _confinement, unconfined_threads
+
+    assert _confinement("Name:\tpython\nNoNewPrivs:\t1\nCapEff:\t0000000000000000\n") == (1, 0)
+    assert _confinement("Name:\tpython\n") is None
+    done = threading.Event()
+    worker = threading.Thread(target=done.wait)
+    worker.start()
+    try:
+        assert unconfined_threads() == []  # threads of one process, all as (un)confined as this one
+    finally:
+        done.set()
+        worker.join()
+
+
 SANDBOX = """
 import json, os, socket, sys
 from dlpath.grading import sandbox

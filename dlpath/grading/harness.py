@@ -215,8 +215,60 @@ def _kept(config: LearnerConfig) -> tuple[str, ...]:
     return tuple(p for p in paths if p)
 
 
+def _confine(config: LearnerConfig, namespaces: Isolation) -> SandboxReport:
+    """Put this process in the sandbox while it still has ONE thread: capabilities, no_new_privs and Landlock
+    hold for the calling thread only (and the threads it starts later), so a thread started before them (torch's
+    import starts one, its thread pool more) would keep every right and could undo the mounts. Nothing here
+    imports torch; the task's modules are imported after it."""
+    folder = Path(config.folder).resolve()
+    reasons = [namespaces.why]
+    fs = tcp = False
+    hidden = False
+    if config.sandbox:
+        from dlpath.grading.sandbox import drop_capabilities, hide_files, hide_folders, restrict_filesystem
+
+        if namespaces.network:  # the namespaces were entered: a mount namespace of its own, capabilities kept
+            # for these mounts (before Landlock, which forbids changing mounts); then they are all given up,
+            # before anything of the learner's runs
+            # and the checkout's git objects, when dlpath runs from a clone: they hold the shipped data too
+            hidden = bool(hide_folders([_DLPATH / name for name in _HIDDEN] + [_DLPATH.parent / ".git"]))
+            if config.role == "learner":  # the answers: importing a reference at grade time passes nothing
+                answers = [Path(a) for a in config.answers]
+                hide_folders([a for a in answers if a.is_dir()])
+                hide_files([a for a in answers if a.is_file()])
+            drop_capabilities()
+
+        # the GPU's device files, where a GPU may be used (torch is not imported yet to ask whether one is)
+        devices = tuple(str(p) for p in Path("/dev").glob("nvidia*")) if config.device in ("cuda", "auto") else ()
+        own = [folder] if config.role == "learner" else []  # the loader writes nowhere but its temp folder
+        writable = own + [Path(config.temp_dir)] + ([Path("/dev/shm")] if Path("/dev/shm").is_dir() else [])
+        fs, tcp, reason = restrict_filesystem(writable, deny_tcp=not namespaces.network and config.processes <= 1,
+                                              extra_files=devices)
+        if not (namespaces.processes and reason.startswith("Landlock ABI")):  # the namespace stops signals
+            reasons.append(reason)
+    scoped = fs and landlock_abi() >= 6
+    return _sandbox_report(config.sandbox, {
+        "filesystem": fs, "network": namespaces.network or tcp, "processes": namespaces.processes,
+        "signals": namespaces.processes or scoped, "sockets": namespaces.sockets}, reasons, hidden)
+
+
+def _all_threads_confined(asked: bool, report: SandboxReport) -> SandboxReport:
+    """The report, checked against every thread of this process: a thread that escaped the confinement (no
+    no_new_privs, or a capability left) means the sandbox does not hold, whatever the layers say."""
+    from dlpath.grading.sandbox import unconfined_threads
+
+    if not asked:
+        return report
+    loose = unconfined_threads()
+    if not loose:
+        return report
+    return _sandbox_report(True, {}, [f"{len(loose)} thread(s) of the learner's process run outside the sandbox "
+                            f"(started before it: {', '.join(loose[:3])})"], False)
+
+
 def _run(channel: Channel, config: LearnerConfig, namespaces: Isolation) -> None:
     folder = Path(config.folder).resolve()
+    report = _confine(config, namespaces)
     import warnings
 
     warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
@@ -242,41 +294,14 @@ def _run(channel: Channel, config: LearnerConfig, namespaces: Isolation) -> None
         data = _receive_public_data(channel, task) if config.role == "learner" else None
         if device == "cuda":
             torch.cuda.init()
-        (torch.ones(64, 64) @ torch.ones(64, 64)).sum()  # start the thread pool before any cap or sandbox
+        (torch.ones(64, 64) @ torch.ones(64, 64)).sum()  # start the thread pool before the memory cap
     except Exception as exc:  # noqa: BLE001 - dlpath's or the machine's problem, not the learner's
         channel.send(Failed(environment=f"the grader could not prepare the task: {type(exc).__name__}: {exc}"))
         return
     if device == "cpu" and config.memory_mb:  # a backstop on CPU: then allocations fail, reported as memory
         cap_address_space(2 * int(config.memory_mb))
-    reasons = [namespaces.why]
-    fs = tcp = False
     _leave_the_package_path()
-    hidden = False
-    if config.sandbox:
-        from dlpath.grading.sandbox import drop_capabilities, hide_files, hide_folders, restrict_filesystem
-
-        if namespaces.network:  # the namespaces were entered: a mount namespace of its own, capabilities kept
-            # for these mounts (before Landlock, which forbids changing mounts); then they are all given up,
-            # before anything of the learner's runs
-            # and the checkout's git objects, when dlpath runs from a clone: they hold the shipped data too
-            hidden = bool(hide_folders([_DLPATH / name for name in _HIDDEN] + [_DLPATH.parent / ".git"]))
-            if config.role == "learner":  # the answers: importing a reference at grade time passes nothing
-                answers = [Path(a) for a in config.answers]
-                hide_folders([a for a in answers if a.is_dir()])
-                hide_files([a for a in answers if a.is_file()])
-            drop_capabilities()
-
-        devices = tuple(str(p) for p in Path("/dev").glob("nvidia*")) if device == "cuda" else ()
-        own = [folder] if config.role == "learner" else []  # the loader writes nowhere but its temp folder
-        writable = own + [Path(config.temp_dir)] + ([Path("/dev/shm")] if Path("/dev/shm").is_dir() else [])
-        fs, tcp, reason = restrict_filesystem(writable, deny_tcp=not namespaces.network and config.processes <= 1,
-                                              extra_files=devices)
-        if not (namespaces.processes and reason.startswith("Landlock ABI")):  # the namespace stops signals
-            reasons.append(reason)
-    scoped = fs and landlock_abi() >= 6
-    report = _sandbox_report(config.sandbox, {
-        "filesystem": fs, "network": namespaces.network or tcp, "processes": namespaces.processes,
-        "signals": namespaces.processes or scoped, "sockets": namespaces.sockets}, reasons, hidden)
+    report = _all_threads_confined(config.sandbox, report)
     channel.send(Ready(device=device, torch=torch.__version__, sandbox=report.__dict__))
     if config.role == "loader":  # never imports the learner's code: answers about a file the judge sends
         side = LearnerSide(module=None, device=device, log=lambda **values: None, watch=Watch(enabled=False),

@@ -46,6 +46,7 @@ import signal
 import socket
 import struct
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -373,6 +374,38 @@ def drop_capabilities() -> None:
     libc = _libc()
     if libc is not None:
         _drop_capabilities(libc)
+
+
+def _confinement(status: str) -> tuple[int, int] | None:
+    """(no_new_privs, effective capabilities) from a /proc/<pid>/task/<tid>/status text."""
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    try:
+        return int(fields["NoNewPrivs"].strip()), int(fields["CapEff"].strip(), 16)
+    except (KeyError, ValueError):
+        return None
+
+
+def unconfined_threads() -> list[str]:
+    """The threads of this process that hold more than the calling thread: no no_new_privs where it has it, or
+    a capability it gave up. Capabilities, no_new_privs and Landlock apply to the thread that sets them (and the
+    threads it starts afterwards), so a thread started before the sandbox keeps every right. Returns their ids
+    (empty where /proc cannot tell)."""
+    try:
+        mine = _confinement(Path(f"/proc/self/task/{threading.get_native_id()}/status").read_text())
+        tasks = sorted(os.listdir("/proc/self/task"))
+    except OSError:
+        return []
+    if mine is None:
+        return []
+    loose = []
+    for tid in tasks:
+        try:
+            theirs = _confinement(Path(f"/proc/self/task/{tid}/status").read_text())
+        except OSError:
+            continue  # the thread ended meanwhile
+        if theirs is not None and (theirs[0] < mine[0] or theirs[1] & ~mine[1]):
+            loose.append(tid)
+    return loose
 
 
 def hide_folders(folders: list[Path]) -> list[str]:
