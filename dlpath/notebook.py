@@ -28,6 +28,32 @@ from typing import Any
 __all__ = ["next", "quiz", "check", "gpu"]
 
 
+def _off_the_folder(function: Any) -> Any:
+    """Run `function` with the notebook's working folder ('' and the folder itself) and the folder it grades off
+    `sys.path`, from its first statement to its last: a notebook looks in its working folder first, often a
+    project folder the learner's code could write, and each call imports modules (PyYAML, rich, pynvml) for the
+    first time. The notebook's own path comes back afterwards."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        import os
+        import sys
+
+        graded = kwargs.get("path", args[0] if args else ".") if function.__name__ == "check" else None
+        banned = {os.path.realpath(os.getcwd())}
+        if isinstance(graded, (str, Path)):
+            banned.add(os.path.realpath(os.path.expanduser(str(graded))))
+        saved = list(sys.path)  # only sys and os, which are loaded: nothing is imported before the path is clean
+        sys.path[:] = [entry for entry in saved if entry and os.path.realpath(entry) not in banned]
+        try:
+            return function(*args, **kwargs)
+        finally:
+            sys.path[:] = saved
+
+    call.__name__, call.__qualname__, call.__doc__ = function.__name__, function.__qualname__, function.__doc__
+    call.__wrapped__ = function
+    return call
+
+
 def _console() -> Any:
     from rich.console import Console
 
@@ -40,6 +66,7 @@ def _curriculum(curriculum: str | Path | None) -> Any:
     return load_curriculum(Path(curriculum) if curriculum is not None else None)
 
 
+@_off_the_folder
 def next(curriculum: str | Path | None = None, *, show_all: bool = False) -> None:  # noqa: A001 - dlpath.next()
     """Show the next lesson, given your progress, track and hardware (`dlpath next`)."""
     from datetime import datetime, timezone
@@ -63,6 +90,7 @@ def next(curriculum: str | Path | None = None, *, show_all: bool = False) -> Non
         next_lesson(result, course, out, show_all=show_all)
 
 
+@_off_the_folder
 def quiz(lesson: str, answers: str | None = None, curriculum: str | Path | None = None) -> None:
     """Check yourself on a lesson (`dlpath quiz`): each question is asked in the cell, with feedback after each;
     all right marks a reading lesson done. `answers="2,1,3"` answers them all at once instead. Where the notebook
@@ -119,6 +147,7 @@ def _choice(n: int, out: Any, question: int) -> int:
         out.print(f"Type a number from 1 to {n}.", markup=False)
 
 
+@_off_the_folder
 def check(path: str | Path = ".") -> Any:
     """Grade the project in the folder `path`, show the report (`dlpath check`), and return it.
 
@@ -135,21 +164,13 @@ def check(path: str | Path = ".") -> Any:
     if folder.is_dir():  # otherwise check_folder says what is wrong
         out.print(f"Grading {folder}: training your code on held-out data takes a little while...",
                   markup=False, highlight=False)
-    import sys
-
-    from dlpath.paths import import_path_without
-
-    saved = list(sys.path)
-    sys.path[:] = import_path_without([folder])  # nothing imported meanwhile may come from a learner's folder
-    try:
-        result = check_folder(folder)
-        with out:  # one output under the cell, not one per line
-            render_check(result, out)
-    finally:
-        sys.path[:] = saved
+    result = check_folder(folder)
+    with out:  # one output under the cell, not one per line
+        render_check(result, out)
     return result
 
 
+@_off_the_folder
 def gpu(curriculum: str | Path | None = None) -> None:
     """Show what hardware this runtime has and what PyTorch can use (`dlpath gpu`)."""
     from dlpath.errors import DlpathError

@@ -253,3 +253,26 @@ def test_the_time_left_counts_a_hanging_submissions_budget(fixture_projects: Pat
     batch.running = [_Running(job=job, proc=None, started=now - 2.0, work=tmp_path, stdout=tmp_path,
                               stderr=tmp_path)]
     assert 2.0 <= batch.progress().eta_s <= 3.5  # an ordinary grade: the typical rest
+
+
+def test_a_submission_whose_marker_is_a_folder_or_a_link_is_refused_not_the_whole_class(tmp_path: Path) -> None:
+    """The grader writes its own `.dlpath-project` into each unpacked submission: one that holds a folder or a link
+    by that name is that student's refusal (it aborted the batch before), and a link is never written through."""
+    from dlpath.grading.batch import _mark
+    from dlpath.grading.submissions import SubmissionRefused
+
+    folder = tmp_path / "a"
+    (folder / ".dlpath-project").mkdir(parents=True)
+    with pytest.raises(SubmissionRefused, match="folder named .dlpath-project"):
+        _mark(folder / ".dlpath-project", "rings")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / ".dlpath-project").symlink_to(outside)
+    with pytest.raises(SubmissionRefused, match="link named .dlpath-project"):
+        _mark(tmp_path / "b" / ".dlpath-project", "rings")
+    assert outside.read_text() == "keep me"
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / ".dlpath-project").write_text("project: something-else\n")
+    _mark(tmp_path / "c" / ".dlpath-project", "rings")
+    assert (tmp_path / "c" / ".dlpath-project").read_text() == "project: rings\n"

@@ -340,6 +340,37 @@ def test_a_notebooks_check_imports_nothing_from_the_folder_it_grades(tmp_path: P
     assert sys.path[0] == "" and str(folder) in sys.path  # the notebook's own path, as it was
 
 
+NOTEBOOK_CALLS = """
+import sys
+sys.path.insert(0, "")  # a notebook kernel looks in its working folder first (the project folder here)
+import dlpath
+from dlpath.errors import DlpathError
+for call in (lambda: dlpath.gpu(), lambda: dlpath.next(), lambda: dlpath.check(".")):
+    try:
+        call()
+    except DlpathError as exc:
+        print("dlpath said:", str(exc)[:60])
+print("path after:", sys.path[0] == "")
+"""
+
+
+def test_no_call_of_the_notebook_api_imports_a_module_left_in_the_working_folder(tmp_path: Path) -> None:
+    """A learner's code may write into its project folder, where a notebook often runs: every call of the
+    notebook API (not only check) keeps that folder off sys.path before its first import."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / ".dlpath-project").write_text("project: no-such-project\n")
+    marker = tmp_path / "ran"
+    for name in ("yaml", "rich", "pynvml", "plotext", "typer", "fsrs"):
+        (folder / f"{name}.py").write_text(f"open({str(marker)!r}, 'a').write({name!r} + ' ')\n")
+    proc = subprocess.run([sys.executable, "-c", NOTEBOOK_CALLS], cwd=folder, capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ, DLPATH_HOME=str(tmp_path / "home"),
+                                                PYTHONPATH=str(ROOT)))
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists(), marker.read_text()
+    assert "path after: True" in proc.stdout  # the notebook's own path comes back
+
+
 # ------------------------------------------------------------------ folders that hold what runs outside
 
 
@@ -874,6 +905,22 @@ def test_a_copy_of_a_shipped_project_that_grades_differently_completes_nothing(t
     report = types.SimpleNamespace(passed=True, weakened_by=said)
     assert not_counted(report, None).endswith("differs in its thresholds: this pass completes no lesson")
     assert not_counted(report, types.SimpleNamespace(complete_with=("project-copy",))) is None
+
+
+def test_a_project_of_its_own_that_names_a_graded_lesson_completes_nothing() -> None:
+    """A red-team learner gave an easy copy of mlp-spirals an id of its own (so it is no `project-copy`) and
+    `lesson: first-network` in DLPATH_PROJECTS: its pass completed the shipped lesson. A pass completes a
+    lesson only when the lesson names that work; a reading lesson (no graded work) and the lesson's own
+    project still do."""
+    from dlpath.course.loading import load_curriculum
+    from dlpath.learner.completion import completes_lesson
+
+    course = load_curriculum(None)
+    graded = next(lesson for lesson in course.lessons if lesson.project)
+    assert not completes_lesson(course, graded.id, "project", {"trivial-pass"}, "trivial-pass")
+    assert completes_lesson(course, graded.id, "project", {graded.project}, graded.project)
+    exercised = next(lesson for lesson in course.lessons if lesson.exercises and not lesson.project)
+    assert not completes_lesson(course, exercised.id, "project", {"trivial-pass"}, "trivial-pass")
 
 
 @pytest.mark.slow

@@ -201,6 +201,18 @@ class _Running:
     stderr: Path
 
 
+def _mark(marker: Path, project: str) -> None:
+    """Write the grader's own project marker into an unpacked submission; a submission whose `.dlpath-project`
+    is a folder, a link or anything but a plain file is refused (one submission must not stop the class)."""
+    if marker.is_symlink() or (marker.exists() and not marker.is_file()):
+        raise SubmissionRefused(f"it holds a {'link' if marker.is_symlink() else 'folder'} named {marker.name}, "
+                                "where the grader writes its own marker file; remove it and submit again")
+    try:
+        marker.write_text(f"project: {project}\n", encoding="utf-8")
+    except OSError as exc:
+        raise SubmissionRefused(f"the grader could not write {marker.name} into it ({exc.strerror or exc})") from None
+
+
 class _Batch:
     def __init__(self, project: Project, out: Path, *, jobs: int, timeout_s: float | None, memory_mb: int | None,
                  device: str, curriculum: Path | None, user: str | None,
@@ -301,11 +313,11 @@ class _Batch:
         base.mkdir(parents=True)
         try:
             folder = unpack(job.submission, base / "submission", self.project.entry)
+            _mark(folder / MARKER, self.project.id)
         except SubmissionRefused as exc:
             shutil.rmtree(base, ignore_errors=True)
             self.finish(job, StudentResult(job.submission.student, Status.REFUSED, exc.message, sha256=job.sha256))
             return
-        (folder / MARKER).write_text(f"project: {self.project.id}\n", encoding="utf-8")
         if self.user:
             for parent in (self.out, self.work_root, base):  # the user may pass through, not list nor write
                 os.chmod(parent, os.stat(parent).st_mode | 0o111)

@@ -99,7 +99,7 @@ def record(report: GradeReport, project: Project, curriculum: Path | None = None
             done = None
             if counted:
                 passed = store.passed_projects()
-                done = complete_by_pass(course, store, project.lesson, project.hands_on, passed)
+                done = complete_by_pass(course, store, project.lesson, project.hands_on, passed, project.id)
     except (DlpathError, OSError) as exc:
         return CheckOutcome(report=report, recorded=False, record_problem=_problem_text(exc), not_completed=why_not)
     except Exception as exc:  # noqa: BLE001 - sqlite3 errors the store did not translate

@@ -112,24 +112,29 @@ def graded_work(lesson: Lesson) -> str:
     return f"has exercises: pass `dlpath check` on each of its {len(lesson.exercises)} exercise folder(s) to complete it"
 
 
-def completes_lesson(curriculum: Curriculum | None, lesson_id: str, hands_on: str, passed: set[str]) -> bool:
-    """Whether passing graded work of kind `hands_on` ("project" or "exercise") completes the lesson, given the
-    ids of everything this learner has passed (`passed`, the new pass included): a project completes its lesson;
-    exercises complete a lesson without a project once all of its exercise folders have passed (beside a
-    project they are extras)."""
-    if hands_on != "exercise" or curriculum is None or curriculum.canonical_id(lesson_id) is None:
+def completes_lesson(curriculum: Curriculum | None, lesson_id: str, hands_on: str, passed: set[str],
+                     work: str | None = None) -> bool:
+    """Whether passing graded work of kind `hands_on` ("project" or "exercise"; its id `work`) completes the lesson,
+    given the ids of everything this learner has passed (`passed`, the new pass included): a project completes its
+    lesson when the lesson names it (or the lesson has no graded work of its own: a reading lesson); exercises
+    complete a lesson without a project once all of its exercise folders have passed (beside a project they are
+    extras). A project that only names a lesson in its own project.yaml (a folder of `DLPATH_PROJECTS` with an id of
+    its own and an easy target) completes nothing the course grades with other work."""
+    if curriculum is None or curriculum.canonical_id(lesson_id) is None:
         return True
     lesson = curriculum.lesson(lesson_id)
+    if hands_on != "exercise":
+        return not lesson.hands_on or work is None or lesson.project == work
     return not lesson.project and all(folder in passed for folder in lesson.exercises)
 
 
 def complete_by_pass(curriculum: Curriculum | None, store: Any, lesson_id: str, hands_on: str,
-                     passed: set[str]) -> Completed:
-    """What a pass of graded work (a project, or an exercise folder: `hands_on`) does to its lesson, given
-    everything this learner has passed (`passed`, the new pass included): it completes the lesson when that work
-    completes it (`completes_lesson`) and the prerequisite rule allows; otherwise `work_left` names what else must
-    pass, or `already` says the lesson was complete before."""
-    if completes_lesson(curriculum, lesson_id, hands_on, passed):
+                     passed: set[str], work: str | None = None) -> Completed:
+    """What a pass of graded work (a project, or an exercise folder: `hands_on`; its id `work`) does to its lesson,
+    given everything this learner has passed (`passed`, the new pass included): it completes the lesson when that
+    work completes it (`completes_lesson`) and the prerequisite rule allows; otherwise `work_left` names what else
+    must pass, or `already` says the lesson was complete before."""
+    if completes_lesson(curriculum, lesson_id, hands_on, passed, work):
         return complete(curriculum, store, lesson_id, CompletionKind.PASSED)
     assert curriculum is not None  # completes_lesson is True without a curriculum
     lesson = curriculum.lesson(lesson_id)
