@@ -923,6 +923,39 @@ def test_a_project_of_its_own_that_names_a_graded_lesson_completes_nothing() -> 
     assert not completes_lesson(course, exercised.id, "project", {"trivial-pass"}, "trivial-pass")
 
 
+def test_a_project_of_its_own_that_makes_the_course_invalid_completes_nothing(tmp_path: Path, monkeypatch,
+                                                                             dlpath_home: Path) -> None:
+    """The red team's project with an id of its own named `lesson: first-network` in DLPATH_PROJECTS: the course
+    then fails to load (two projects for one lesson), and the pass completed the lesson by its id, without any
+    rule. A pass now completes nothing while the course cannot be loaded, and says why; it is recorded as an
+    attempt that does not count, as a weakened pass is."""
+    import dataclasses
+
+    import yaml
+
+    from dlpath.grading.project import load_project
+    from dlpath.learner.attempts import record
+    from dlpath.learner.store import open_store
+    from dlpath.paths import projects_dir
+    from tests.test_platform_formats import make_report
+
+    mine = tmp_path / "mine" / "trivial-pass"
+    shutil.copytree(projects_dir() / "mlp-spirals", mine)
+    data = yaml.safe_load((mine / "project.yaml").read_text())
+    data.update(id="trivial-pass", lesson="first-network", thresholds=[{"metric": "test_accuracy", "min": 0.0}])
+    (mine / "project.yaml").write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("DLPATH_PROJECTS", str(tmp_path / "mine"))
+    project = load_project("trivial-pass")
+    report = dataclasses.replace(make_report("passed"), project="trivial-pass", lesson="first-network")
+    outcome = record(report, project)
+    assert outcome.recorded and not outcome.lesson_completed
+    assert "the course could not be loaded" in outcome.not_completed
+    assert "named by several projects" in outcome.not_completed
+    with open_store() as store:
+        assert "first-network" not in store.completions()
+        assert "trivial-pass" not in store.passed_projects()  # kept as an attempt that does not count
+
+
 @pytest.mark.slow
 def test_an_answer_the_judge_cannot_read_is_the_submissions_fault_not_the_graders(tmp_path: Path) -> None:
     """The learner's process answers with a tensor index naming impossible sizes: a verdict against the

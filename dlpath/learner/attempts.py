@@ -86,8 +86,10 @@ def record(report: GradeReport, project: Project, curriculum: Path | None = None
     is recorded either way (a weakened pass as one that did not count).
     """
     metrics = {t.metric: t.value for t in report.thresholds if t.value is not None}
-    course = _course(curriculum)
+    course, course_problem = _course(curriculum)
     why_not = not_counted(report, course)
+    if why_not is None and report.passed and course_problem:  # the rules cannot be asked: nothing is completed
+        why_not = f"the course could not be loaded ({course_problem}): this pass completes no lesson until it loads"
     counted = report.passed and why_not is None
     said = report.verdict if why_not is None else (
         f"{report.verdict}, with {' and '.join(w.flag for w in report.weakened_by)}: not counted")
@@ -112,11 +114,15 @@ def record(report: GradeReport, project: Project, curriculum: Path | None = None
                         work_left=list(done.work_left), not_completed=why_not)
 
 
-def _course(curriculum: Path | None) -> Any:
+def _course(curriculum: Path | None) -> tuple[Any, str | None]:
+    """The course, or None and its first problem: a broken course does not lose the grade (the attempt is
+    recorded), but a pass completes nothing until it loads, since the rules (which project completes which
+    lesson, the prerequisites) cannot be asked; a project folder of one's own that names a lesson the course
+    grades with another project makes the course invalid, and must not complete it that way."""
     try:
-        return load_curriculum(curriculum)
-    except DlpathError:  # a broken course does not lose the grade: the pass is recorded without the rule
-        return None
+        return load_curriculum(curriculum), None
+    except DlpathError as exc:
+        return None, exc.message.strip().splitlines()[-1].strip()[:200]
 
 
 def _problem_text(exc: BaseException) -> str:
@@ -157,5 +163,5 @@ def check_folder(
     report = grade(project, where, timeout_s=timeout_s, device=device, seed=seed, memory_mb=memory_mb,
                    on_event=on_event, sandbox=sandbox, curriculum=curriculum)
     outcome = record(report, project, curriculum) if record_attempt else CheckOutcome(
-        report=report, not_completed=not_counted(report, _course(curriculum)))
+        report=report, not_completed=not_counted(report, _course(curriculum)[0]))
     return dataclasses.replace(outcome, release=project.release)

@@ -295,8 +295,10 @@ def render_check(outcome: Any, console: Console) -> None:
         console.print(Text(f"This grade was NOT recorded: {clean(problem)} Fix that and run `dlpath check` again to "
                            "record it.", style="bold yellow"))
     elif not_completed:
-        console.print(Text(f"Not completed: {clean(not_completed)}. Grade it without that option to complete the "
-                           "lesson.", style="bold yellow"))
+        then = ("Grade it without that option to complete the lesson." if report.weakened_by else
+                "Fix the course (`dlpath validate` lists its problems) and run `dlpath check` again to complete "
+                "the lesson.")
+        console.print(Text(f"Not completed: {clean(not_completed)}. {then}", style="bold yellow"))
     elif report.passed and getattr(outcome, "lesson_completed", False):
         console.print(f"Lesson [bold]{escape(report.lesson)}[/] is complete. `dlpath next` shows what comes next.")
     elif report.passed and recorded:
