@@ -225,6 +225,21 @@ def test_16_bit_work_the_outputs_do_not_use_is_not_counted() -> None:
     assert "thrown away" in found[0].message
 
 
+def test_16_bit_work_that_changes_no_prediction_is_not_counted() -> None:
+    """Our red team's round 3: heavy bf16 branches that the logits do depend on (noise in them moves the logits
+    by more than 1%) but that change no prediction. For a classifier, 16-bit work counts when replacing it by
+    noise changes at least one prediction in ten."""
+    project = spec("mixed-precision", train=800, val=200, test=1000)
+    found, got = mentor((ATTACKS / "precision_decides_nothing.py").read_text(), project)
+    assert got["failure"] is None, got["failure"]
+    results = {r.metric: r for r in compare(project["thresholds"], got["metrics"])}
+    assert results["test_accuracy"].passed, got["metrics"]  # a good model: only the precision can stop it
+    extra = got["facts"].extra
+    assert extra["dead_nodes"] >= 2 and extra["dead_work"] > 0, extra
+    assert not results["reduced_precision"].passed, got["metrics"]
+    assert [d.code for d in found][:1] == ["full-precision"]
+
+
 # ------------------------------------------------------------------ class 2: "no autograd"
 
 

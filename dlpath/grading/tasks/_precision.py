@@ -132,6 +132,10 @@ def reduced_share(work: dict[str, int]) -> float | None:
 #: a node's 16-bit work counts only if replacing its result by noise moves the outputs by more than this share of
 #: their root mean square: the result of work the outputs depend on cannot be swapped for noise unnoticed
 DEAD_CHANGE = 0.01
+#: where the outputs are decisions (a classifier's logits): 16-bit work whose replacement by noise changes
+#: fewer of the probe's decisions than this share is dead too, however much it moves the numbers (a branch
+#: added at a few percent of the logits' scale, or the same amount added to every class, decides nothing)
+DEAD_DECISIONS = 0.1
 _MOST_NODES = 32  # the heaviest 16-bit nodes the judge perturbs one by one (the rest are perturbed together)
 
 
@@ -145,12 +149,15 @@ class LiveWork:
     dead_nodes: int = 0  #: the graph's operators that did them
 
 
-def live_work(replay_all: Callable[..., Any], x: Any, probe: Any) -> LiveWork:
+def live_work(replay_all: Callable[..., Any], x: Any, probe: Any,
+              decide: Callable[[Any], Any] | None = None) -> LiveWork:
     """Replay the model on ``x`` (``replay_all(x, edit=...)``, the judge's own replay) counting each operator's
     work by dtype, then test the operators that did 16-bit work: each of the heaviest (and the rest together) has
     its result replaced by random numbers of its own scale in a replay on ``probe``; work whose replacement moves
     the outputs by less than ``DEAD_CHANGE`` of their scale is dead (a product multiplied by zero, a branch the
-    outputs never read) and does not count. A model cannot claim 16-bit precision for arithmetic it throws away."""
+    outputs never read) and does not count; with ``decide`` (outputs to decisions, e.g. a classifier's argmax), so
+    is work whose replacement changes fewer than ``DEAD_DECISIONS`` of the probe's decisions. A model cannot claim
+    16-bit precision for arithmetic it throws away, or that decides nothing."""
     per_node: dict[int, dict[str, int]] = {}
     counter = HeavyWork()
     last = dict(counter.work)
@@ -177,7 +184,7 @@ def live_work(replay_all: Callable[..., Any], x: Any, probe: Any) -> LiveWork:
     groups = [[i] for i in heavy[:_MOST_NODES]] + ([heavy[_MOST_NODES:]] if len(heavy) > _MOST_NODES else [])
     dead_nodes: list[int] = []
     for group in groups:
-        if not _moves_outputs(replay_all, probe, base, set(group)):
+        if not _moves_outputs(replay_all, probe, base, set(group), decide):
             dead_nodes += group
     dead = 0
     for i in dead_nodes:
@@ -188,9 +195,11 @@ def live_work(replay_all: Callable[..., Any], x: Any, probe: Any) -> LiveWork:
     return LiveWork(outputs, {k: v for k, v in work.items() if v > 0}, dead, len(dead_nodes))
 
 
-def _moves_outputs(replay_all: Callable[..., Any], probe: Any, base: Any, nodes: set[int]) -> bool:
+def _moves_outputs(replay_all: Callable[..., Any], probe: Any, base: Any, nodes: set[int],
+                   decide: Callable[[Any], Any] | None = None) -> bool:
     """Whether replacing the results of ``nodes`` by random numbers of their own scale moves the outputs by more
-    than ``DEAD_CHANGE`` of their root mean square (a replay that fails with them replaced depends on them)."""
+    than ``DEAD_CHANGE`` of their root mean square and, with ``decide``, changes at least ``DEAD_DECISIONS`` of
+    the decisions (a replay that fails with them replaced depends on them)."""
     g = torch.Generator().manual_seed(1234)
 
     replaced = []
@@ -221,7 +230,12 @@ def _moves_outputs(replay_all: Callable[..., Any], probe: Any, base: Any, nodes:
     difference = float((a - b).pow(2).mean().sqrt()) if a.numel() else 0.0
     if not math.isfinite(difference):
         return True
-    return difference > DEAD_CHANGE * max(scale, 1e-6)
+    if difference <= DEAD_CHANGE * max(scale, 1e-6):
+        return False
+    if decide is None:
+        return True
+    before, after = decide(a), decide(b)
+    return float((before != after).float().mean()) >= DEAD_DECISIONS if before.numel() else True
 
 
 def _sampled(step: int) -> bool:

@@ -11,8 +11,9 @@ What the judge verifies itself, and what it cannot:
   replays in float32. Only work the outputs depend on counts: the judge
   replaces the result of each operator that ran in 16-bit by random numbers
   of its scale, and work whose replacement leaves the outputs as they were (a
-  product multiplied by zero, a branch nothing reads) is left out
-  (``_precision.live_work``). The accuracy is measured on that same replay, and
+  product multiplied by zero, a branch nothing reads), or changes fewer than
+  one prediction in ten (a branch added at a few percent of the logits' scale)
+  is left out (``_precision.live_work``). The accuracy is measured on that same replay, and
   the weights the graph reads show whether the master weights stayed float32.
 - **The training's precision (counted in the learner process, so it can only
   count against).** How the training steps ran happens only in the learner
@@ -275,7 +276,7 @@ def _replayed(ctx: JudgeContext, x: Any) -> _Replayed:
         result.float32_weights = (sum(t.numel() for t in floating if t.dtype in (torch.float32, torch.float64))
                                   / numbers) if numbers else 1.0
         counted = live_work(lambda rows, edit=None: _replay_all(graph, weights, rows, edit=edit), x,
-                            x[:TRACE_BATCH])
+                            x[:TRACE_BATCH], decide=lambda logits: logits.argmax(dim=-1))
         result.outputs, result.work = counted.outputs, counted.work
         result.dead_work, result.dead_nodes = counted.dead, counted.dead_nodes
     except (LearnerError, ReplayError) as exc:
