@@ -8,7 +8,9 @@ autograd underneath); the judge must find it and the diagnosis must name it.
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,11 +18,16 @@ from dlpath.grading.tasks import ContractError, JudgeContext
 from dlpath.grading.tasks.autograd_by_hand import (
     DIAMOND,
     SAME_TWICE,
+    SCALING_CAP,
+    SCALING_LEAVES,
+    SCALING_NODES,
+    SCALING_STOP,
     build_and_backward,
     count_torch_autograd,
     fixed_checks,
     oracle,
     random_graph,
+    scaling_graph,
 )
 from dlpath.grading.project import DatasetSpec, Threshold
 from dlpath.grading.tasks.regression_by_hand import learner_trees
@@ -166,6 +173,17 @@ def test_overwritten_gradients_are_caught_by_a_value_used_twice():
     assert "(+=) instead of setting it (=)" in message
 
 
+@pytest.fixture()
+def small_timed_graphs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Smaller timed graphs, for a test about something else: an engine without topological order walks every
+    path of the graph, about 1.4 million steps on the project's wide graph."""
+    from dlpath.grading.tasks import autograd_by_hand as task
+
+    monkeypatch.setattr(task, "SCALING_NODES", 400)
+    monkeypatch.setattr(task, "SCALING_LEAVES", (2, 100))
+
+
+@pytest.mark.usefixtures("small_timed_graphs")
 def test_a_backward_without_topological_order_is_caught_by_a_diamond():
     start = ENGINE.index("    def backward(self):")
     end = ENGINE.index("def build_model")
@@ -193,6 +211,7 @@ def test_a_missing_operation_is_reported_with_its_name():
     assert "a.relu() failed: AttributeError" in message
 
 
+@pytest.mark.usefixtures("small_timed_graphs")  # the timed graphs are not what this test is about
 def test_torch_autograd_underneath_is_counted(tmp_path: Path):
     (tmp_path / "train.py").write_text("import torch\nx = torch.zeros(2, requires_grad=True)\n"
                                        "w = torch.ones(1).requires_grad_()\nloss.backward()\n"
@@ -240,3 +259,130 @@ def test_the_source_scans_count_names_read_and_the_mode_stack(source: str, uses:
 
     assert count_autograd_in_source([ast.parse(source)]) == uses
     assert count_torch_autograd([ast.parse(source)]) == uses
+
+
+# ------------------------------------------------------------------ the cost of backward() against the leaves
+
+ATTACKS = Path(__file__).parent / "fixtures" / "measure_attacks"
+
+
+def scaling(source: str, monkeypatch: pytest.MonkeyPatch, delay: dict[int, float] | None = None,
+            asked: list[dict[str, Any]] | None = None, **constants: Any) -> tuple[float, float, dict[str, Any]]:
+    """The judge's timing of `source`'s Value (``backward_scaling``, the worst gradient error on the timed graphs,
+    the facts), asked in this process; `delay` adds seconds to each answer by the graph's number of leaves (an
+    engine that slows a graph down on purpose); `constants` replace the task's SCALING_* constants."""
+    import types
+
+    from dlpath.grading.tasks import autograd_by_hand as task
+
+    for name, value in constants.items():
+        monkeypatch.setattr(task, name, value)
+    value_class = learner(source).Value
+
+    def ask(name: str, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        time.sleep((delay or {}).get(len(values["leaves"]), 0.0))
+        if asked is not None:
+            asked.append(values)
+        return build_and_backward(value_class, values), {}
+
+    extra: dict[str, Any] = {}
+    ctx = types.SimpleNamespace(test_seed=5, project=types.SimpleNamespace(thresholds=()), ask=ask)
+    ratio, error = task.AutogradByHandTask._scaling_check(ctx, extra)
+    return ratio, error, extra
+
+
+def depth(graph: dict[str, Any]) -> int:
+    depths = [0] * len(graph["leaves"])
+    for op in graph["ops"]:
+        depths.append(1 + max(depths[op[1]], depths[op[2]] if op[0] in ("add", "mul") else 0))
+    return max(depths)
+
+
+def test_the_timed_graphs_are_the_same_size_shallow_and_every_leaf_counts():
+    narrow, wide = (scaling_graph(random.Random(7), leaves) for leaves in SCALING_LEAVES)
+    sizes = [len(g["leaves"]) + len(g["ops"]) for g in (narrow, wide)]
+    assert abs(sizes[0] - sizes[1]) <= 3 and SCALING_NODES - 3 <= min(sizes), sizes
+    assert max(depth(narrow), depth(wide)) <= 30  # a recursive topological sort stays far from Python's limit
+    for graph in (narrow, wide):
+        value, grads = oracle(graph)
+        assert all(g != 0 and abs(g) < 1e4 for g in grads) and abs(value) < 1e4
+
+
+def test_a_correct_engine_costs_the_same_on_both_timed_graphs(monkeypatch: pytest.MonkeyPatch):
+    ratio, error, extra = scaling(ENGINE, monkeypatch)  # its topological sort is recursive
+    assert ratio < 5 and error < 1e-9, extra
+    assert extra["scaling_rounds"] == 1
+
+
+@pytest.mark.parametrize("name", ["complex_step_backward", "finite_difference_backward"])
+def test_gradients_worked_out_leaf_by_leaf_cost_more_with_more_leaves(name: str, monkeypatch: pytest.MonkeyPatch):
+    """Exact gradients (a complex step, a central difference per leaf); on smaller timed graphs than the
+    project's, to stay cheap (the full measurement: test_the_complex_step_attack_fails_for_its_cost)."""
+    ratio, error, extra = scaling((ATTACKS / f"{name}.py").read_text(), monkeypatch, SCALING_NODES=1000,
+                                  SCALING_LEAVES=(2, 384), SCALING_ROUNDS=1)
+    assert error < 1e-6, extra  # right gradients: only the cost tells
+    assert ratio > SCALING_STOP, (ratio, extra)  # about 60 (complex step) and 100 (differences) here
+
+
+def test_a_narrow_graph_slowed_on_purpose_counts_at_most_its_cap(monkeypatch: pytest.MonkeyPatch):
+    """An engine that sleeps on the narrow graph to hide the wide one's cost: the narrow graph counts for at most
+    SCALING_CAP times the judge's own engine, so the ratio stays the wide graph's cost over an honest narrow."""
+    ratio, _, extra = scaling(ENGINE, monkeypatch, delay={SCALING_LEAVES[0]: 0.6, SCALING_LEAVES[1]: 1.2},
+                              SCALING_ROUNDS=1)
+    narrow, wide = extra["scaling_ms"]
+    assert wide / narrow < 3  # what the ratio would be without the cap
+    assert extra["scaling_capped"] is True
+    assert ratio == pytest.approx(wide / (SCALING_CAP * extra["scaling_reference_ms"]), rel=1e-3)
+    assert ratio > 4 * wide / narrow, extra  # about 20 here (the judge's engine: about 7 ms)
+
+
+def test_every_round_times_fresh_graphs(monkeypatch: pytest.MonkeyPatch):
+    """A ratio above the bar is timed again, on new leaf values: an engine that remembers its answers from the
+    round before gains nothing. Here a wide graph that is slow on purpose keeps the ratio above a bar of 2."""
+    asked: list[dict[str, Any]] = []
+    _, _, extra = scaling(ENGINE, monkeypatch, delay={SCALING_LEAVES[1]: 0.1}, asked=asked, SCALING_STOP=2.0)
+    assert extra["scaling_rounds"] == 3 and len(asked) == 6
+    leaves = [tuple(graph["leaves"]) for graph in asked]
+    assert len(set(leaves)) == 6 and [len(x) for x in leaves] == [*SCALING_LEAVES] * 3
+
+
+@pytest.mark.parametrize("extra, words", [
+    ({"scaling_ms": [12.0, 3400.0], "scaling_reference_ms": 6.0, "scaling_capped": False},
+     "took 3.4 s, 283 times as long as on a graph of the same size with 2 leaves (12 ms)"),
+    ({"scaling_ms": [900.0, 3400.0], "scaling_reference_ms": 6.0, "scaling_capped": True},
+     "took 3.4 s, 70.8 times the 48 ms that a graph of the same size with 2 leaves counts for (yours took 900 ms"),
+    ({"scaling_problem": "backward() failed: RecursionError: maximum recursion depth exceeded"},
+     "your engine failed on them: backward() failed: RecursionError"),
+])
+def test_the_cost_diagnosis_says_what_was_timed(extra: dict[str, Any], words: str):
+    import types
+
+    from dlpath.grading.tasks.autograd_by_hand import _not_reverse_mode
+
+    ratio = 1e6 if "scaling_problem" in extra else 3400.0 / min(extra["scaling_ms"][0], SCALING_CAP * 6.0)
+    run = types.SimpleNamespace(metrics={"backward_scaling": ratio}, facts=types.SimpleNamespace(extra=extra),
+                                failed=lambda metric: metric == "backward_scaling")
+    [found] = _not_reverse_mode(run)
+    assert found.code == "not-reverse-mode" and words in found.message, found.message
+    run.failed = lambda metric: False
+    assert _not_reverse_mode(run) == []
+
+
+@pytest.mark.slow
+def test_the_complex_step_attack_fails_for_its_cost():
+    """The red team's attack on the project's own specification: exact gradients, no torch autograd, a trained
+    network; refused by backward_scaling alone, and told why."""
+    import dataclasses
+
+    from dlpath.grading.project import load_project
+
+    project = load_project("backprop-by-hand")
+    found, got = mentor((ATTACKS / "complex_step_backward.py").read_text(), dict(
+        id=project.id, task=project.task, lesson=project.lesson, calibration=None, path=project.path,
+        thresholds=project.thresholds, dataset=dataclasses.replace(project.dataset, train=60)))
+    assert got["failure"] is None, got["failure"]
+    metrics = got["metrics"]
+    assert metrics["gradient_error"] < 1e-12 and metrics["autograd_uses"] == 0 and metrics["test_accuracy"] >= 0.9
+    assert metrics["backward_scaling"] > 2 * SCALING_STOP, got["facts"].extra
+    assert [d.code for d in found] == ["not-reverse-mode"]
+    assert "works out each leaf's gradient apart" in found[0].message

@@ -12,7 +12,13 @@ micrograd-style) and trains a small network built from Values. The judge then:
    them with torch autograd's, in float64;
 2. asks the trained network's score for fresh points and measures the accuracy;
 3. counts torch autograd and torch.optim: in the source (read, never run) and
-   while the learner's code ran.
+   while the learner's code ran;
+4. times, from its own side of the channel, forward and backward on two graphs of
+   the same size, one with 2 leaves and one with 1024 (``backward_scaling``):
+   reverse mode costs about the same on both, while an engine that works out each
+   leaf's gradient apart (a finite or complex step per leaf, re-running the graph
+   per leaf) costs a hundred times more and more on the wide one. The gradient
+   check alone cannot tell them apart: a complex step is exact to the last digit.
 
 A graph is ``{"leaves": [x0, x1, ...], "ops": [[name, i, arg], ...]}``: the
 leaves are values 0..L-1 and operation k makes value L+k from value ``i`` and
@@ -24,9 +30,12 @@ leaves are values 0..L-1 and operation k makes value L+k from value ``i`` and
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import math
 import random
-from typing import Any, Mapping
+import time
+from typing import Any, Iterator, Mapping
 
 from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData, Task
@@ -51,6 +60,26 @@ OPERATIONS = {
 }
 SAME_TWICE = "a * a (one value used twice by one operation)"
 DIAMOND = "a value feeding two operations"
+
+# The cost of backward() against the number of leaves (``backward_scaling``). Two graphs of SCALING_NODES values
+# each, balanced (about 25 deep, so a recursive topological sort is safe), one with SCALING_LEAVES[0] leaves and one
+# with SCALING_LEAVES[1]; fresh leaf values at every round (an answer remembered from the round before is no use).
+# Measured in grades on a 2-core machine under load 11: reverse mode 0.9 to 1.9, a topological sort that searches a
+# list 5.5; a complex step per leaf 98, a central difference per leaf 130 (forward mode with a dict of derivatives
+# per Value: 18, under the bar: not what this is built for).
+SCALING_NODES = 4096
+SCALING_LEAVES = (2, 1024)
+SCALING_ROUNDS = 3  # the best of up to this many timings of each graph (load only ever adds time)
+# rounds stop at a ratio of at most SCALING_STOP (the project's bar, if it has one) or above 10 times it
+SCALING_STOP = 20.0
+# The narrow graph's time counts for at most this many times what the judge's own engine takes on it (in CPU time),
+# so that an engine cannot slow its narrow graph down on purpose (a sleep, a busy loop) to hide a wide graph that
+# takes hundreds of times longer: the complex-step attack's wide graph takes about 500 times the judge's narrow one,
+# so padded it still scores about 60. An honest engine up to SCALING_STOP * SCALING_CAP times slower than the
+# judge's still passes: a topological sort that searches a list is about 20 times slower, an engine of 0-d torch
+# tensors about 40 times (its ratio 7.4 with a cap of 5, in one process under load 10).
+SCALING_CAP = 8.0
+SCALING_UNMEASURED = 1.0e6  # backward_scaling when the engine could not answer the timed graphs
 
 
 # ------------------------------------------------------------------ graphs (judge side)
@@ -134,6 +163,118 @@ def random_graph(rng: random.Random, leaves: int = 3, ops: int = 12) -> dict[str
         values.append(values[last] + values[i])
         last = len(values) - 1
     return graph
+
+
+def _balanced_sum(ops: list[list[Any]], items: list[int], first: int) -> tuple[int, int]:
+    """Add the values numbered ``items`` pairwise, level by level (depth log2 of their count); the sum's number and
+    the next free number."""
+    number = first
+    while len(items) > 1:
+        pairs = []
+        for i in range(0, len(items) - 1, 2):
+            ops.append(["add", items[i], items[i + 1]])
+            pairs.append(number)
+            number += 1
+        items = pairs + items[len(items) - len(items) % 2:]
+    return items[0], number
+
+
+def scaling_graph(rng: random.Random, leaves: int, nodes: int | None = None) -> dict[str, Any]:
+    """About ``nodes`` values whatever ``leaves`` is: the leaves' sum, scaled to about [-1, 1], then as many units
+    tanh(sum * leaf) as fill the rest, summed. Every value past the first sum depends on every leaf (an engine that
+    carries derivatives forward carries all of them), the operations take Values (one plain number only: an engine
+    that wraps numbers in Values gets no extra leaves from them), and the balanced sums keep the graph about 25
+    values deep."""
+    nodes = SCALING_NODES if nodes is None else nodes
+    xs = [round(rng.choice((-1, 1)) * rng.uniform(0.5, 1.0), 6) for _ in range(leaves)]
+    ops: list[list[Any]] = []
+    total, number = _balanced_sum(ops, list(range(leaves)), leaves)
+    ops.append(["times_number", total, round(1.0 / math.sqrt(leaves), 9)])
+    scaled, number = number, number + 1
+    units = []
+    for j in range(max(1, (nodes - leaves - len(ops)) // 3)):
+        ops.append(["mul", scaled, j % leaves])
+        ops.append(["tanh", number])
+        units.append(number + 1)
+        number += 2
+    _balanced_sum(ops, units, number)
+    return {"leaves": xs, "ops": ops}
+
+
+class _Reference:
+    """The judge's own reverse-mode engine (the shipped solution's), timed on the narrow graph: the yardstick
+    that bounds how slow the learner's narrow graph may count (see SCALING_CAP)."""
+
+    def __init__(self, data: float, children: tuple = (), local: tuple = ()) -> None:
+        self.data, self.grad, self.children, self.local = float(data), 0.0, children, local
+
+    def __add__(self, other: Any) -> "_Reference":
+        other = other if isinstance(other, _Reference) else _Reference(other)
+        return _Reference(self.data + other.data, (self, other), (1.0, 1.0))
+
+    def __mul__(self, other: Any) -> "_Reference":
+        other = other if isinstance(other, _Reference) else _Reference(other)
+        return _Reference(self.data * other.data, (self, other), (other.data, self.data))
+
+    __radd__, __rmul__ = __add__, __mul__
+
+    def __pow__(self, k: float) -> "_Reference":
+        return _Reference(self.data ** k, (self,), (k * self.data ** (k - 1),))
+
+    def tanh(self) -> "_Reference":
+        t = math.tanh(self.data)
+        return _Reference(t, (self,), (1 - t * t,))
+
+    def relu(self) -> "_Reference":
+        return _Reference(max(self.data, 0.0), (self,), (1.0 if self.data > 0 else 0.0,))
+
+    def exp(self) -> "_Reference":
+        e = math.exp(self.data)
+        return _Reference(e, (self,), (e,))
+
+    def log(self) -> "_Reference":
+        return _Reference(math.log(self.data), (self,), (1 / self.data,))
+
+    def backward(self) -> None:
+        order, seen, stack = [], set(), [(self, False)]
+        while stack:
+            v, done = stack.pop()
+            if done:
+                order.append(v)
+            elif id(v) not in seen:
+                seen.add(id(v))
+                stack.append((v, True))
+                stack.extend((c, False) for c in v.children)
+        self.grad = 1.0
+        for v in reversed(order):
+            for child, local in zip(v.children, v.local):
+                child.grad += local * v.grad
+
+
+def reference_seconds(graph: Mapping[str, Any], repeats: int = 3) -> float:
+    """The judge's own engine on ``graph``: the best of ``repeats`` timings, in this thread's CPU time (what other
+    processes do to the machine, the learner's included, does not count)."""
+    best = math.inf
+    for _ in range(repeats):
+        with _no_collection():
+            start = time.thread_time()
+            build_and_backward(_Reference, graph)
+            best = min(best, time.thread_time() - start)
+    return best
+
+
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """No cyclic garbage collection inside: a full collection in a process that imported torch scans hundreds of
+    thousands of objects (about 80 ms measured in the learner's process after training), more than a whole timed
+    graph; where it falls would decide the ratio. Reference counting still frees what it can."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def oracle(graph: Mapping[str, Any]) -> tuple[float, list[float]]:
@@ -285,6 +426,52 @@ def _gradient_mismatch(run: Any) -> list[Any]:
                  codes=AutogradByHandTask.codes)]
 
 
+def _not_reverse_mode(run: Any) -> list[Any]:
+    """backward() whose cost grows with the number of leaves: it does not propagate backwards once."""
+    from dlpath.grading.diagnose import _fmt, make
+
+    ratio = run.metrics.get("backward_scaling")
+    extra = run.facts.extra
+    if ratio is None or not run.failed("backward_scaling") or extra.get("graph_problem"):
+        return []
+    if extra.get("scaling_problem"):
+        return [make("not-reverse-mode", f"""The grader times your Value on two graphs of {SCALING_NODES} values,
+            one with {SCALING_LEAVES[0]} leaves and one with {SCALING_LEAVES[1]}, and your engine failed on them:
+            {str(extra["scaling_problem"]).rstrip(".")}. They use only +, *, a plain number times a Value and
+            tanh(), and are about 25 values deep.""", evidence=[str(extra["scaling_problem"])[:200]],
+                     codes=AutogradByHandTask.codes)]
+    timed = [float(t) if isinstance(t, (int, float)) else None for t in extra.get("scaling_ms") or ()]
+    narrow, wide = (timed + [None, None])[:2]
+    reference = extra.get("scaling_reference_ms")
+    reference = float(reference) if isinstance(reference, (int, float)) else None
+    if extra.get("scaling_capped") is True:
+        compared = (f"{_duration(wide)}, {_fmt(ratio)} times the {_duration(SCALING_CAP * (reference or 0.0))} that "
+                    f"a graph of the same size with {SCALING_LEAVES[0]} leaves counts for (yours took "
+                    f"{_duration(narrow)}; it counts for at most {SCALING_CAP:g} times what the grader's own engine "
+                    "needs, so that a narrow graph made slow cannot hide a wide one).")
+    else:
+        compared = (f"{_duration(wide)}, {_fmt(ratio)} times as long as on a graph of the same size with "
+                    f"{SCALING_LEAVES[0]} leaves ({_duration(narrow)}).")
+    return [make("not-reverse-mode", f"""Forward and backward on a graph of {SCALING_NODES} values with
+        {SCALING_LEAVES[1]} leaves took {compared} Reverse mode costs about
+        the same on both: one pass from the output back visits each value once, however many leaves there are.
+        A cost that grows with the leaves means your engine works out each leaf's gradient apart: re-running the
+        graph with one leaf nudged (a finite or complex step), or carrying forward the derivatives with respect to
+        every leaf. Such gradients can be exact, but that is not backpropagation, and on a network with millions
+        of weights it would take millions of passes. Make backward() one pass: set the output's grad to 1, then go
+        through the values in reverse topological order, each adding (local derivative x its own grad) to the grad
+        of each value it was computed from.""",
+                 evidence=[f"{SCALING_LEAVES[1]} leaves: {_duration(wide)}; {SCALING_LEAVES[0]} leaves: "
+                           f"{_duration(narrow)} (the grader's own engine: {_duration(reference)}, CPU time)"],
+                 codes=AutogradByHandTask.codes)]
+
+
+def _duration(ms: float | None) -> str:
+    from dlpath.grading.diagnose import _fmt
+
+    return "?" if ms is None else f"{_fmt(ms / 1000)} s" if ms >= 1000 else f"{_fmt(ms)} ms"
+
+
 def _autograd_used(run: Any) -> list[Any]:
     from dlpath.grading.diagnose import make
 
@@ -334,7 +521,9 @@ class Value: Value(data) -> a number that remembers how it was computed
     v.data (a float) and v.grad (0.0 until backward() fills it in);
     v + w and v * w (w a Value or a plain number, on either side), v ** k (k a plain number),
     v.tanh(), v.relu(), v.exp(), v.log(), and v.backward(): the gradient of v with respect to every
-    Value it was computed from, in their .grad. The grader checks them against torch autograd.
+    Value it was computed from, in their .grad. The grader checks them against torch autograd, and
+    times backward() on a graph with 1024 leaves against one of the same size with 2: one pass back
+    (backpropagation) costs about the same on both.
 build_model(info) -> model
     A network made of Values. model(point) takes one input, a list of info["input_shape"][0] floats,
     and returns a Value: its score (above 0 means class 1, below 0 class 0).
@@ -352,14 +541,21 @@ No torch autograd (requires_grad, torch.autograd) and no torch.optim anywhere: t
                "share of fresh test points whose score has the right sign (above 0 for class 1)"),
         Metric("autograd_uses", "min", "count",
                "uses of torch autograd or torch.optim: found in the source of your files, or counted while it ran"),
+        Metric("backward_scaling", "min", "ratio",
+               f"time the grader waited for forward and backward on a graph of {SCALING_NODES} values with "
+               f"{SCALING_LEAVES[1]} leaves, over the same on {SCALING_NODES} values with {SCALING_LEAVES[0]} leaves "
+               "(best of up to 3 timings each): about 1 for reverse mode, a hundred and more for an engine that "
+               "works out each leaf's gradient apart"),
     )
     primary = "test_accuracy"
     reads_sources = True  # "no autograd" is read in the sources as they were before the code ran
     hand_written_updates = True  # no optimizer: the diagnoses judge the loop, not optimizer calls
-    codes = {"gradient-mismatch": CodeInfo("forward-and-backprop"), "autograd-used": CodeInfo("forward-and-backprop")}
-    rules = (_gradient_mismatch, _autograd_used, _loop)
+    codes = {"gradient-mismatch": CodeInfo("forward-and-backprop"), "autograd-used": CodeInfo("forward-and-backprop"),
+             "not-reverse-mode": CodeInfo("forward-and-backprop")}
+    rules = (_gradient_mismatch, _not_reverse_mode, _autograd_used, _loop)
     exclusive = {"gradient-mismatch": {"underfitting", "plateau", "below-threshold", "non-finite-loss", "divergence",
-                                        "learning-rate-too-high", "learning-rate-extreme"}}
+                                        "learning-rate-too-high", "learning-rate-extreme", "not-reverse-mode"},
+                 "not-reverse-mode": {"below-threshold"}}
 
     def train(self, side: LearnerSide, data: SplitData) -> Any:
         from dlpath.grading.tasks import ContractError
@@ -385,7 +581,10 @@ No torch autograd (requires_grad, torch.autograd) and no torch.optim anywhere: t
         from dlpath.grading.tasks._model import short
 
         if name == "graph":
-            with side.watch.counting_autograd():
+            with side.watch.counting_autograd(), _no_collection():  # a full collection would be timed too
+                return build_and_backward(side.module.Value, values), {}
+        if name == "timed graph":  # not counted: counting runs every torch operation through Python, a cost
+            with _no_collection():  # that is the grader's, not the engine's (the checks' graphs are counted)
                 return build_and_backward(side.module.Value, values), {}
         if name == "outputs":
             x = tensors.get("x")
@@ -414,7 +613,13 @@ No torch autograd (requires_grad, torch.autograd) and no torch.optim anywhere: t
 
         test, public = ctx.test, ctx.public
         extra: dict[str, Any] = {}
-        metrics = {"gradient_error": self._gradient_check(ctx, extra), "test_accuracy": 0.0}
+        metrics = {"gradient_error": self._gradient_check(ctx, extra), "test_accuracy": 0.0,
+                   "backward_scaling": SCALING_UNMEASURED}
+        if "graph_problem" not in extra:  # an engine that cannot build the checks' graphs is not timed
+            metrics["backward_scaling"], error = self._scaling_check(ctx, extra)
+            if error > TOLERANCE:
+                extra["checks_failed"] = [*extra.get("checks_failed", []), "the timed graphs"]
+            metrics["gradient_error"] = max(metrics["gradient_error"], error)
         facts: dict[str, Any] = {"primary": self.primary, "expected_output": shape_text((len(test),)),
                                  "chance_score": float(torch.bincount(test.y).max()) / max(len(test), 1),
                                  "extra": extra}
@@ -458,27 +663,76 @@ No torch autograd (requires_grad, torch.autograd) and no torch.optim anywhere: t
         checks = fixed_checks(rng) + [("random graph", random_graph(rng)) for _ in range(RANDOM_GRAPHS)]
         worst, failed, values_wrong, zero = 0.0, [], [], True
         for name, graph in checks:
-            value, grads = oracle(graph)
+            truth = oracle(graph)
             try:
                 answer, _ = ctx.ask("graph", values=graph)
             except LearnerError as exc:
                 extra["graph_problem"] = str(exc)
                 return 1.0
-            got_value, got = answer.get("value"), answer.get("grads")
-            if not isinstance(got, list) or len(got) != len(grads) or not all(
-                    isinstance(g, (int, float)) and not isinstance(g, bool) for g in got):
-                extra["graph_problem"] = (f"backward() must fill in a number in the .grad of each of the "
-                                          f"{len(grads)} leaves; got {str(got)[:80]}")
+            error, problem, value_wrong = _compare(answer, *truth)
+            if problem:
+                extra["graph_problem"] = problem
                 return 1.0
-            if not isinstance(got_value, (int, float)) or abs(got_value - value) > TOLERANCE * max(1.0, abs(value)):
+            if value_wrong:
                 values_wrong.append(name)
-            truth = math.sqrt(sum(t * t for t in grads))
-            error = math.sqrt(sum((g - t) ** 2 for g, t in zip(got, grads))) / max(truth, 1e-9)
-            if name in values_wrong:
-                error = max(error, 1.0)
-            zero = zero and all(g == 0 for g in got)
+            zero = zero and all(g == 0 for g in answer["grads"])
             if error > TOLERANCE:
                 failed.append(name)
-            worst = max(worst, min(error, 1.0e6))
+            worst = max(worst, error)
         extra.update(checks_failed=failed, values_wrong=values_wrong, all_zero=zero and bool(failed))
         return worst
+
+    @staticmethod
+    def _scaling_check(ctx: JudgeContext, extra: dict[str, Any]) -> tuple[float, float]:
+        """``backward_scaling`` and the worst gradient error on the timed graphs (their answers are checked too:
+        a fast wrong answer proves nothing).
+
+        Each round asks for a narrow graph, then a wide one (fresh leaf values each round), and times each request
+        from the judge's side of the channel (the learner's process cannot make a round trip shorter than it is);
+        each size keeps its best time. The ratio is the wide graph's time over the narrow one's, the narrow one
+        counted at most SCALING_CAP times the judge's own engine on it (CPU time). Rounds stop once the ratio is at
+        most the bar, or above ten times it.
+        """
+        bar = next((float(t.max) for t in getattr(ctx.project, "thresholds", None) or ()
+                    if t.metric == "backward_scaling" and t.max is not None), SCALING_STOP)
+        rng = random.Random(int(ctx.test_seed) * 104729 + 3)
+        reference = reference_seconds(scaling_graph(rng, SCALING_LEAVES[0]))
+        best, worst, ratio, rounds = [math.inf, math.inf], 0.0, SCALING_UNMEASURED, 0
+        for rounds in range(1, SCALING_ROUNDS + 1):
+            graphs = [scaling_graph(rng, leaves) for leaves in SCALING_LEAVES]
+            truths = [oracle(graph) for graph in graphs]
+            for k, graph in enumerate(graphs):
+                start = time.perf_counter()
+                try:
+                    answer, _ = ctx.ask("timed graph", values=graph)
+                except LearnerError as exc:
+                    extra["scaling_problem"] = str(exc)
+                    return SCALING_UNMEASURED, worst
+                best[k] = min(best[k], time.perf_counter() - start)
+                error, problem, _ = _compare(answer, *truths[k])
+                if problem:
+                    extra["scaling_problem"] = problem
+                    return SCALING_UNMEASURED, worst
+                worst = max(worst, error)
+            ratio = best[1] / max(min(best[0], SCALING_CAP * reference), 1e-9)
+            if ratio <= bar or ratio > 10 * bar:  # passed, or so far above the bar that no load explains it
+                break
+        extra.update(scaling_ms=[round(t * 1e3, 3) for t in best], scaling_reference_ms=round(reference * 1e3, 3),
+                     scaling_capped=best[0] > SCALING_CAP * reference, scaling_rounds=rounds)
+        return ratio, worst
+
+
+def _compare(answer: Mapping[str, Any], value: float, grads: list[float]) -> tuple[float, str | None, bool]:
+    """An answer against the oracle's: the relative error (at most 1e6; at least 1 when the value is wrong), what
+    is wrong with its form (None if nothing), and whether the forward value is wrong."""
+    got_value, got = answer.get("value"), answer.get("grads")
+    if not isinstance(got, list) or len(got) != len(grads) or not all(
+            isinstance(g, (int, float)) and not isinstance(g, bool) for g in got):
+        return 1.0, (f"backward() must fill in a number in the .grad of each of the {len(grads)} leaves; got "
+                     f"{str(got)[:80]}"), False
+    value_wrong = not isinstance(got_value, (int, float)) or abs(got_value - value) > TOLERANCE * max(1.0, abs(value))
+    truth = math.sqrt(sum(t * t for t in grads))
+    error = math.sqrt(sum((g - t) ** 2 for g, t in zip(got, grads))) / max(truth, 1e-9)
+    if value_wrong:
+        error = max(error, 1.0)
+    return min(error, 1.0e6), None, value_wrong
