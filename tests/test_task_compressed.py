@@ -92,6 +92,7 @@ def test_the_teacher_itself_loses_nothing_but_is_its_own_size(project: dict, tmp
                                     tmp_path)
     teacher = got["facts"].extra["teacher"]
     assert teacher["test_accuracy"] > 0.95 and metrics["accuracy_drop"] == 0.0
+    assert metrics["teacher_agreement"] == 1.0 and teacher["probe_points"] == 4096  # itself, off the data too
     assert metrics["size_ratio"] == pytest.approx(1.0, abs=0.01)
     assert [d.code for d in diagnoses] == ["file-too-large"]
     assert "32-bit floats, 4 bytes each" in diagnoses[0].message and diagnoses[0].lesson == "model-compression"
@@ -101,6 +102,7 @@ def test_int8_alone_keeps_the_accuracy_and_is_told_the_program_does_not_shrink(p
     metrics, diagnoses, _ = grade("def compress(teacher, data, device, log):\n    return int8(teacher)\n", project,
                                   tmp_path)
     assert abs(metrics["accuracy_drop"]) <= 0.005 and 0.25 < metrics["size_ratio"] < 0.5
+    assert metrics["teacher_agreement"] >= 0.98  # int8 weights are the teacher's: its answers off the data too
     assert [d.code for d in diagnoses] == ["file-too-large"]
     assert "already take 1 byte each" in diagnoses[0].message and "program" in diagnoses[0].message
 

@@ -23,11 +23,7 @@ def spirals(n: int, seed: int, *, classes: int = 3, noise: float = 0.15, turns: 
     check_n(n)
     if classes < 2:
         raise BadDataset(f"spirals need at least 2 classes, not {classes}")
-    turn, wind = 0.0, 1.0  # the world: where arm 0 starts, and which way the arms wind
-    if world_seed:
-        world = rng(world_seed)
-        turn = 2 * math.pi * float(torch.rand((), generator=world))
-        wind = -1.0 if float(torch.rand((), generator=world)) < 0.5 else 1.0
+    turn, wind = spirals_world(world_seed)
     g = rng(seed)
     y = balanced_labels(n, classes, g)
     t = torch.rand(n, generator=g)  # position along the arm, 0 (centre) .. 1 (tip)
@@ -37,6 +33,28 @@ def spirals(n: int, seed: int, *, classes: int = 3, noise: float = 0.15, turns: 
     x = x + noise * radius.unsqueeze(1) * torch.randn(n, 2, generator=g)
     info = {"kind": "classification", "input_shape": [2], "num_classes": classes}
     return Dataset(x.float(), y.long(), info)
+
+
+def spirals_world(world_seed: int) -> tuple[float, float]:
+    """The spirals' world ``world_seed``: (turn, wind), the angle where arm 0 starts and which way the arms wind
+    (1.0 anticlockwise, -1.0 clockwise). World 0 is (0.0, 1.0)."""
+    import torch
+
+    if not world_seed:
+        return 0.0, 1.0
+    world = rng(world_seed)
+    turn = 2 * math.pi * float(torch.rand((), generator=world))
+    wind = -1.0 if float(torch.rand((), generator=world)) < 0.5 else 1.0
+    return turn, wind
+
+
+def spirals_map(world_seed: int) -> list[list[float]]:
+    """The 2x2 matrix M that carries world 0's spirals onto world ``world_seed``'s: a rotation by the world's turn
+    after a mirror when it winds the other way. Its points are distributed as M @ x for x from world 0 (the
+    jitter is round, so M leaves it as it is), so a model f made for world 0 serves that world as f(M^T x)."""
+    turn, wind = spirals_world(world_seed)
+    cos, sin = math.cos(turn), math.sin(turn)
+    return [[cos, -sin * wind], [sin, cos * wind]]
 
 
 @generator("classification")

@@ -34,6 +34,9 @@ PLAIN = {
     "learned_skill": "what training taught your model: the grader puts every weight your training changed back "
                      "where build_model left it and measures how much the score drops, so the answer must come "
                      "from training, not from code or weights written by hand",
+    "teacher_agreement": "how often your compressed model gives the teacher's answer at points the grader draws "
+                         "between and around the data, where the labels say nothing: a compression of the teacher "
+                         "answers as the teacher does there too, a model made from the data alone does not",
 }
 
 

@@ -17,7 +17,11 @@ The contract (the grader calls these two functions; keep their names and argumen
 
 The grade: the grader loads your file in a fresh process that never imports this code
 and compares it with the teacher exported the same way, on 4000 fresh points: your file
-must be at most 25% of the teacher's size and lose at most 2 points of accuracy.
+must be at most 25% of the teacher's size and lose at most 2 points of accuracy. It must
+also be a compression of this teacher: at points between and around the arms, where no data
+lie, it must give the teacher's class 98% of the time (a model trained on the labels alone
+decides otherwise there). Each grade turns the spirals by a secret angle; the teacher you
+get is turned with them.
 
 The plan: prune (keep the strongest hidden units), distil (the pruned network learns the
 teacher's outputs again), quantize (int8 weights). Alone, int8 leaves the program part of

@@ -4,8 +4,10 @@ Run from anywhere, with dlpath installed (it takes about 15 s on one CPU core):
 
     python projects/compress-to-fit/teacher/make_teacher.py
 
-It draws 20,000 training points from the same spirals world as the project
-(the data set and its parameters are read from ../project.yaml), trains the
+It draws 20,000 training points from the project's spirals in their published
+world, world 0 (the data set and its parameters are read from ../project.yaml;
+a grade carries the teacher into its own secret world, see
+dlpath/grading/tasks/compressed.py, world_teacher), trains the
 teacher with a fixed seed on one thread, and writes model.json and weights.bin
 beside this file (dlpath.envs.pretrained's format: raw float32, loaded without
 pickle). The same PyTorch version gives the same weights; SOURCE.txt records
