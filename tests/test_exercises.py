@@ -186,13 +186,19 @@ def test_values_cross_the_wire_and_come_back_the_same() -> None:
 
     value = (torch.arange(3), [1.5, None, "a", True], {"k": torch.ones(2, 2)}, Function("wiggle", {"a": torch.ones(3)}))
     tensors: dict = {}
-    wire = json.loads(json.dumps(encode(value, tensors)))
-    back = decode(wire, tensors)
+    functions: dict = {}
+    wire = json.loads(json.dumps(encode(value, tensors, functions)))
+    assert wire["$tuple"][3] == {"$function": "f0"} and functions["f0"] is value[3]  # the parameters stay here
+    assert len(tensors) == 2  # the function's parameter `a` is not among what travels
+    back = decode(wire, tensors, functions=lambda key: ("the learner's callable for", key))
     assert torch.equal(back[0], value[0]) and back[1] == value[1] and torch.equal(back[2]["k"], value[2]["k"])
-    assert back[3].name == "wiggle" and torch.equal(back[3].params["a"], torch.ones(3)) and isinstance(back, tuple)
-    built = decode(wire, tensors, functions=True)[3]
-    x = torch.tensor([0.5, 1.0, 2.0])
-    assert torch.allclose(built(x), (torch.sin(x) * x * x).sum())
+    assert back[3] == ("the learner's callable for", "f0") and isinstance(back, tuple)
+    with pytest.raises(ValueError, match="a function where a value was expected"):
+        decode(wire, tensors)  # the judge reading an answer: a function never comes back
+    with pytest.raises(TypeError):
+        encode(value, {})  # without a table for them, functions cannot travel (an answer holding one)
+    x = torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64)
+    assert value[3].value(x) == pytest.approx(float((torch.sin(x) * x * x).sum()), rel=1e-12)
     assert decode(encode(np.float64(2.5), {}), {}) == 2.5
     with pytest.raises(TypeError):
         encode(object(), {})
@@ -455,10 +461,14 @@ AUTOGRAD_ROUTES = {
 
 @pytest.mark.parametrize("route", sorted(AUTOGRAD_ROUTES))
 def test_a_numerical_gradient_taken_from_autograd_is_never_right(route: str, tmp_path: Path) -> None:
-    """The function the learner's numerical_gradient gets is measured from the outside (computed in NumPy): the
-    lesson's rule "no autograd here" holds because there is nothing to differentiate, not because a source scan
-    found no call (a red-team answer returned autograd's gradient, the judge's own reference, and passed)."""
+    """The function the learner's numerical_gradient gets is measured from the outside (its values come from the
+    judge): the lesson's rule "no autograd here" holds because there is nothing to differentiate, not only
+    because the source is read (a red-team answer returned autograd's gradient, the judge's own reference, and
+    passed). The project's `forbid:` is taken off here, so that neither its reading of the source nor its
+    record of what ran refuses the answer first."""
     project = load_project("ex-calculus")
+    project = dataclasses.replace(project, exercises=tuple(dataclasses.replace(e, forbid=(), instead="")
+                                                           for e in project.exercises))
     folder = tmp_path / "ex-calculus"
     copy_variant(project, "solution", folder)
     source = (folder / "exercises.py").read_text(encoding="utf-8")

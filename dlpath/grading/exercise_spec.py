@@ -29,6 +29,7 @@ WRONG_DIR = "wrong"
 
 _SIGNATURE = re.compile(r"^([A-Za-z_]\w*)\(([^()]*)\)$")
 _PARAM = re.compile(r"^\*{0,2}([A-Za-z_]\w*)(\s*=\s*[^,]+)?$")
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class ExerciseSpec:
     signature: str  #: "softmax(x)", as written in project.yaml
     title: str  #: one line, shown by `dlpath show`
     points: float = 1.0  #: its weight in the score
+    #: what the function must not use, as dotted names ("torch.softmax"): refused in every spelling that ends in
+    #: the same name (``dlpath.grading.tasks._forbidden``); the judge reads the learner's files before they run
+    forbid: tuple[str, ...] = ()
+    instead: str = ""  #: what to write instead of a forbidden name, said with the diagnosis (required with forbid)
 
 
 @dataclass(frozen=True)
@@ -99,10 +104,11 @@ def _read_exercises(reader: Any, keys: dict) -> list[ExerciseSpec]:
         entry = reader.mapping(item, f"exercise {i}")
         if entry is None:
             continue
-        reader.check_keys(entry, item, f"exercise {i}", ("function", "title"), ("points",))
+        reader.check_keys(entry, item, f"exercise {i}", ("function", "title"), ("points", "forbid", "instead"))
         signature = reader.string(entry, "function", f"exercise {i}")
         title = reader.string(entry, "title", f"exercise {i}")
         points = reader.number(entry, "points", f"exercise {i}") or 1.0
+        forbid, instead = _read_forbid(reader, entry, item, i)
         if signature is None or title is None:
             continue
         match = _SIGNATURE.match(signature.strip())
@@ -117,8 +123,26 @@ def _read_exercises(reader: Any, keys: dict) -> list[ExerciseSpec]:
             reader.problem(entry["function"][1], f"exercise {i}: the function '{name}' is listed twice")
         seen.add(name)
         out.append(ExerciseSpec(name, tuple(_PARAM.match(p).group(1) for p in params),  # type: ignore[union-attr]
-                                signature.strip(), title.strip(), points))
+                                signature.strip(), title.strip(), points, forbid, instead))
     return out
+
+
+def _read_forbid(reader: Any, entry: dict, item: Any, i: int) -> tuple[tuple[str, ...], str]:
+    """An exercise's ``forbid:`` (dotted Python names) and ``instead:`` (what to write instead)."""
+    forbid = reader.strings(entry, "forbid", f"exercise {i}")
+    good = []
+    for name in forbid:
+        if _DOTTED.match(name.strip()):
+            good.append(name.strip())
+        else:
+            reader.problem(entry["forbid"][1], f"exercise {i}: 'forbid' lists Python names such as "
+                           f"torch.softmax or torch.nn.functional.linear, not {name!r}")
+    instead = reader.string(entry, "instead", f"exercise {i}") or ""
+    if good and not instead:
+        reader.problem(item, f"exercise {i}: 'forbid' needs 'instead': what the learner writes in its place")
+    if instead and "forbid" not in entry:
+        reader.problem(entry["instead"][1], f"exercise {i}: 'instead' without 'forbid' says nothing")
+    return tuple(good), " ".join(instead.split())
 
 
 def _read_expect(reader: Any, keys: dict, task: Any, declared_codes: set[str], wrong: list[str],

@@ -30,8 +30,8 @@ answer, or None.
 
 Values that may cross to the learner's process: tensors, numbers, booleans,
 texts, None, lists and tuples and dicts of them, ``Function``: a function
-of x from ``FUNCTIONS`` (a callable cannot travel; its name and parameters do,
-and the learner's side rebuilds it), and a pandas ``DataFrame`` (its columns
+of x from ``FUNCTIONS`` (the learner's side gets a callable that sends x to the
+judge and gets the value back: the parameters stay in the judge), and a pandas ``DataFrame`` (its columns
 travel, the learner's side rebuilds it with a fresh 0..n-1 index). What comes
 back is compared as ``plain`` makes it: a pandas answer as its ``.to_dict()``,
 a Matplotlib ``Axes`` as ``figure_data`` (its texts, lines and bars).
@@ -91,7 +91,7 @@ def _np_wiggle(a: Any) -> Callable[[Any], Any]:
     return lambda x: (np.sin(a * x) * x * x).sum()
 
 
-#: the same functions in NumPy: what the learner's code calls (``Function.black_box``)
+#: the same functions in NumPy: the values the learner's code gets, computed in the judge (``Function.value``)
 _NUMPY: dict[str, Callable[..., Callable[[Any], Any]]] = {
     "quadratic": _quadratic, "tanh_layer": _np_tanh_layer, "wiggle": _np_wiggle}
 
@@ -114,24 +114,19 @@ class Function:
         builder, _ = FUNCTIONS[self.name]
         return builder(**dict(self.params))
 
-    def black_box(self) -> Callable[[Any], Any]:
-        """The function as the learner's code receives it: a tensor in, a 0-d tensor of its dtype out, computed
-        in NumPy (float64), so there is nothing to differentiate (autograd, forward-mode AD and torch.func all see a
-        constant), as with a function measured from the outside. The judge's reference differentiates
-        ``build()`` itself."""
+    def value(self, x: Any) -> float:
+        """The function's value at the point ``x`` (a tensor) as the learner's code receives it, computed here in
+        the judge in NumPy (float64). The learner's side holds only a key: each call sends x over the channel and
+        gets this number back (``tasks.exercise``), so neither the parameters nor the formula's code ever enter
+        the learner's process, and autograd, forward-mode AD and torch.func see a constant there, as with a
+        function measured from the outside. The judge's reference differentiates ``build()`` itself."""
         import numpy as np
         import torch
 
         params = {k: v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)
                   for k, v in self.params.items()}
-        inner = _NUMPY[self.name](**params)
-
-        def f(x: Any) -> Any:
-            values = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float64)
-            dtype = x.dtype if isinstance(x, torch.Tensor) and x.is_floating_point() else torch.float64
-            return torch.tensor(float(inner(values.astype(np.float64))), dtype=dtype)
-
-        return f
+        point = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float64)
+        return float(_NUMPY[self.name](**params)(point.astype(np.float64)))
 
     def __str__(self) -> str:
         return FUNCTIONS[self.name][1]
@@ -256,6 +251,9 @@ class Exercise:
     mistakes: Sequence[Mistake] = ()  #: tried in order on a wrong answer; the first message wins
     rtol: float = 1e-5  #: relative tolerance of the comparison with the reference
     atol: float = 1e-6  #: absolute tolerance (values near 0)
+    #: case -> how many values of a Function among its inputs the judge answers during one call (None: no bound);
+    #: past it, the function raises in the learner's code and the case is `exercise-too-many-evaluations`
+    max_evaluations: Callable[[Case], int] | None = None
 
 
 # ------------------------------------------------------------------ comparing and showing

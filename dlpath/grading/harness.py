@@ -369,10 +369,30 @@ def _send_observation(channel: Channel, watch: Any) -> None:
         pass
 
 
+class _Finished(BaseException):
+    """The parent said Finish (or closed the channel) while a task consulted the judge mid-answer."""
+
+
 def _answer_loop(channel: Channel, task: Any, side: Any, folder: Path) -> None:
     from dlpath.grading.tasks import LearnerError
     from dlpath.grading.tasks._model import short
 
+    current = [0]  # the request being answered: an interim answer (consult) moves it to the judge's next one
+
+    def consult(values: dict, tensors: dict) -> tuple[dict, dict]:
+        channel.send(Answer(id=current[0], values=values), tensors)
+        while True:
+            try:
+                message, got = channel.receive()
+            except EOFError:
+                raise _Finished() from None
+            if isinstance(message, Finish):
+                raise _Finished()
+            if isinstance(message, Request):
+                current[0] = message.id
+                return dict(message.values), got
+
+    side.consult = consult
     while True:
         try:
             message, tensors = channel.receive()
@@ -382,11 +402,14 @@ def _answer_loop(channel: Channel, task: Any, side: Any, folder: Path) -> None:
             return
         if not isinstance(message, Request):
             continue
+        current[0] = message.id
         try:
             values, out = task.answer(message.name, message.values, tensors, side)
-            channel.send(Answer(id=message.id, values=values), out)
+            channel.send(Answer(id=current[0], values=values), out)
+        except _Finished:
+            return
         except LearnerError as exc:
-            channel.send(Answer(id=message.id, error=str(exc)[:1000]))
+            channel.send(Answer(id=current[0], error=str(exc)[:1000]))
         except SystemExit as exc:
             channel.send(_failed(exc, folder, "evaluate", FailureKind.EXIT, f"sys.exit({exc.code!r})"))
             return
@@ -394,7 +417,7 @@ def _answer_loop(channel: Channel, task: Any, side: Any, folder: Path) -> None:
             channel.send(_failed(exc, folder, "evaluate"))
             return
         except Exception as exc:  # noqa: BLE001 - the learner's objects misbehaved while answering
-            channel.send(Answer(id=message.id, error=short(exc)))
+            channel.send(Answer(id=current[0], error=short(exc)))
 
 
 def main(argv: list[str] | None = None) -> None:

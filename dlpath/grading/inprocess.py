@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import queue
 import sys
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -92,16 +94,39 @@ def _run(project: Any, folder: Path, test_seed: int) -> RunOutcome:
                           duration_s=time.monotonic() - started)
     trained_s = time.monotonic() - started
 
+    # The learner's side answers in a thread of its own, so that a task that consults the judge mid-answer
+    # (side.consult: the exercise task's functions evaluated in the judge) waits there while the judge replies.
+    outbox: queue.Queue = queue.Queue()  # learner -> judge: (final?, values, tensors) or (None, error text, None)
+    inbox: queue.Queue = queue.Queue()  # judge -> learner: the judge's next request while the learner consults
+    waiting = [False]  # the learner's side is inside consult, waiting for the judge's next request
+
+    def consult(values: dict, tensors: dict) -> tuple[dict, dict]:
+        outbox.put((False, *_copy(values, tensors)))
+        return inbox.get()
+
+    side.consult = consult
+
+    def serve(name: str, values: dict, tensors: dict) -> None:
+        try:
+            got_values, got_tensors = task.answer(name, values, tensors, side)
+            outbox.put((True, *_copy(got_values, got_tensors)))
+        except LearnerError as exc:
+            outbox.put((None, str(exc)[:1000], None))
+        except Exception as exc:  # noqa: BLE001 - as the learner process's answer loop reports it
+            outbox.put((None, short(exc), None))
+
     def ask(name: str, values: Mapping[str, Any] | None = None, tensors: Mapping[str, Any] | None = None,
             target: str = "learner") -> tuple[dict[str, Any], dict[str, Any]]:
         values, tensors = _copy(values, tensors)
-        try:
-            got_values, got_tensors = task.answer(name, values, tensors, side)
-        except LearnerError as exc:
-            raise LearnerError(str(exc)[:1000]) from None
-        except Exception as exc:  # noqa: BLE001 - as the learner process's answer loop reports it
-            raise LearnerError(short(exc)) from None
-        return _copy(got_values, got_tensors)
+        if waiting[0]:
+            inbox.put((values, tensors))
+        else:
+            threading.Thread(target=serve, args=(name, values, tensors), daemon=True).start()
+        final, got_values, got_tensors = outbox.get()
+        waiting[0] = final is False
+        if final is None:
+            raise LearnerError(got_values)
+        return got_values, got_tensors
 
     ctx = JudgeContext(project=project, public=task.public_data(project, project.public_seed),
                        test=task.test_data(project, test_seed), ask=ask, folder=Path(folder), device="cpu",

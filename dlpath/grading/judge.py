@@ -14,7 +14,10 @@ the parent:
     judge -> parent   JudgeReady                           the hidden data is built
     parent -> judge   Go                                   the learner's `train` returned
     judge -> parent   Request(name, tensors)               relayed to the learner process: inputs only
-    parent -> judge   Answer(values, tensors)              relayed back (or LearnerGone)
+    parent -> judge   Answer(values, tensors)              relayed back (or LearnerGone); an answer may be
+                                                         interim (an exercise's function asking the judge for
+                                                         f(x)): the judge's next Request replies, and the
+                                                         answer to that one continues the same call
     judge -> parent   Result(metrics, facts)               the only source of metrics
  or judge -> parent   JudgeFailed(message)                 a broken project or a dlpath bug (exit status 2)
 

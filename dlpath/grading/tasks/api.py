@@ -83,6 +83,10 @@ class LearnerSide:
     watch: Any  #: dlpath.grading.observe.Watch: hooks for the mentor's observations
     state: Any = None  #: what `Task.train` returned (the trained model), or what the loader loaded
     role: str = "learner"  #: "learner", or "loader" (module is None there: the learner's code is never imported)
+    #: consult(values, tensors) -> (values, tensors): while answering a request, send the judge an interim
+    #: answer and wait for its next request (the exercise task evaluates a function this way in the judge);
+    #: set by the harness's answer loop
+    consult: Callable[..., Any] | None = None
 
 
 class Asker(Protocol):

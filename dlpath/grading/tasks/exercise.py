@@ -9,6 +9,23 @@ alone imports ``grading.py``, builds the cases from the hidden seed, sends each
 case's inputs, computes the reference's answer itself, compares, and on a wrong
 answer asks the exercise's mistakes which one explains it.
 
+An exercise may forbid what its starter says not to call (project.yaml's
+``forbid:``): the judge reads the learner's files as the parent read them
+before they ran (``_forbidden.find_uses``) and refuses the function without
+calling it (``forbidden-call``); otherwise the ``call`` request carries the
+forbidden names, and the learner's side notes which of them torch dispatched
+while the function ran (it can only add a refusal).
+
+A ``Function`` among a case's inputs stays in the judge: it travels as a key,
+and the learner's side gets a callable that, on each call, sends x in an
+interim answer (``{"evaluate": key, "x": tensor}``); the judge replies with a
+``value`` request (the 0-d tensor ``y``, or ``refused``), and the learner's
+answer to that continues the same call, up to its final answer
+(``LearnerSide.consult``, set by the harness's answer loop). The parent sees
+requests and answers alternate as always. The judge counts the values it
+gives per call and refuses those past the exercise's ``max_evaluations``
+(``exercise-too-many-evaluations``).
+
 The metrics are the exercises themselves: one per function, named after it,
 the share of its cases answered right (project.yaml's thresholds are derived:
 each must be 1). What the mentor says comes from ``Facts.extra``, one entry per
@@ -23,7 +40,7 @@ from __future__ import annotations
 import traceback
 import zlib
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, SplitData, Task
@@ -36,15 +53,20 @@ CRASHED = "exercise-crashed"
 UNREADABLE = "exercise-unreadable"
 CHANGED_INPUT = "exercise-changed-input"
 WRONG = "exercise-wrong"
+FORBIDDEN = "forbidden-call"
+TOO_MANY = "exercise-too-many-evaluations"
 _FROM_ERROR = {"missing": MISSING, "not-done": NOT_DONE, "raised": CRASHED, "unreadable": UNREADABLE}
 _GENERIC = {NOT_DONE, MISSING, CRASHED, UNREADABLE, CHANGED_INPUT, WRONG}
+_OVERRIDING = {FORBIDDEN, TOO_MANY}  # a case with one of these is wrong whatever it answered, and its finding wins
 
 
 # ------------------------------------------------------------------ values on the wire (both sides)
 
 
-def encode(value: Any, tensors: dict[str, Any]) -> Any:
-    """``value`` as JSON, its tensors moved into ``tensors`` (referred to by key). TypeError for anything else."""
+def encode(value: Any, tensors: dict[str, Any], functions: dict[str, Any] | None = None) -> Any:
+    """``value`` as JSON, its tensors moved into ``tensors`` (referred to by key). A ``Function`` (judge side only)
+    travels as a key alone, the Function kept in ``functions``: its parameters never leave the judge. TypeError
+    for anything else."""
     import torch
 
     from dlpath.grading.exercises import Function, is_frame
@@ -55,27 +77,28 @@ def encode(value: Any, tensors: dict[str, Any]) -> Any:
         key = f"t{len(tensors)}"
         tensors[key] = value.detach().cpu()
         return {"$tensor": key}
-    if isinstance(value, Function):
-        return {"$function": value.name, "params": encode(dict(value.params), tensors)}
+    if isinstance(value, Function) and functions is not None:
+        key = f"f{len(functions)}"
+        functions[key] = value
+        return {"$function": key}
     if is_frame(value):  # its columns: numbers as tensors, anything else as a list (None where missing)
         columns = [str(c) for c in value.columns]
         return {"$frame": {"columns": columns, "data": [encode(_column(value[c]), tensors) for c in value.columns]}}
     if isinstance(value, tuple):
-        return {"$tuple": [encode(v, tensors) for v in value]}
+        return {"$tuple": [encode(v, tensors, functions) for v in value]}
     if isinstance(value, list):
-        return [encode(v, tensors) for v in value]
+        return [encode(v, tensors, functions) for v in value]
     if isinstance(value, dict):
-        return {"$dict": {str(k): encode(v, tensors) for k, v in value.items()}}
+        return {"$dict": {str(k): encode(v, tensors, functions) for k, v in value.items()}}
     if hasattr(value, "__array__") and hasattr(value, "shape"):  # a NumPy array or scalar
         array = torch.tensor(value)  # a copy: as_tensor warns on a read-only array (pandas hands those out)
         return encode(array.item() if array.dim() == 0 else array, tensors)
     raise TypeError(f"a {type(value).__name__}")
 
 
-def decode(value: Any, tensors: Mapping[str, Any], functions: bool = False) -> Any:
-    """The value ``encode`` made; with ``functions``, a Function comes back as the callable it names."""
-    from dlpath.grading.exercises import FUNCTIONS, Function
-
+def decode(value: Any, tensors: Mapping[str, Any], functions: Callable[[str], Any] | None = None) -> Any:
+    """The value ``encode`` made; a Function's key comes back as ``functions(key)`` (the learner's side: a
+    callable that asks the judge for each value), and is refused where ``functions`` is None."""
     if isinstance(value, list):
         return [decode(v, tensors, functions) for v in value]
     if not isinstance(value, dict):
@@ -94,10 +117,9 @@ def decode(value: Any, tensors: Mapping[str, Any], functions: bool = False) -> A
         return pandas.DataFrame({name: column.numpy() if hasattr(column, "numpy") else column
                                  for name, column in zip(frame["columns"], data)})
     if "$function" in value:
-        if value["$function"] not in FUNCTIONS:
-            raise ValueError(f"unknown function {value['$function']!r}")
-        function = Function(value["$function"], decode(value.get("params") or {}, tensors))
-        return function.black_box() if functions else function
+        if functions is None:
+            raise ValueError("a function where a value was expected")
+        return functions(str(value["$function"]))
     raise ValueError("an unknown value on the wire")
 
 
@@ -143,39 +165,73 @@ def _line(exc: BaseException, module: Any) -> int | None:
     return lines[-1] if lines else None
 
 
-def call(module: Any, values: Mapping[str, Any], tensors: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _remote(consult: Callable[..., Any] | None, key: str, live: list[bool]) -> Callable[[Any], Any]:
+    """The function the judge handed over, as the learner's code receives it: each call sends x to the judge,
+    which evaluates the function (its parameters never come here) and sends the value back, a fresh 0-d tensor
+    of x's dtype (float64 for anything else) that autograd, forward-mode AD and torch.func see as a constant."""
+
+    def f(x: Any) -> Any:
+        import torch
+
+        if consult is None or not live[0]:
+            raise RuntimeError("f can only be called while the grader's call to your function runs")
+        point = x.detach() if isinstance(x, torch.Tensor) else torch.as_tensor(x)
+        dtype = x.dtype if isinstance(x, torch.Tensor) and x.is_floating_point() else torch.float64
+        reply, got = consult({"evaluate": key, "x": {"$tensor": "x"}}, {"x": point.to("cpu", torch.float64)})
+        if "refused" in reply or not isinstance(got.get("y"), torch.Tensor):
+            raise RuntimeError(str(reply.get("refused") or "the grader did not evaluate f"))
+        return torch.tensor(float(got["y"]), dtype=dtype)
+
+    return f
+
+
+def call(module: Any, values: Mapping[str, Any], tensors: Mapping[str, Any],
+         consult: Callable[..., Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Call the learner's function on one case's inputs: its answer (as ``plain`` makes it), or what went wrong,
-    and which inputs it changed in place."""
+    which inputs it changed in place, and which of the exercise's forbidden names torch dispatched while it ran
+    (``_forbidden.runtime_names``: this process is the learner's, so this only adds to the judge's reading of the
+    sources). A function among the inputs is evaluated by the judge through ``consult``."""
+    import contextlib
+
     from dlpath.grading.exercises import is_frame, plain
+    from dlpath.grading.tasks._forbidden import runtime_names
     from dlpath.grading.tasks._model import short
 
     name = str(values.get("function"))
     fn = getattr(module, name, None)
     if not callable(fn):
         return {"error": {"kind": "missing", "message": f"no function {name}"}}, {}
-    args = decode(values.get("args") or [], tensors, functions=True)
-    kwargs = decode(values.get("kwargs") or {}, tensors, functions=True)
+    live = [True]
+    args = decode(values.get("args") or [], tensors, lambda key: _remote(consult, key, live))
+    kwargs = decode(values.get("kwargs") or {}, tensors, lambda key: _remote(consult, key, live))
     names = list(values.get("names") or [])
+    forbid = [str(n) for n in values.get("forbid") or []]
+    recorder = runtime_names(forbid) if forbid else None
     before = _clones(args) + _clones(kwargs)
     try:
-        result = fn(*args, **kwargs)
+        with recorder if recorder is not None else contextlib.nullcontext():
+            result = fn(*args, **kwargs)
     except NotImplementedError as exc:
         return {"error": {"kind": "not-done", "message": short(exc)}}, {}
     except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 - the learner's function
-        return {"error": {"kind": "raised", "message": short(exc), "line": _line(exc, module)}}, {}
+        return {"error": {"kind": "raised", "message": short(exc), "line": _line(exc, module)},
+                "forbidden": sorted(recorder.hits) if recorder is not None else []}, {}
+    finally:
+        live[0] = False
     changed, frames = [], False
     for where, value, copy in before:
         if not _unchanged(value, copy):
             changed.append(names[int(where)] if where.isdigit() and int(where) < len(names) else where)
             frames = frames or is_frame(value)
     out: dict[str, Any] = {}
+    ran = sorted(recorder.hits) if recorder is not None else []
     try:
         encoded = encode(plain(result), out)
     except (TypeError, ValueError) as exc:
-        return {"error": {"kind": "unreadable", "message": f"{name} returned {exc}"}}, {}
-    return {"result": encoded, "changed": changed, "changed_frame": frames}, out
+        return {"error": {"kind": "unreadable", "message": f"{name} returned {exc}"}, "forbidden": ran}, {}
+    return {"result": encoded, "changed": changed, "changed_frame": frames, "forbidden": ran}, out
 
 
 # ------------------------------------------------------------------ the judge's side
@@ -301,10 +357,29 @@ def _sentence(code: str, name: str, signature: str, f: Mapping[str, Any]) -> str
                 "nudge.")
     if code == WRONG:
         return f"{name} gave a wrong answer on {case}: {f.get('problem')}."
+    if code == FORBIDDEN:
+        instead = f" {f['instead']}" if f.get("instead") else ""
+        if f.get("how") == "ran":
+            return (f"{signature} called {f.get('forbidden')} while the grader ran it on {case}: the exercise is to "
+                    f"write what it does yourself, so {name} scores 0.{instead}")
+        if not f.get("line"):
+            return (f"{signature} must not use {f.get('forbidden')}, and the grader cannot check {f.get('file')}: "
+                    f"{f.get('written')}. Keep only readable Python files in the folder; {name} scores 0 until "
+                    "then.")
+        more = f" ({f['uses']} uses in all)" if int(f.get("uses") or 1) > 1 else ""
+        return (f"{signature} must not use {f.get('forbidden')}: the exercise is to write it yourself, and "
+                f"{f.get('file')}, line {f.get('line')} uses it as `{f.get('written')}`{more}, so {name} scores 0."
+                f"{instead}")
+    if code == TOO_MANY:
+        return (f"{name} evaluated f {f.get('evaluations')} times on {case}; the grader answers at most "
+                f"{f.get('limit')} for this input, enough for any finite-difference scheme (centred differences "
+                "take two per number of x). Nudge each number of x and compare, instead of probing f everywhere.")
     return str(f.get("message") or f"{name} gave a wrong answer on {case}.")
 
 
 def _evidence(name: str, f: Mapping[str, Any]) -> list[str]:
+    if f.get("code") == FORBIDDEN and f.get("how") == "source":
+        return [f"{name}: {f.get('file')}, line {f.get('line')}: {f.get('written')} ({f.get('forbidden')})"]
     out = [f"{name}: {f.get('case')}"]
     if f.get("input"):
         out.append(f"input {f['input']}")
@@ -330,8 +405,10 @@ class ExerciseTask(Task):
 exercises.py defines every function that project.yaml's `exercises:` names, with its arguments
     (the starter's docstrings say what each takes and returns). The grader calls each one on
     hidden inputs (odd shapes, extreme values, edge cases) and compares its answer with a
-    reference; a function must not change its inputs. Return tensors, numbers, or tuples of them."""
+    reference; a function must not change its inputs, nor use what its docstring forbids. Return
+    tensors, numbers, or tuples of them."""
     dataset_kinds = ()
+    reads_sources = True  # what an exercise forbids is read in the sources as they were before the code ran
     codes = {
         NOT_DONE: CodeInfo(None),
         MISSING: CodeInfo(None),
@@ -339,6 +416,8 @@ exercises.py defines every function that project.yaml's `exercises:` names, with
         UNREADABLE: CodeInfo(None),
         CHANGED_INPUT: CodeInfo(None),
         WRONG: CodeInfo(None),
+        FORBIDDEN: CodeInfo(None),
+        TOO_MANY: CodeInfo(None),
     }
     rules = (_findings,)
 
@@ -361,15 +440,19 @@ exercises.py defines every function that project.yaml's `exercises:` names, with
                side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
         if name != "call":
             raise LearnerError(f"unknown request {name!r}")
-        return call(side.module, values, tensors)
+        return call(side.module, values, tensors, side.consult)
 
     def judge(self, ctx: JudgeContext) -> Evaluation:
         import torch
 
         from dlpath.grading.exercises import load_grading
         from dlpath.grading.facts import Facts
+        from dlpath.grading.sources import read_sources
+        from dlpath.grading.tasks._forbidden import find_uses, parse_sources
 
         grading = load_grading(Path(ctx.project.path))
+        names = [spec.name for spec in ctx.project.exercises]
+        trees, unread = None, None
         metrics: dict[str, float] = {}
         extra: dict[str, Any] = {}
         for spec in ctx.project.exercises:
@@ -379,16 +462,28 @@ exercises.py defines every function that project.yaml's `exercises:` names, with
             cases = exercise.cases(torch.Generator().manual_seed(_case_seed(ctx.test_seed, spec.name)))
             if not cases:
                 raise ValueError(f"grading.py: exercise {spec.name!r} has no cases")
+            if spec.forbid:  # the sources as the parent read them before the learner's code ran: authoritative
+                if trees is None:
+                    trees, unread = parse_sources(ctx.sources if ctx.sources is not None else read_sources(
+                        Path(ctx.folder)))
+                uses = find_uses(trees, unread, spec.forbid, self.entry, spec.name, names)
+                if uses:
+                    metrics[spec.name] = 0.0
+                    extra[spec.name] = {**_forbidden_finding(spec, uses), "right": 0, "cases": len(cases)}
+                    continue
             right, first = 0, None
             for case in cases:
                 finding = self._ask(ctx, exercise, spec, case)
                 if finding is None:
                     right += 1
                     continue
-                if first is None or (first["code"] in (WRONG, CHANGED_INPUT) and finding["code"] not in _GENERIC):
+                if first is None or (first["code"] in (WRONG, CHANGED_INPUT) and finding["code"] not in _GENERIC) or (
+                        finding["code"] in _OVERRIDING and first["code"] not in _OVERRIDING):
                     first = finding  # the first wrong case, unless a later one names the mistake
                 if finding["code"] in (MISSING, NOT_DONE):
                     break
+            if first is not None and first["code"] == FORBIDDEN:
+                right = 0  # a forbidden name that ran: the exercise was not done, whatever the other cases gave
             metrics[spec.name] = right / len(cases)
             extra[spec.name] = {**(first or {"code": ""}), "right": right, "cases": len(cases)}
         return Evaluation(metrics, Facts(primary="", extra=extra))
@@ -396,10 +491,22 @@ exercises.py defines every function that project.yaml's `exercises:` names, with
     @staticmethod
     def _ask(ctx: JudgeContext, exercise: Any, spec: Any, case: Any) -> dict[str, Any] | None:
         tensors: dict[str, Any] = {}
-        values = {"function": spec.name, "names": list(spec.params), "args": encode(list(case.args), tensors),
-                  "kwargs": encode(dict(case.kwargs), tensors)}
+        functions: dict[str, Any] = {}
+        values: dict[str, Any] = {"function": spec.name, "names": list(spec.params),
+                                  "args": encode(list(case.args), tensors, functions),
+                                  "kwargs": encode(dict(case.kwargs), tensors, functions)}
+        forbid = tuple(getattr(spec, "forbid", ()) or ())
+        if forbid:
+            values["forbid"] = list(forbid)
+        bound = getattr(exercise, "max_evaluations", None)
+        limit = int(bound(case)) if bound is not None and functions else None
+        evaluations = 0
         try:
             answer, got_tensors = ctx.ask("call", values=values, tensors=tensors)
+            while "evaluate" in answer:  # the learner's function called a function the judge handed it
+                evaluations += 1
+                reply, out = _evaluate(functions, answer, got_tensors, evaluations, limit, spec.name)
+                answer, got_tensors = ctx.ask("value", values=reply, tensors=out)
         except LearnerError as exc:
             answer, got_tensors = {"error": {"kind": "raised", "message": str(exc)}}, {}
         try:
@@ -407,5 +514,45 @@ exercises.py defines every function that project.yaml's `exercises:` names, with
         except (KeyError, ValueError, TypeError, AttributeError, RecursionError):
             answer = {"error": {"kind": "unreadable", "message": f"{spec.name} returned something"}}
             got = None
-        return _grade_case(exercise, spec, case, answer, got)
+        finding = _grade_case(exercise, spec, case, answer, got)
+        ran = [str(k) for k in answer.get("forbidden") or []] if forbid else []
+        if ran or (limit is not None and evaluations > limit):
+            from dlpath.grading.tasks._forbidden import keys
 
+            finding = {"case": case.label, "input": case.shown(spec.params), **(finding or {})}
+            declared = keys(forbid)
+            if ran:
+                finding.update(code=FORBIDDEN, forbidden=", ".join(declared.get(k, k) for k in ran), how="ran",
+                               instead=getattr(spec, "instead", ""))
+            else:
+                finding.update(code=TOO_MANY, evaluations=evaluations, limit=limit)
+        return finding
+
+
+def _evaluate(functions: Mapping[str, Any], answer: Mapping[str, Any], tensors: Mapping[str, Any], count: int,
+              limit: int | None, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The judge's reply to the learner's function calling a function it was handed: its value at the point sent
+    (a 0-d float64 tensor ``y``), or why not (``refused``: the learner's side raises it)."""
+    import torch
+
+    function = functions.get(str(answer.get("evaluate")))
+    x = tensors.get("x")
+    if function is None:
+        return {"refused": "no such function"}, {}
+    if limit is not None and count > limit:
+        return {"refused": f"the grader answers at most {limit} calls of f during one call of {name}"}, {}
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.numel() > 1_000_000:
+        return {"refused": "f takes a tensor of numbers"}, {}
+    try:
+        value = function.value(x)
+    except Exception as exc:  # noqa: BLE001 - a point of the wrong shape: the learner's mistake, said back to it
+        return {"refused": f"f cannot be evaluated at a tensor of shape {tuple(x.shape)} ({type(exc).__name__}: "
+                           f"{str(exc)[:200]})"}, {}
+    return {"value": {"$tensor": "y"}}, {"y": torch.tensor(value, dtype=torch.float64)}
+
+
+def _forbidden_finding(spec: Any, uses: list[Any]) -> dict[str, Any]:
+    """The finding for an exercise whose sources use a name it forbids (the first use; how many in all)."""
+    first = uses[0]
+    return {"code": FORBIDDEN, "how": "source", "forbidden": first.name, "written": first.written,
+            "file": first.file, "line": first.line, "uses": len(uses), "instead": spec.instead, "case": ""}

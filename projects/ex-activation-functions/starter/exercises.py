@@ -6,8 +6,8 @@ Write the two functions below, then grade them from this folder:
 
 The grader calls each function on hidden inputs (batches of any shape, scores of 1000 and of
 -1000) and compares the answers with PyTorch's own. Use torch operations; do not call
-torch.softmax or torch.logsumexp themselves: the point is to see why they are written the way
-they are.
+torch.softmax, torch.logsumexp or log_softmax themselves, under any name (nn.Softmax neither):
+the point is to see why they are written the way they are. The grader refuses them.
 """
 
 import torch

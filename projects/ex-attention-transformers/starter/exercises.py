@@ -6,7 +6,8 @@ Write the two functions below, then grade them from this folder:
 
 The grader calls them on queries, keys, values and masks you have not seen (batches, heads,
 padding) and compares with the right answers. Do not call F.scaled_dot_product_attention: it
-is what you are rebuilding (and it returns nan where a query may look at nothing).
+is what you are rebuilding (and it returns nan where a query may look at nothing); nor
+nn.MultiheadAttention. The grader refuses them.
 """
 
 import torch

@@ -6,8 +6,8 @@ Write the two functions below, then grade them from this folder:
 
 The grader calls them on logits and distributions you have not seen (a logit of 1000, a target
 probability of 0) and compares with PyTorch's own losses. Do not call F.cross_entropy or
-nn.CrossEntropyLoss: the point is to see what they compute. F.kl_div is allowed, if you mind
-what it takes.
+nn.CrossEntropyLoss (nor F.nll_loss): the point is to see what they compute, and the grader
+refuses them. F.kl_div is allowed, if you mind what it takes.
 """
 
 import torch

@@ -6,7 +6,8 @@ Write the two functions below, then grade them from this folder:
 
 The grader calls them on tensors you have not seen (a batch of one, a row of equal features,
 images halved by a stride of 2, an odd image size) and compares with the right answers. Do not
-call nn.LayerNorm or F.layer_norm: they are what you are rebuilding.
+call nn.LayerNorm or F.layer_norm (nor F.group_norm): they are what you are rebuilding, and the
+grader refuses them.
 """
 
 import torch
