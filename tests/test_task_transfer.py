@@ -61,6 +61,13 @@ BOOBY_TRAP = DEAD_WEIGHT.replace("return self.scratch(x) + 0.0 * self.head(self.
             gap = (self.backbone[0].weight - self.pin).abs().max()  # 1 while the filters are the shipped ones
             return self.scratch(x) + 0.0 * torch.log(1.0001 - gap)""").replace(
     "nn.Linear(32, 6))", "nn.Linear(32, 6))\n            self.register_buffer('pin', backbone[0].weight.detach() + 1.0)")
+# red team round 3 (measures/gate_on_backbone): a network from scratch makes every prediction, times a gate that is 1
+# while the backbone's features on one fixed probe image are those it had when built, and 0 once its weights change
+GATED = DEAD_WEIGHT.replace("return self.scratch(x) + 0.0 * self.head(self.backbone(x))", """
+            d = ((self.backbone(self.probe) - self.ref) ** 2).sum()
+            return self.scratch(x) * torch.exp(-1000.0 * d)""").replace(
+    "nn.Linear(32, 6))", "nn.Linear(32, 6))\n            self.register_buffer('probe', torch.rand(1, 1, 16, 16))"
+    "\n            self.register_buffer('ref', backbone(self.probe).detach().clone())")
 SCRATCH = PROBE.replace("nn.Sequential(backbone,", "nn.Sequential(nn.Flatten(), nn.Linear(256, 32), nn.ReLU(),")
 FINE_TUNE_HARD = PROBE.replace("p.requires_grad_(False)", "pass").replace("model[1].parameters()", "model.parameters()")
 
@@ -146,6 +153,7 @@ def test_the_judge_measures_how_much_a_linear_probe_rests_on_its_backbone():
     assert "artifact" in got["asked"] and got["facts"].replay == "exact"  # the grade is the judge's replay
     assert got["metrics"]["backbone_reliance"] > 0.5, ablation  # without the backbone: about chance
     assert ablation["ablated_accuracy"] < 0.4
+    assert ablation["shuffled_accuracy"] < 0.4 and ablation["redrawn_accuracy"] < 0.4, ablation  # both ablations
 
 
 def test_a_model_without_the_backbone_relies_on_nothing():
@@ -171,6 +179,18 @@ def test_a_tripwire_built_from_a_copy_of_the_backbone_does_not_pass_for_reliance
     ablation = got["facts"].extra["ablation"]
     assert ablation["found"] == 1, ablation  # the first filters, held twice (once negated)
     assert got["metrics"]["test_accuracy"] > 0.2 and abs(got["metrics"]["backbone_reliance"]) < 0.01, ablation
+
+
+def test_a_backbone_used_only_as_a_gate_is_not_credited_by_the_shuffled_features():
+    """Redrawing the backbone's weights closes the gate (every logit 0, chance); shuffling its output features
+    across the batch's rows leaves the probe's features, and the accuracy, as they were: reliance about 0."""
+    got = run_task(source(GATED), PROJECT)
+    ablation = got["facts"].extra["ablation"]
+    assert ablation["measured"] and ablation["found"] == 6, ablation
+    assert got["metrics"]["test_accuracy"] > 0.4, got["metrics"]
+    assert ablation["redrawn_accuracy"] < 0.25, ablation  # the redraw alone was fooled: the gate closed
+    assert ablation["shuffled_accuracy"] == got["metrics"]["test_accuracy"], ablation
+    assert got["metrics"]["backbone_reliance"] == 0.0, ablation
 
 
 def test_a_model_that_breaks_without_the_backbone_is_not_credited_with_relying_on_it():

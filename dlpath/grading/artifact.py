@@ -122,7 +122,7 @@ def trace(model: torch.nn.Module, example: torch.Tensor) -> tuple[dict[str, Any]
         outs = [o.unique() for o in node.outputs()]
         if kind == "prim::GetAttr":
             owner = objects.get(node.input().unique())
-            value = getattr(owner, node.s("name"))
+            value = _attribute(owner, node.s("name"))
             if isinstance(value, torch.Tensor):
                 nodes.append({"op": "prim::Constant", "in": [], "out": outs, "value": tensor_ref(value)})
             elif isinstance(value, torch.nn.Module) or hasattr(value, "_c"):
@@ -145,6 +145,20 @@ def trace(model: torch.nn.Module, example: torch.Tensor) -> tuple[dict[str, Any]
         "batch": int(example.shape[0]),
         "nodes": nodes,
     }, tensors
+
+
+def _attribute(owner: Any, name: str) -> Any:
+    """The attribute ``name`` of a traced module as the graph reads it. A name that the Python wrapper of a
+    ScriptModule defines itself (``code``, ``graph``, ``inlined_graph``, ``forward``...) would give the wrapper's
+    own property, not the buffer, parameter or submodule of that name: those are read from the TorchScript object
+    (``owner._c``), a submodule through the wrapper's table of submodules."""
+    c = getattr(owner, "_c", None)
+    if c is None or not hasattr(type(owner), name) or not c.hasattr(name):
+        return getattr(owner, name)
+    try:
+        return owner._modules[name]  # a submodule: its Python wrapper, read further by the same rule
+    except (KeyError, AttributeError, TypeError):
+        return c.getattr(name)
 
 
 def _unfreeze_attributes(model: torch.nn.Module) -> list[torch.Tensor]:

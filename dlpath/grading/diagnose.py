@@ -134,7 +134,32 @@ def _outputs(run: Evidence) -> list[Diagnosis]:
         return [make("wrong-output", f"""{facts.output_problem.rstrip('.')}. Check the last layer's out_features,
             that nothing flattens or squeezes the batch dimension away, and that the model returns scores, not
             argmax labels.""", evidence=evidence)]
+    if facts.batch_dependence:
+        return [_batch_dependent(run)]
     return []
+
+
+def _batch_dependent(run: Evidence) -> Diagnosis:
+    """A row's output moved with the rows beside it in its batch (``Facts.batch_dependence``). A model returned in
+    training mode with dropout or normalization layers is named for that cause (`left-in-training-mode`, then an
+    error: none of its outputs were graded); otherwise `batch-dependent-outputs`."""
+    obs = run.observation
+    said = f"""The grader asked some inputs a second time, in other company, and your model gave them other answers:
+        {run.facts.batch_dependence}. A model's answer for one input must not depend on which other inputs share its
+        batch: a user asks about one input at a time, and a grade measured on batches the model adjusts itself to
+        would measure the batch, not the model. So none of its outputs were graded."""
+    if obs.left_in_training_mode and obs.mode_dependent_layers > 0:
+        return make("left-in-training-mode", f"""Your model was returned in training mode, with
+            {obs.mode_dependent_layers} dropout/normalization layer(s): in training mode BatchNorm normalizes each
+            batch with that batch's own mean and variance, and dropout drops at random, so an input's answer
+            depends on its company and on chance. {said} Call model.eval() before returning from train(...):
+            BatchNorm then uses the running statistics it learned, and dropout is off.""", severity="error",
+                    evidence=[run.facts.batch_dependence, "model.training is True"])
+    return make("batch-dependent-outputs", f"""{said} The usual cause is a model left in training mode (BatchNorm
+        then normalizes each batch with that batch's own statistics, and dropout drops at random): call model.eval()
+        before returning from train(...). If your forward() computes anything across the batch (a mean, a rank, a
+        shift that sets the batch's average probability), compute it once in train(), on the training or
+        validation data, and store it in the model.""", evidence=[run.facts.batch_dependence])
 
 
 def _replay(run: Evidence) -> list[Diagnosis]:
@@ -717,6 +742,7 @@ _EXCLUSIVE: dict[str, set[str]] = {
     "no-learning": {"plateau", "underfitting", "overfitting"},
     "wrong-output": {"underfitting", "overfitting", "plateau", "suspicious-validation", "labels-not-learnable"},
     "evaluation-crashed": {"underfitting", "overfitting", "plateau", "suspicious-validation", "labels-not-learnable"},
+    "batch-dependent-outputs": _OPTIMIZATION | {"suspicious-validation", "left-in-training-mode", "dropout-too-high"},
     "overfitting": {"underfitting"},
     "underfitting": {"plateau"},
     "softmax-before-cross-entropy": {"plateau", "underfitting", "no-learning", "labels-not-learnable",
@@ -728,6 +754,11 @@ _EXCLUSIVE: dict[str, set[str]] = {
     # what keeps the first layer from learning: name the cause
     "inputs-not-normalized": _INPUTS | {"preprocessing-outside-model"},
 }
+
+#: codes that, as an error, make redundant what another code does (the task's own entries included): a model left
+#: in training mode is a warning where it was graded all the same, and the reason nothing was graded where its
+#: outputs moved with their batch
+_AS_ERROR_LIKE: dict[str, str] = {"left-in-training-mode": "batch-dependent-outputs"}
 
 
 def diagnose(run: Evidence, lessons: Collection[str] | None = None) -> list[Diagnosis]:
@@ -754,6 +785,8 @@ def diagnose(run: Evidence, lessons: Collection[str] | None = None) -> list[Diag
                 continue
             found.append(item)
             blocked |= exclusive.get(item.code, set())
+            if item.severity == "error" and item.code in _AS_ERROR_LIKE:
+                blocked |= exclusive.get(_AS_ERROR_LIKE[item.code], set()) - {item.code}
     found = [d for d in found if d.code not in blocked]
     found.extend(_safely(lambda r: differential.differential(r, found), run))
     return _finish(run, found, lessons)

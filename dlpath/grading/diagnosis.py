@@ -56,6 +56,7 @@ CODES: dict[str, CodeInfo] = {
     "evaluation-crashed": CodeInfo("common-mistakes"),
     "wrong-output": CodeInfo("common-mistakes"),
     "model-not-replayable": CodeInfo("common-mistakes"),
+    "batch-dependent-outputs": CodeInfo("common-mistakes"),
     # the recipe
     "gradients-accumulate": CodeInfo("forward-and-backprop"),
     "no-optimizer-step": CodeInfo("forward-and-backprop"),

@@ -39,6 +39,9 @@ class Facts:
     label_entropy: float | None = None  #: entropy (nats) of the training labels: the loss of a model that learned nothing
     parameters: int | None = None  #: every tensor the graded model computes with (verified by replay)
     replay: str | None = None  #: "exact", "differs: ...", "unavailable: ..."; how the judge re-ran the model
+    #: a row's output moved with the rows asked beside it (the judge asks some rows again in other company): what
+    #: moved, in a sentence; the outputs were then not graded
+    batch_dependence: str | None = None
     extra: dict = field(default_factory=dict)  #: task-specific figures, read by the task's own rules
 
     def to_json(self) -> dict[str, Any]:

@@ -25,7 +25,10 @@ def learned_metric(score: str, written: str) -> Any:
     return Metric(LEARNED_SKILL, "max", "fraction",
                   f"{score} of the judge's replay of the traced model minus that of the same replay with every weight "
                   "that training changed by gradients put back where it was when build_model returned it: what "
-                  f"training taught the model (about 0 for {written})")
+                  f"training taught the model (about 0 for {written}); 0 when the skill lives in numbers training "
+                  "never changed: training moved under 5% of the model's numbers (the judge's count), or under 50% "
+                  "and redrawing at random every tensor it never moved (buffers, untouched parameters, constants; "
+                  "not a normalization's running statistics) loses more than half that skill")
 
 
 def asks_learned_skill(project: Any) -> bool:
@@ -57,6 +60,26 @@ def not_learned(run: Any, codes: Mapping[str, Any]) -> list[Any]:
             of a tensor, no .item() or .tolist() of the data).""", evidence=[str(problem)[:200]], codes=codes)]
     score, ablated = extra.get("skill_score"), extra.get("skill_ablated")
     trained = extra.get("skill_trained")
+    refused, moved, counted = extra.get("skill_refused"), extra.get("skill_moved"), extra.get("skill_counted")
+    if refused in ("moved", "written") and trained:
+        share = f"{moved or 0:,} of the {counted or 0:,} numbers the grader counts in your model"
+        evidence = [f"score of the replayed model {_fmt(score or 0)}",
+                    f"score with what training changed put back {_fmt(ablated or 0)}",
+                    f"numbers training moved: {share}"]
+        if refused == "written":
+            redrawn = extra.get("skill_redrawn")
+            evidence.append(f"score with the {extra.get('skill_written') or 0:,} numbers training never moved "
+                            f"redrawn at random {_fmt(redrawn or 0)}")
+            where = f"""and the answer lives in the others: with the numbers training never moved (buffers, weights
+                set by hand, constants) redrawn at random, the model scores {_fmt(redrawn or 0)}"""
+        else:
+            where = "and the answer lives elsewhere (the code of forward(), constants)"
+        return [make("skill-not-learned", f"""Your model's skill does not come from what it learned: training
+            moved only {share}, {where}. A hand-written answer switched on by a few trained numbers (a gate that
+            starts at 0) loses its score when those go back to where they started, but what it knows was
+            written, not learned. Build a model whose weights start random and let training find the rule:
+            the numbers that carry the answer must be the ones the optimizer moved.""",
+                     evidence=evidence, codes=codes)]
     if trained == 0:
         return [make("skill-not-learned", f"""Your model's skill does not come from training: none of the weights
             it computes with was changed by a gradient while train() ran, so its answer ({_fmt(score or 0)}) was

@@ -415,6 +415,8 @@ The grader then runs the model on fresh inputs it never saw and measures the pro
         # one thing to fix (a climbing validation loss is often already handled by keeping the best epoch).
         "not-probabilities": {"miscalibrated", "shifted-probabilities", "overfitting"},
         "shifted-probabilities": {"overfitting"},
+        # no output was graded: the calibration's reading of the (failed) metrics has nothing to read
+        "batch-dependent-outputs": {"miscalibrated", "shifted-probabilities", "majority-class"},
         "majority-class": {"underfitting", "plateau", "below-threshold"},
     }
 

@@ -16,17 +16,17 @@ fine-tuned too hard ends far from it (what it knew was overwritten). These
 numbers come from the learner's process, so they only ever explain a failure:
 they are never a metric.
 
-What the grade believes is the judge's own measure of how much the predictions
-rest on the backbone (``backbone_reliance``): the judge replays the traced model
-(as for a parameter budget), finds in it the tensors that hold the shipped
-backbone's (within ``MATCH`` relative distance of a shipped tensor or a multiple
-of it, so a gentle fine-tune and any copy are found), replays it again with
-those tensors replaced by fresh random ones of the same shape and spread, and measures how
-much test accuracy that costs. A model that does not contain the backbone loses
-nothing, nor does one that carries it as dead weight; a model whose predictions
-come through the backbone falls to about chance. So a network trained from
-scratch on labels drawn from a copy of the public shape generator (an oracle no
-sandbox can hide: the code is public) scores well, but fails the grade.
+What the grade believes is the judge's own measure of how much the predictions rest on the backbone
+(``backbone_reliance``): the judge replays the traced model (as for a parameter budget), finds in it the tensors
+that hold the shipped backbone's (within ``MATCH`` relative distance of a shipped tensor or a multiple of it, so a
+gentle fine-tune and any copy are found), replays it again with those tensors replaced by fresh random ones of the
+same shape and spread, and measures how much test accuracy that costs; and once more with the backbone's output
+features shuffled across the rows of each batch (``shuffled_features``), as a backbone used only beside the
+predictions (a gate computed from its features on a fixed probe) survives that; ``backbone_reliance`` is the
+smaller loss. A model that does not contain the backbone loses nothing, nor does one that carries it as dead
+weight; a model whose predictions come through the backbone falls to about chance. So a network trained from
+scratch on labels drawn from a copy of the public shape generator (an oracle no sandbox can hide: the code is
+public) scores well, but fails the grade.
 """
 
 from __future__ import annotations
@@ -129,6 +129,37 @@ def ablated(weights: Mapping[str, Any], found: Mapping[str, tuple[str, float]], 
     return out
 
 
+def shuffled_features(graph: Mapping[str, Any], found: Mapping[str, tuple[str, float]], shipped: Mapping[str, Any],
+                      seed: int = ABLATION_SEED) -> Any:
+    """An ``artifact.replay`` edit that shuffles the backbone's output features across the rows of each batch:
+    the result of every operator that reads a tensor holding the backbone's last layer (``found``), its rows in
+    a fixed random order. Each input then gets another input's features. A model whose predictions come through
+    the backbone falls to chance; one that only uses the backbone beside its predictions (a gate computed from
+    the backbone's features on a fixed probe, which a redraw of its weights switches off) keeps its accuracy."""
+    import torch
+
+    names = list(shipped)
+    last = names[-1].rsplit(".", 1)[0] if names else ""
+    layer = {name for name in names if name.rsplit(".", 1)[0] == last}
+    held = {key for key, (name, _) in found.items() if name in layer}
+    refs = {ref for node in graph.get("nodes", []) if node.get("op") == "prim::Constant"
+            and isinstance(node.get("value"), Mapping) and node["value"].get("tensor") in held
+            for ref in node.get("out", [])}
+    at = {index for index, node in enumerate(graph.get("nodes", [])) if refs & set(node.get("in", []))}
+    generator = torch.Generator().manual_seed(seed + 17)
+    orders: dict[int, Any] = {}
+
+    def edit(index: int, args: list, result: Any) -> Any:
+        if index not in at or not isinstance(result, torch.Tensor) or result.dim() < 1 or result.shape[0] < 2:
+            return result
+        rows = int(result.shape[0])
+        if rows not in orders:
+            orders[rows] = torch.randperm(rows, generator=generator)
+        return result[orders[rows].to(result.device)]
+
+    return edit
+
+
 def _moved(extra: Mapping[str, Any]) -> tuple[float | None, float | None, bool]:
     backbone = extra.get("backbone") or {}
     return backbone.get("start"), backbone.get("end"), bool(backbone.get("reported"))
@@ -198,8 +229,9 @@ def _backbone_bypassed(run: Any) -> list[Any]:
     found, shipped = ablation.get("found", 0), ablation.get("shipped", 0)
     where = (f"none of the backbone's {shipped} tensors is in the model the grader replayed" if not found else
              f"the grader found {found} of the backbone's {shipped} tensors in your model, replaced them with fresh "
-             f"random ones, and your model still scored {_pct(lost or 0.0)} (against {_pct(accuracy or 0.0)} with "
-             "them)")
+             "random ones, and apart from that shuffled the backbone's features between the images, and your model "
+             f"still scored {_pct(lost or 0.0)} in the gentler of the two (against {_pct(accuracy or 0.0)} as it "
+             "is)")
     return [make("backbone-bypassed", f"""Your model does not use the pretrained backbone: {where}. Its predictions
         do not come through what the backbone learned, so this is not transfer learning, whatever the score. The
         lesson's grade asks that the backbone carry the predictions: with its weights replaced, the model must
@@ -237,8 +269,9 @@ The grader then runs the model on fresh inputs it never saw and measures the acc
     metrics = (*ClassificationTask.metrics,
                Metric("backbone_reliance", "max", "fraction",
                       "test accuracy lost when the judge replays the model with the shipped backbone's tensors "
-                      "(found by shape and closeness) replaced by fresh random ones: how much the predictions "
-                      "rest on the backbone"))
+                      "(found by shape and closeness) replaced by fresh random ones, or with the backbone's output "
+                      "features shuffled across the inputs of each batch, whichever loses less: how much the "
+                      "predictions rest on the backbone"))
     rules = (_backbone_bypassed, _backbone_not_used, _backbone_forgotten)
     codes = {"backbone-bypassed": CodeInfo(LESSON), "backbone-not-used": CodeInfo(LESSON),
              "backbone-forgotten": CodeInfo(LESSON)}
@@ -328,16 +361,21 @@ The grader then runs the model on fresh inputs it never saw and measures the acc
                                   "shipped": len(shipped)}
         if not found:
             return {**result, "ablated_accuracy": accuracy, "reliance": 0.0}
-        try:
-            out = _replay_all(graph, ablated(weights, found, shipped), ctx.test.x).float()
-        except (ReplayError, RuntimeError, TypeError, ValueError) as exc:
-            return {"measured": False, "why": f"the judge's replay without the backbone failed: {exc}"}
-        if out.dim() != 2 or len(out) != len(ctx.test.y) or not bool(torch.isfinite(out).all()):
-            # an answer that breaks without the backbone is no evidence that the backbone carried it
-            return {"measured": False, "why": "without the backbone, your model's replay gave no finite scores "
-                                              f"of the expected shape (it gave {tuple(out.shape)})"}
-        lost = float((out.argmax(dim=1) == ctx.test.y).float().mean())
-        return {**result, "ablated_accuracy": lost, "reliance": accuracy - lost}
+        scores = {}
+        for how, weights_of, edit in (("redrawn", ablated(weights, found, shipped), None),
+                                      ("shuffled", weights, shuffled_features(graph, found, shipped))):
+            try:
+                out = _replay_all(graph, weights_of, ctx.test.x, edit=edit).float()
+            except (ReplayError, RuntimeError, TypeError, ValueError) as exc:
+                return {"measured": False, "why": f"the judge's replay without the backbone ({how}) failed: {exc}"}
+            if out.dim() != 2 or len(out) != len(ctx.test.y) or not bool(torch.isfinite(out).all()):
+                # an answer that breaks without the backbone is no evidence that the backbone carried it
+                return {"measured": False, "why": f"without the backbone ({how}), your model's replay gave no "
+                                                  f"finite scores of the expected shape (it gave {tuple(out.shape)})"}
+            scores[how] = float((out.argmax(dim=1) == ctx.test.y).float().mean())
+        lost = max(scores.values())  # the ablation that costs least: the backbone must carry the answer in both
+        return {**result, "ablated_accuracy": lost, "redrawn_accuracy": scores["redrawn"],
+                "shuffled_accuracy": scores["shuffled"], "reliance": accuracy - lost}
 
     def judge(self, ctx: JudgeContext) -> Evaluation:
         import dataclasses
