@@ -68,3 +68,29 @@ def test_label_noise_flips_whole_patients():
 def test_impossible_parameters_are_refused(params):
     with pytest.raises(BadDataset):
         generate("patient_visits", 10, 0, **params)
+
+
+def test_each_clinic_flips_its_own_share_of_labels_drawn_by_the_world():
+    one = generate("patient_visits", 6000, 4, label_noise=0.2)
+    three = generate("patient_visits", 6000, 4, label_noise=0.2, clinics=3, clinic_spread=0.15, world_seed=7)
+    again = generate("patient_visits", 6000, 4, label_noise=0.2, clinics=3, clinic_spread=0.15, world_seed=7)
+    assert torch.equal(one.x.nan_to_num(), three.x.nan_to_num())  # the clinics are drawn last: same rows
+    assert three.info["clinics"] == 3 and set(three.extra["clinic"].tolist()) == {0, 1, 2}
+    assert torch.equal(three.y, again.y)
+    worlds = [generate("patient_visits", 4000, 4, label_noise=0.2, clinics=3, clinic_spread=0.15, world_seed=w)
+              for w in range(8)]
+    shares = torch.tensor([[float(d.extra["flipped"][d.extra["clinic"] == c].float().mean()) for c in range(3)]
+                           for d in worlds])  # (worlds, clinics)
+    assert float(shares.min()) > 0.03 and float(shares.max()) < 0.37  # within 0.2 +- 0.15, give or take the draw
+    assert float((shares.max(dim=1).values - shares.min(dim=1).values).max()) > 0.12  # clinics of one world differ
+    assert float(shares[:, 0].max() - shares[:, 0].min()) > 0.12  # and one clinic differs between worlds
+    for pid in three.extra["patient"][:30]:
+        rows = three.extra["patient"] == pid
+        assert three.extra["clinic"][rows].unique().numel() == 1 and three.extra["flipped"][rows].unique().numel() == 1
+
+
+@pytest.mark.parametrize("params", [{"clinics": 0}, {"label_noise": 0.1, "clinic_spread": 0.2},
+                                    {"label_noise": 0.3, "clinic_spread": 0.25}])
+def test_impossible_clinics_are_refused(params):
+    with pytest.raises(BadDataset):
+        generate("patient_visits", 10, 0, **params)

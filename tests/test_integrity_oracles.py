@@ -98,10 +98,10 @@ def test_the_generator_without_the_secret_world_is_no_oracle(tmp_path: Path, nam
     elif name == "anomalies":
         assert value(report, metric) < 0.8  # the detector learned another machine's signals
     else:
-        # the model learned another world's patients and falls below the project's bar (0.78; 0.832 with rows
-        # of the grade's own world). Its estimate, measured in that other world, is as honest as chance makes
-        # it: the gap has been 0.001 to 0.052 on two machines, so it proves nothing either way
-        assert value(report, "test_accuracy") < 0.78
+        # the model learned another world's patients and falls below the project's bar (clean_accuracy 0.8;
+        # 0.67 at seed 11). Its estimates, measured in that other world (whose clinics are not the grade's),
+        # prove nothing
+        assert value(report, "clean_accuracy") < 0.8
 
 
 def test_a_copy_of_the_generator_brought_into_the_sandbox_draws_another_world(tmp_path: Path) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
+from dlpath.grading.grade import world_seed_for
+from dlpath.grading.project import DatasetSpec, Threshold, load_project
 from dlpath.grading.tasks import ContractError, get_task
-from dlpath.grading.project import DatasetSpec, Threshold
+from dlpath.grading.thresholds import compare
+from tests.conftest import FIXTURES
 from tests.taskrun import mentor, run_task
 
 PATIENTS = dict(id="t", task="honest_classification", lesson="common-mistakes", calibration=None,
@@ -146,3 +151,62 @@ def _spec():
     import types
 
     return types.SimpleNamespace(**PATIENTS)
+
+
+CLINICS = dict(PATIENTS, dataset=DatasetSpec("patient_visits", {"features": 6, "visit_noise": 0.05, "missing": 0.03,
+                                                                 "label_noise": 0.2, "clinics": 3,
+                                                                 "clinic_spread": 0.15}, 3000, 0, 3000))
+
+
+def test_each_clinic_is_measured_and_the_gap_is_the_worst_clinics():
+    source = HONEST.replace("    return model, ESTIMATE(model, data, val)",
+                            "    return model, [0.9, 0.5, 0.7]").replace("EPOCHS = 60", "EPOCHS = 20")
+    got = run_task(source, CLINICS, world_seed=4)
+    metrics, extra = got["metrics"], got["facts"].extra
+    measured = extra["measured_accuracies"]
+    gaps = [abs(e - m) for e, m in zip([0.9, 0.5, 0.7], measured)]
+    assert len(measured) == 3 and extra["estimates"] == [0.9, 0.5, 0.7]
+    assert metrics["honesty_gap"] == pytest.approx(max(gaps))
+    assert extra["clinic"] == gaps.index(max(gaps)) and extra["measured"] == measured[extra["clinic"]]
+    assert metrics["clean_accuracy"] > metrics["test_accuracy"]  # the flipped labels count against no one there
+
+
+@pytest.mark.parametrize("result", ["0.8", "[0.8, 0.8]", "torch.full((2, 3), 0.8)"])
+def test_one_estimate_per_clinic_is_asked_for(result):
+    source = HONEST.replace("    return model, ESTIMATE(model, data, val)",
+                            f"    return model, {result}").replace("EPOCHS = 60", "EPOCHS = 1")
+    with pytest.raises(ContractError) as info:
+        run_task(source, CLINICS)
+    assert "the estimated accuracy must be a list of 3 numbers, one per clinic (data.info['clinics'] is 3)" in str(
+        info.value)
+
+
+def test_each_worlds_clinics_differ_by_more_than_the_gap_allowed():
+    """The clinics' shares of flipped labels, drawn by the world: one fixed figure per clinic cannot follow them."""
+    from dlpath.datasets import generate
+
+    params = load_project("honest-evaluation").dataset.params
+    rows = [generate("patient_visits", 3000, 1, **dict(params, world_seed=w)).extra for w in range(12)]
+    shares = torch.tensor([[float(r["flipped"][r["clinic"] == c].float().mean()) for c in range(3)]
+                           for r in rows])  # (worlds, clinics) each clinic's share of flipped labels
+    assert float(shares.min()) < 0.12 and float(shares.max()) > 0.28  # accuracies some 0.15 apart and more
+    spread = shares.max(dim=1).values - shares.min(dim=1).values  # (worlds,) how far one world's clinics differ
+    assert float((spread > 0.1).float().mean()) > 0.5
+
+
+@pytest.mark.parametrize("seed", [11, 22])
+def test_a_constant_estimate_read_off_an_earlier_report_is_refused_as_dishonest(seed):
+    """The attack: the naive pipeline, its estimate a constant (0.79) from an earlier report, on the project's own
+    data (its worlds, its clinics), at a grade's world: the honesty gap refuses it, and says why."""
+    source = (FIXTURES / "measure_attacks" / "constant_estimate.py").read_text()
+    project = load_project("honest-evaluation")
+    spec = dict(id=project.id, task=project.task, lesson=project.lesson, calibration=None, path=project.path,
+                thresholds=project.thresholds, dataset=dataclasses.replace(project.dataset, train=9_000, test=9_000))
+    diagnoses, got = mentor(source, spec, test_seed=seed, world_seed=world_seed_for(seed))
+    assert got["facts"].extra["estimates"] == [0.79, 0.79, 0.79]
+    results = {r.metric: r for r in compare(project.thresholds, got["metrics"])}
+    assert not results["honesty_gap"].passed and got["metrics"]["honesty_gap"] > 0.06
+    codes = [d.code for d in diagnoses]
+    assert {"optimistic-estimate", "pessimistic-estimate"} & set(codes)
+    assert f"of clinic {got['facts'].extra['clinic']}" in diagnoses[codes.index(
+        next(c for c in codes if c.endswith("-estimate")))].message

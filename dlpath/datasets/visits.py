@@ -32,6 +32,8 @@ def patient_visits(
     missing: float = 0.1,
     outliers: float = 0.01,
     visit_noise: float = 0.1,
+    clinics: int = 1,
+    clinic_spread: float = 0.0,
     world_seed: int = 0,
 ) -> Dataset:
     """``n`` clinic visits, several per patient; the label (0/1) is the patient's, and so are the visits' levels.
@@ -48,8 +50,14 @@ def patient_visits(
     how far one visit's measurement strays from the patient's level (patients
     differ from each other by 1 on that scale). ``visits`` is the
     mean number of visits per patient (1 or more); ``features`` (2 to 12) the
-    number of measurements. Rows are shuffled; ``extra["patient"]`` holds each
-    row's patient id (int64, distinct within one data set).
+    number of measurements. Each patient comes from one of ``clinics`` clinics
+    (at random); the clinics keep their records with different care: each
+    clinic's share of flipped labels is drawn by the world, uniformly within
+    ``label_noise`` +- ``clinic_spread``, so how hard a clinic's patients are to
+    predict is as secret as the world. Rows are shuffled; ``extra["patient"]``
+    holds each row's patient id (int64, distinct within one data set),
+    ``extra["clinic"]`` its clinic (int64, 0 to clinics - 1) and
+    ``extra["flipped"]`` whether its label was flipped (bool: for a grader only).
     """
     import torch
 
@@ -60,10 +68,15 @@ def patient_visits(
         raise BadDataset(f"patient_visits needs at least 1 visit per patient, not {visits}")
     if not (0 <= label_noise < 0.5 and 0 <= missing < 1 and 0 <= outliers < 1):
         raise BadDataset("patient_visits: label_noise must be in [0, 0.5), missing and outliers in [0, 1)")
+    if clinics < 1 or not 0 <= clinic_spread <= label_noise or label_noise + clinic_spread >= 0.5:
+        raise BadDataset("patient_visits: clinics must be 1 or more, and label_noise +- clinic_spread within "
+                         "[0, 0.5)")
     world = rng(world_seed)
     weights = torch.randn(features, generator=world)
     weights[features // 2:] *= 0.3  # half the measurements matter little
     pair = torch.randperm(features, generator=world)[:2]  # one interaction between two measurements
+    # each clinic's share of flipped labels (drawn after the rule, so that the rule is the same for any clinics)
+    clinic_noise = label_noise + clinic_spread * (2 * torch.rand(clinics, generator=world) - 1)  # (C,)
     table = torch.tensor([m[1:] for m in MEASUREMENTS[:features]], dtype=torch.float64)
     g = rng(seed)
     # patients, each with 1 + Poisson(visits - 1) visits, until there are n rows
@@ -76,8 +89,7 @@ def patient_visits(
     level = torch.randn(patients, features, generator=g)  # (P, F) each patient's own levels
     score = level @ weights / weights.norm() + 0.8 * level[:, pair[0]] * level[:, pair[1]]
     label = (score > 0).long()
-    flip = torch.rand(patients, generator=g) < label_noise
-    label = torch.where(flip, 1 - label, label)
+    chance = torch.rand(patients, generator=g)  # (P,) a patient's label is flipped when below its clinic's noise
     owner = torch.repeat_interleave(torch.arange(patients), counts)  # (n,) the patient of each row
     z = level[owner] + visit_noise * torch.randn(n, features, generator=g)
     x = table[:, 0] + table[:, 1] * z.double()  # (n, F) raw measurements in their own units
@@ -87,6 +99,11 @@ def patient_visits(
     x = torch.where(torch.rand(n, features, generator=g) < missing, torch.full_like(x, float("nan")), x)
     ids = torch.randperm(900_000, generator=g)[:patients] + 100_000  # (P,) six-digit patient ids
     order = torch.randperm(n, generator=g)
+    clinic = (torch.randint(clinics, (patients,), generator=g) if clinics > 1  # (P,) drawn last: one clinic
+              else torch.zeros(patients, dtype=torch.long))                 # leaves the older draws as they were
+    flip = chance < clinic_noise[clinic]
+    label = torch.where(flip, 1 - label, label)
     info = {"kind": "grouped_classification", "input_shape": [features], "num_classes": 2,
-            "feature_names": [m[0] for m in MEASUREMENTS[:features]], "patients": patients}
-    return Dataset(x[order].float(), label[owner][order], info, {"patient": ids[owner][order]})
+            "feature_names": [m[0] for m in MEASUREMENTS[:features]], "patients": patients, "clinics": clinics}
+    extra = {"patient": ids[owner][order], "clinic": clinic[owner][order], "flipped": flip[owner][order]}
+    return Dataset(x[order].float(), label[owner][order], info, extra)

@@ -1,13 +1,23 @@
 """``honest_classification``: classify rows of grouped data (visits of patients) and say, honestly, how well.
 
 The learner gets one raw table (missing values as NaN, measurements on their own
-scales) with the group of each row (the patient), and writes the preprocessing,
-the split and the model. ``train`` returns the model and the learner's own
-estimate of its accuracy on groups it has never seen. The judge sends raw rows
-of fresh patients and measures two things itself: the accuracy
-(``test_accuracy``), and how far the learner's estimate is from it
-(``honesty_gap``). The estimate is a number the learner's process reports: it is
-never a metric, it only counts against the learner when it is wrong.
+scales) with the group of each row (the patient) and its clinic, and writes the
+preprocessing, the split and the model. ``train`` returns the model and the
+learner's own estimate of its accuracy on groups it has never seen, one per
+clinic. The judge sends raw rows of fresh patients and measures itself: the
+accuracy (``test_accuracy``), the accuracy on the rows whose label follows from
+the measurements (``clean_accuracy``: the clinics' careless records are not the
+model's fault), and how far the learner's estimate is from the accuracy of the
+clinic where it is furthest (``honesty_gap``). The estimates are numbers the
+learner's process reports: never a metric, they only count against the learner
+when they are wrong.
+
+Why one estimate per clinic: how carelessly each clinic records its labels is
+drawn by the grade's secret world, so the clinics' accuracies differ, between
+clinics and between grades, by far more than the gap allowed. A fixed pipeline's
+accuracy barely moves between grades otherwise, and one number read off an
+earlier report (never measured) passed; one number per clinic, each within the
+gap, has to be measured in the grade's own world.
 
 Because the judge sends raw rows, the preprocessing (filling the missing values,
 scaling) must live inside the model, with statistics fitted on the training
@@ -35,6 +45,7 @@ class GroupedData:
     x: Any  #: (N, F) float32 raw rows: NaN where a value is missing
     y: Any  #: (N,) int64 labels 0..num_classes-1
     group: Any  #: (N,) int64 the group (patient) of each row
+    clinic: Any  #: (N,) int64 the clinic of each row, 0 to info["clinics"] - 1 (a patient's rows share it)
     info: dict = field(default_factory=dict)
 
 
@@ -42,15 +53,18 @@ def _estimate_rule(run: Any) -> list[Any]:
     from dlpath.grading.diagnose import _fmt, _pct, make
 
     bad = run.failed("honesty_gap")
-    estimate = run.facts.extra.get("estimate")
-    test = run.metrics.get("test_accuracy")
-    if not bad or not isinstance(estimate, (int, float)) or test is None:
+    extra = run.facts.extra
+    estimate, test = extra.get("estimate"), extra.get("measured", run.metrics.get("test_accuracy"))
+    if not bad or not isinstance(estimate, (int, float)) or not isinstance(test, (int, float)):
         return []
     allowed = bad[0].max if bad[0].max is not None else 0.0
     seen = run.facts.train_score
-    rows = run.facts.extra.get("test_rows")
-    fresh = f"on {int(rows):,} rows of patients your code never saw" if rows else "on patients your code never saw"
-    evidence = [f"your estimate {_pct(estimate)}", f"measured by the grader {_pct(test)}",
+    rows = extra.get("measured_rows", extra.get("test_rows"))
+    clinic = extra.get("clinic")
+    where = f" of clinic {clinic}" if clinic is not None and extra.get("clinics", 1) > 1 else ""
+    fresh = (f"on {int(rows):,} rows of patients{where} your code never saw" if rows
+             else f"on patients{where} your code never saw")
+    evidence = [f"your estimate{where} {_pct(estimate)}", f"measured by the grader {_pct(test)}",
                 f"gap {_fmt(abs(estimate - test))} (at most {_fmt(allowed)})"]
     if estimate > test:
         near_seen = seen is not None and abs(estimate - seen) < abs(estimate - test)
@@ -58,7 +72,7 @@ def _estimate_rule(run: Any) -> list[Any]:
                "it was measured on patients the model had already met." if near_seen else "")
         if seen is not None:
             evidence.append(f"accuracy on the patients in your data {_pct(seen)}")
-        return [make("optimistic-estimate", f"""Your code estimated {_pct(estimate)} accuracy on new patients;
+        return [make("optimistic-estimate", f"""Your code estimated {_pct(estimate)} accuracy on new patients{where};
             {fresh} the grader measured {_pct(test)}.{why} The rows of one patient are near-copies with the same
             label: when a random row split puts some of a patient's visits in training and others in validation,
             the validation rows are not new, and the model is rewarded for remembering patients instead of
@@ -67,13 +81,17 @@ def _estimate_rule(run: Any) -> list[Any]:
             the held-out patients.""", evidence=evidence,
                      causes=("a random row split: the same patients on both sides",
                              "preprocessing fitted on every row, validation included",
-                             "the estimate measured on training rows"), codes=HonestClassificationTask.codes)]
-    return [make("pessimistic-estimate", f"""Your code estimated {_pct(estimate)} accuracy on new patients;
-        {fresh} the grader measured {_pct(test)}: your model is better than you said. Check that the estimate
-        measures the model you return (after its last epoch, in eval mode, with its preprocessing), as the
-        share of correct predictions over every held-out row.""", evidence=evidence,
+                             "the estimate measured on training rows",
+                             "one figure for every clinic, or one from an earlier report: the clinics differ, "
+                             "and so do the grades"), codes=HonestClassificationTask.codes)]
+    return [make("pessimistic-estimate", f"""Your code estimated {_pct(estimate)} accuracy on new
+        patients{where}; {fresh} the grader measured {_pct(test)}: your model is better than you said. Check that
+        the estimate measures the model you return (after its last epoch, in eval mode, with its preprocessing),
+        as the share of correct predictions over every held-out row of that clinic (data.clinic).""",
+                 evidence=evidence,
                  causes=("the estimate measured on another model than the one returned",
-                         "the estimate measured before training finished", "dropout left on while measuring"),
+                         "the estimate measured before training finished", "dropout left on while measuring",
+                         "the estimates of the clinics in another order than their numbers"),
                  codes=HonestClassificationTask.codes)]
 
 
@@ -138,7 +156,7 @@ def _preprocessing(run: Any) -> list[Any]:
 
 class HonestClassificationTask(Task):
     kind = "honest_classification"
-    summary = ("Classify grouped raw rows and estimate your own accuracy on new groups: "
+    summary = ("Classify grouped raw rows and estimate your own accuracy on new groups, clinic by clinic: "
                "build_model(info) + train(model, data, device, log) -> (model, estimated_accuracy).")
     contract = """\
 build_model(info) -> torch.nn.Module
@@ -149,19 +167,27 @@ build_model(info) -> torch.nn.Module
     buffers; it returns raw scores (logits) of shape (N, num_classes).
 train(model, data, device, log) -> (model, estimated_accuracy)
     data.x (N, F) raw rows, data.y (N,) int64 labels, data.group (N,) int64: the patient of each row;
-    data.info. Split, fit, and return the trained model and your own estimate (a number between
-    0 and 1) of its accuracy on patients it has never seen. log(epoch=..., train_loss=...,
-    val_loss=..., val_accuracy=...) records your learning curves. Leave the model in eval mode.
-The grader sends raw rows of new patients, measures the accuracy, and compares your estimate with it."""
+    data.clinic (N,) int64: its clinic (0 .. info["clinics"] - 1); data.info. Split, fit, and return
+    the trained model and your own estimate of its accuracy on patients it has never seen, one per
+    clinic: a list (or 1-D tensor) of info["clinics"] fractions between 0 and 1, clinic 0 first
+    (with a single clinic, a plain number will do). log(epoch=..., train_loss=..., val_loss=...,
+    val_accuracy=...) records your learning curves. Leave the model in eval mode.
+The grader sends raw rows of new patients, measures the accuracy in each clinic, and compares your
+estimates with it."""
     contract_lines = ("build_model(info) -> torch.nn.Module", "train(model, data, device, log) -> (model, estimated_accuracy)")
     dataset_kinds = ("grouped_classification",)
     metrics = (
         Metric("test_accuracy", "max", "fraction",
                "share of rows of fresh patients (raw, with their missing values) whose highest score is the right "
                "class; a row whose scores are not finite counts as wrong"),
+        Metric("clean_accuracy", "max", "fraction",
+               "test_accuracy on the rows whose label follows from the patient's measurements (the clinics "
+               "flip some labels in their records, each clinic as carelessly as the grade's world draws it: no "
+               "model can predict those, so this is the accuracy the bar is set on, the same in every world)"),
         Metric("honesty_gap", "min", "fraction",
-               "|the learner's estimated accuracy - test_accuracy|: how far the learner's own estimate is from "
-               "the accuracy the judge measured (1 when no estimate came back)"),
+               "the largest |estimated accuracy - measured accuracy| over the clinics: how far the learner's own "
+               "estimate for a clinic is from the accuracy the judge measured on that clinic's fresh patients "
+               "(1 when no estimate came back)"),
     )
     primary = "test_accuracy"
     public_type = GroupedData
@@ -189,11 +215,15 @@ The grader sends raw rows of new patients, measures the accuracy, and compares y
         from dlpath.datasets import draw
 
         table = draw(project.dataset, seed, ("train",), world=world)["train"]
-        return GroupedData(table.x, table.y, table.extra["patient"], dict(table.info))
+        clinic = table.extra.get("clinic")
+        if clinic is None:
+            import torch
+
+            clinic = torch.zeros(len(table), dtype=torch.long)
+        return GroupedData(table.x, table.y, table.extra["patient"], clinic, dict(table.info))
 
     # -- the learner process
     def train(self, side: LearnerSide, data: GroupedData) -> Any:
-        import torch
         from torch import nn
 
         from dlpath.grading.tasks._model import function
@@ -216,17 +246,9 @@ The grader sends raw rows of new patients, measures the accuracy, and compares y
         if not isinstance(trained, nn.Module):
             raise ContractError(f"train(model, data, device, log) returned ({type(trained).__name__}, ...); the "
                                 "first of the pair must be the trained torch.nn.Module")
-        try:
-            value = float(estimate.detach().cpu().item()) if isinstance(estimate, torch.Tensor) else float(estimate)
-        except (TypeError, ValueError, RuntimeError):
-            raise ContractError(f"train(model, data, device, log) returned (model, {_shown(estimate)}); the "
-                                "estimated accuracy must be a number between 0 and 1") from None
-        if not math.isfinite(value) or not 0.0 <= value <= 1.0:
-            percent = " (it looks like a percentage: divide by 100)" if 1.0 < value <= 100.0 else ""
-            raise ContractError(f"train(model, data, device, log) returned an estimated accuracy of {value:g}"
-                                f"{percent}; it must be a fraction between 0 and 1")
+        values = _estimates(estimate, int(data.info.get("clinics", 1)))
         side.watch.finish(trained)
-        return trained, value
+        return trained, values
 
     def answer(self, name: str, values: Mapping[str, Any], tensors: Mapping[str, Any],
                side: LearnerSide) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -246,15 +268,18 @@ The grader sends raw rows of new patients, measures the accuracy, and compares y
 
         test, public = ctx.test, ctx.public
         classes = int(test.info["num_classes"])
-        estimate = self._estimate(ctx)  # committed before the learner process sees a single test row
+        clinics = int(test.info.get("clinics", 1))
+        estimates = self._estimates(ctx, clinics)  # committed before the learner process sees a single test row
         probe_x, probe_y = public.x[:_PUBLIC_PROBE], public.y[:_PUBLIC_PROBE]
-        asked = ask_model(ctx, [test.x, probe_x], {"test_accuracy": 0.0, "honesty_gap": 1.0})
+        nothing = {"test_accuracy": 0.0, "clean_accuracy": 0.0, "honesty_gap": 1.0}  # a model that answers nothing
+        asked = ask_model(ctx, [test.x, probe_x], nothing)
         mixed, (at_test, at_public), got, metrics = asked.mixed, asked.at, asked.got, asked.metrics
-        extra: dict[str, Any] = {"test_rows": len(test)}
+        extra: dict[str, Any] = {"test_rows": len(test), "clinics": clinics}
         facts = asked.facts(self, shape_text((len(test), classes)), chance_score=majority_share(test.y, classes),
                             label_entropy=label_entropy(public.y, classes), extra=extra)
-        if estimate is not None:
-            extra["estimate"] = estimate
+        if estimates is not None:
+            extra["estimates"] = estimates
+            extra["estimate"] = estimates[0]
         out = got.outputs
         if out is None:
             return Evaluation(metrics, Facts(**facts))
@@ -277,23 +302,75 @@ The grader sends raw rows of new patients, measures the accuracy, and compares y
         labels = torch.empty(len(mixed), dtype=torch.long)  # (N,) each mixed row's label, kept here
         labels[at_test], labels[at_public] = test.y, probe_y
         right = usable & (out.argmax(dim=1) == labels)
-        test_accuracy = float(right[at_test].float().mean()) if len(at_test) else 0.0
+        on_test = right[at_test]  # (N_test,) in the order of the test rows
+        test_accuracy = float(on_test.float().mean()) if len(at_test) else 0.0
         metrics["test_accuracy"] = test_accuracy
+        flipped = test.extra.get("flipped")
+        clear = ~flipped if flipped is not None else torch.ones(len(test), dtype=torch.bool)
+        metrics["clean_accuracy"] = float(on_test[clear].float().mean()) if bool(clear.any()) else 0.0
         facts["train_score"] = float(right[at_public].float().mean()) if len(at_public) else None
-        if estimate is not None:
-            metrics["honesty_gap"] = abs(estimate - test_accuracy)
+        clinic = test.extra.get("clinic")
+        clinic = clinic if clinic is not None else torch.zeros(len(test), dtype=torch.long)
+        measured = [float(on_test[clinic == c].float().mean()) if bool((clinic == c).any()) else 0.0
+                    for c in range(clinics)]
+        extra["measured_accuracies"] = measured
+        if estimates is not None:
+            gaps = [abs(e - m) for e, m in zip(estimates, measured)]
+            worst = max(range(clinics), key=gaps.__getitem__)  # the clinic the gap is measured on
+            metrics["honesty_gap"] = gaps[worst]
+            extra.update(clinic=worst, estimate=estimates[worst], measured=measured[worst],
+                         measured_rows=int((clinic == worst).sum()))
         return Evaluation(metrics, Facts(**facts))
 
     @staticmethod
-    def _estimate(ctx: JudgeContext) -> float | None:
+    def _estimates(ctx: JudgeContext, clinics: int) -> list[float] | None:
+        """The learner's estimates, one per clinic, or None when they did not come back whole and usable."""
         try:
             values, _ = ctx.ask("estimate")
         except LearnerError:
             return None
-        value = values.get("estimate")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        got = values.get("estimate")
+        if not isinstance(got, list) or len(got) != clinics:
             return None
-        return float(value) if 0.0 <= value <= 1.0 else None
+        for value in got:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                return None
+            if not 0.0 <= value <= 1.0:
+                return None
+        return [float(value) for value in got]
+
+
+def _estimates(estimate: Any, clinics: int) -> list[float]:
+    """The learner's estimates, one fraction per clinic (a plain number or a one-element tensor for one clinic)."""
+    import torch
+
+    shape = (f"a list of {clinics} numbers, one per clinic (data.info['clinics'] is {clinics}), clinic 0 first, "
+             "each a fraction between 0 and 1" if clinics > 1 else "a number between 0 and 1")
+    if isinstance(estimate, torch.Tensor):
+        items = estimate.detach().cpu().double().flatten().tolist() if estimate.dim() <= 1 else None
+    elif isinstance(estimate, (list, tuple)):
+        items = list(estimate)
+    else:
+        items = [estimate]
+    if items is None or len(items) != clinics:
+        count = f" of {len(items)} values" if items is not None and len(items) != 1 else ""
+        raise ContractError(f"train(model, data, device, log) returned (model, {_shown(estimate)}{count}); the "
+                            f"estimated accuracy must be {shape}")
+    values = []
+    for item in items:
+        try:
+            if isinstance(item, bool):
+                raise TypeError
+            value = float(item.detach().cpu().item()) if isinstance(item, torch.Tensor) else float(item)
+        except (TypeError, ValueError, RuntimeError):
+            raise ContractError(f"train(model, data, device, log) returned (model, {_shown(estimate)}); the "
+                                f"estimated accuracy must be {shape}") from None
+        if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+            percent = " (it looks like a percentage: divide by 100)" if 1.0 < value <= 100.0 else ""
+            raise ContractError(f"train(model, data, device, log) returned an estimated accuracy of {value:g}"
+                                f"{percent}; it must be a fraction between 0 and 1")
+        values.append(value)
+    return values
 
 
 def _shown(value: Any) -> str:

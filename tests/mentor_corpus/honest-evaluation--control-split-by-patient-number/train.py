@@ -14,13 +14,18 @@ The contract (the grader calls these two functions; keep their names and argumen
         your training split only and kept in buffers. It returns raw scores (logits) (N, 2).
     train(model, data, device, log) -> (model, estimated_accuracy)
         data.x (N, 8) raw rows, data.y (N,) int64 labels 0/1, data.group (N,) int64: the
-        patient of each row (a patient has several visits, and so several rows). Split, train,
-        and return the trained model and your own estimate (between 0 and 1) of its accuracy on
-        patients it has never seen. log(epoch=..., train_loss=..., val_loss=...,
-        val_accuracy=...) records your learning curves. Leave the model in eval mode.
+        patient of each row (a patient has several visits, and so several rows), data.clinic
+        (N,) int64: the clinic of each row (0 .. info["clinics"] - 1, here 3 clinics). Split,
+        train, and return the trained model and your own estimate of its accuracy on patients
+        it has never seen, one per clinic: a list of 3 fractions, clinic 0 first. The clinics
+        record their diagnoses with different care, and how carelessly changes from one grade
+        to the next, so each clinic's accuracy has to be measured. log(epoch=...,
+        train_loss=..., val_loss=..., val_accuracy=...) records your learning curves. Leave
+        the model in eval mode.
 
-The grade: the accuracy on rows of fresh patients, and the gap between your estimate and
-that accuracy (see project.yaml for the exact targets).
+The grade: the accuracy on rows of fresh patients whose recorded label follows from their
+measurements, and the gap between each clinic's estimate and the accuracy measured there
+(see project.yaml for the exact targets).
 """
 
 import torch
@@ -82,6 +87,14 @@ def accuracy(model, x, y):
         return (model(x).argmax(dim=1) == y).float().mean().item()
 
 
+def accuracy_by_clinic(model, x, y, clinic, clinics):
+    """The accuracy on the rows of each clinic: a list of `clinics` fractions, clinic 0 first."""
+    model.eval()
+    with torch.no_grad():
+        right = (model(x).argmax(dim=1) == y).float()  # (N,) 1 where the prediction is right
+    return [right[clinic == c].mean().item() for c in range(clinics)]
+
+
 def train(model, data, device, log):
     generator = torch.Generator().manual_seed(SEED)
     held = data.group % 4 == 0  # every fourth patient, all of their visits
@@ -110,4 +123,4 @@ def train(model, data, device, log):
         log(epoch=epoch, train_loss=total / len(x), val_loss=val_loss, val_accuracy=accuracy(model, x_val, y_val))
     # The estimate: the model as returned, on patients it never saw and that chose nothing
     # (no early stopping, no tuning on them), so it is an unbiased guess of the grader's figure.
-    return model, accuracy(model, x_val, y_val)
+    return model, accuracy_by_clinic(model, x_val, y_val, data.clinic[val_rows].to(device), data.info["clinics"])
