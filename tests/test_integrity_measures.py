@@ -352,6 +352,64 @@ def test_a_linear_layer_on_the_first_step_is_refused_by_the_accuracy() -> None:
     assert before["metrics"]["test_accuracy"] == 1.0  # what it scored when the pulse never moved
 
 
+def test_a_generator_that_replays_the_training_points_is_refused_by_the_learned_weights_ablation() -> None:
+    """The red team's gan_replay: noise -> a row of data.x_train kept in a buffer, plus a little jitter. It passed
+    its grade (modes_covered 8, quality 0.9895, coverage 0.99775, 2026-12-07); nothing of it was trained."""
+    project = spec("gan-modes", train=2000, test=2000)
+    got = attack("replayed_training_points", project)
+    assert all(got["results"][m].passed for m in ("modes_covered", "quality", "coverage")), got["metrics"]
+    extra = got["facts"].extra
+    assert extra["skill_problem"] is None and extra["skill_trained"] == 0, extra  # no weight trained by gradients
+    assert got["metrics"]["learned_skill"] == 0.0 and refused_by(got, "learned_skill")
+    found, _ = mentor((ATTACKS / "replayed_training_points.py").read_text(), project)
+    assert "skill-not-learned" in [d.code for d in found]
+
+
+def test_training_points_learned_into_a_table_are_refused_by_copying() -> None:
+    """The same replay with its table a parameter fitted to data.x_train by gradients: the learned-weights
+    ablation sees a skill (the table back at random covers nothing), the samples are still the training points."""
+    project = spec("gan-modes", train=2000, test=2000)
+    found, got = mentor((ATTACKS / "memorized_table.py").read_text(), project)  # one training for both
+    assert got["failure"] is None, got["failure"]
+    got["results"] = {r.metric: r for r in compare(project["thresholds"], got["metrics"])}
+    got["passed"] = all(r.passed for r in got["results"].values())
+    assert got["results"]["learned_skill"].passed and got["results"]["modes_covered"].passed, got["metrics"]
+    assert got["metrics"]["copying"] > 0.95 and refused_by(got, "copying"), got["metrics"]
+    extra = got["facts"].extra
+    assert extra["samples_on_training"] > 0.95 > 0.2 > extra["real_on_training"], extra
+    told = next(d for d in found if d.code == "replays-training-data")
+    assert told.evidence[0].startswith("copying 0.9"), told.evidence
+
+
+def test_copying_compares_the_samples_with_fresh_data_the_learner_never_saw() -> None:
+    """The judge's statistic on small inputs: fresh points of the distribution score about 0.5, the training
+    points given back 1, and points a little farther than the data score below 0.5 (a blurry generator is no copy)."""
+    import torch
+
+    from dlpath.grading.tasks.generation import _copying
+
+    g = torch.Generator().manual_seed(0)
+    train, fresh, other = (torch.randn(1500, 2, generator=g) for _ in range(3))
+    scores = {}
+    for name, samples in (("fresh", other), ("copies", train[torch.randperm(1500, generator=g)]),
+                          ("blurry", 1.3 * other)):
+        metrics, extra = {}, {}
+        _copying(train, samples, fresh, 1.0, metrics, extra)
+        scores[name] = metrics["copying"]
+    assert 0.45 < scores["fresh"] < 0.55 and scores["copies"] > 0.95 and scores["blurry"] < 0.5, scores
+
+
+@pytest.mark.slow
+def test_the_gan_solution_is_learned_and_new() -> None:
+    """The reference GAN passes with learned_skill and copying far from their targets (copying 0.46..0.52 and
+    learned_skill 0.85..0.91 over 20 grades of the EMA solution, world 0 and five fresh worlds, 2026-12-07)."""
+    project = spec("gan-modes")
+    got = run_task((project["path"] / "solution" / "train.py").read_text(), project, test_seed=11)
+    results = {r.metric: r for r in compare(project["thresholds"], got["metrics"])}
+    assert all(r.passed for r in results.values()), got["metrics"]
+    assert got["metrics"]["copying"] < 0.55 and got["metrics"]["learned_skill"] > 0.6, got["metrics"]
+
+
 def test_the_generator_is_not_handed_where_the_modes_are() -> None:
     got = attack("centres_from_info", spec("gan-modes", train=2000, test=2000))
     assert refused_by(got, "modes_covered") and refused_by(got, "quality"), got["metrics"]

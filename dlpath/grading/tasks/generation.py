@@ -14,6 +14,17 @@ The learner's process receives the real points only: not where the modes are
 generator be written by hand instead of learned. They are left out of the public data
 the judge sends, not only out of what ``train`` is handed: whatever reaches that process,
 the learner's code can reach (a caller's frame holds it).
+
+Two checks that the samples come from a generator that learned (measured when a threshold
+names them): ``learned_skill``, the coverage lost when the judge puts the generator's trained
+weights back where they started (a table of the training points kept in a buffer, or weights set
+by hand, lose nothing), and ``copying``, which needs no trace: the judge knows the public training
+points and compares how close the generated samples sit to them with how close fresh real points
+of the same world, which the learner never saw, sit to them. Samples that are training points
+(given back exactly or a hair away) sit closer than fresh data do. A replay jittered as wide as
+the data's own spacing (a fifth of a mode's standard deviation) reads as new data to ``copying``
+(0.52 against about 0.5): ``learned_skill`` is what refuses a table kept in a buffer, ``copying``
+one whose table was fitted by gradients.
 """
 
 from __future__ import annotations
@@ -23,12 +34,14 @@ from typing import Any
 
 from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerSide, Metric, ModelTask, SplitData
+from dlpath.grading.tasks._learned import SKILL_CODES, learned_metric, skill_not_learned
 
 NEAR = 3.0  # a sample is near a mode within this many of the mode's standard deviations
 FAIR = 0.5  # a mode is covered when it holds at least this share of its fair part (1 / modes) of all samples
 _OFF = 0.3  # fewer samples than this near any mode: the generator has not found the data
 COVER = 1.0  # a real point is covered when a sample lies within this many of the modes' standard deviations
 HIDDEN_INFO = ("centers", "std")  # what locates the modes: the judge's, never the learner's
+ON = 0.02  # a point sits on a training point within this many of the modes' standard deviations (the evidence)
 
 
 def _collapse(run: Any) -> list[Any]:
@@ -95,6 +108,35 @@ def _off_data(run: Any) -> list[Any]:
                  codes=GenerationTask.codes)]
 
 
+def _copies(run: Any) -> list[Any]:
+    """The samples sit on the training points more often than fresh real points do: the data replayed."""
+    from dlpath.grading.diagnose import _pct, make
+
+    copying = run.metrics.get("copying")
+    if copying is None or not run.failed("copying"):
+        return []
+    extra = run.facts.extra or {}
+    on, real_on = extra.get("samples_on_training"), extra.get("real_on_training")
+    evidence = [f"copying {copying:.3f} (fresh real points: about 0.5)"]
+    if on is not None and real_on is not None:
+        evidence.append(f"samples on a training point {_pct(on)}, fresh real points {_pct(real_on)}")
+    return [make("replays-training-data", f"""Your generator's samples sit on the training points: a sample lies
+        closer to its nearest training point than a fresh real point does {_pct(copying)} of the time, where a
+        generator that reproduces the data (or fresh data itself, which the grader draws from the same
+        distribution and you never saw) scores about 50%. It gives back data.x_train (or points a hair away from
+        them) rather than new samples: a lookup table of the training set is not a generative model. Train a
+        generator that maps noise to new points, and judge it by samples that are not in the training set.""",
+                 evidence=evidence,
+                 causes=("a generator that indexes or stores the training points",
+                         "a generator trained to reproduce training points one by one"),
+                 codes=GenerationTask.codes)]
+
+
+LEARNED = learned_metric("coverage (of the samples the judge replays)",
+                         "a generator that replays the training points from a buffer or a plain tensor, or whose "
+                         "weights were set by hand")
+
+
 class GenerationTask(ModelTask):
     kind = "generation"
     summary = ("Build a generator (build_model(info) + train(model, data, device, log)); graded on the samples it "
@@ -122,10 +164,16 @@ near a mode of the data, and how many modes get a fair part of them."""
                "deviation of them: samples piled on the modes' centres cover little of the data"),
         Metric("parameters", "min", "numbers",
                "every number the generator computes with, counted by the judge on a trace of it"),
+        Metric("copying", "min", "fraction",
+               "chance that a generated sample lies closer to its nearest training point than a fresh real point "
+               "(drawn by the judge, never seen by the learner) lies to its own (ties count half): about 0.5 for "
+               "samples as new as fresh data, 1 for the training points given back"),
+        LEARNED,
     )
     primary = "modes_covered"
-    codes = {"mode-collapse": CodeInfo("gans"), "samples-off-data": CodeInfo("gans")}
-    rules = (_collapse, _narrow, _off_data)
+    codes = {"mode-collapse": CodeInfo("gans"), "samples-off-data": CodeInfo("gans"),
+             "replays-training-data": CodeInfo("gans"), **SKILL_CODES}
+    rules = (_collapse, _narrow, _off_data, _copies, skill_not_learned)
     exclusive = {"mode-collapse": {"underfitting", "plateau", "no-learning"},
                  "samples-off-data": {"underfitting", "plateau"}}
 
@@ -178,8 +226,15 @@ near a mode of the data, and how many modes get a fair part of them."""
         counts = torch.bincount(which[near], minlength=modes).float()
         metrics["quality"] = float(near.float().mean())
         metrics["modes_covered"] = float((counts >= FAIR * n / modes).sum())
-        metrics["coverage"] = _coverage(ctx.test.x.float().reshape(len(ctx.test), -1), out[finite],
-                                        COVER * float(info["std"]))
+        real = ctx.test.x.float().reshape(len(ctx.test), -1)
+        metrics["coverage"] = _coverage(real, out[finite], COVER * float(info["std"]))
+        if any(t.metric == "copying" for t in ctx.project.thresholds):
+            _copying(ctx.public.x_train.float().reshape(len(ctx.public.x_train), -1), out[finite], real,
+                     float(info["std"]), metrics, extra)
+        from dlpath.grading.tasks._model import add_learned_skill
+
+        add_learned_skill(ctx, noise, lambda got: _coverage(real, _finite_rows(got), COVER * float(info["std"])),
+                          metrics, extra)
         extra["mode_shares"] = [round(float(c) / n, 4) for c in counts]
         extra["sample_spread"] = float(out[finite].std(dim=0).mean()) if int(finite.sum()) > 1 else 0.0
         extra["data_spread"] = float(ctx.public.x_train.std(dim=0).mean()) if len(ctx.public.x_train) > 1 else None
@@ -197,3 +252,39 @@ def _coverage(real: Any, samples: Any, radius: float) -> float:
         chunk = real[start:start + 1024]
         covered += int((torch.cdist(chunk, samples).amin(dim=1) <= radius).sum())
     return covered / len(real)
+
+
+def _finite_rows(samples: Any) -> Any:
+    """The finite rows of ``samples`` flattened to (N, D) (the replay's samples, for the learned-weights score)."""
+    import torch
+
+    samples = samples.float().reshape(len(samples), -1)
+    return samples[torch.isfinite(samples).all(dim=1)]
+
+
+def _nearest(points: Any, to: Any) -> Any:
+    """Each row of ``points``: its distance to the nearest row of ``to`` (in chunks)."""
+    import torch
+
+    if not len(points) or not len(to):
+        return torch.full((len(points),), float("inf"))
+    return torch.cat([torch.cdist(points[s:s + 1024], to).amin(dim=1) for s in range(0, len(points), 1024)])
+
+
+def _copying(train: Any, samples: Any, real: Any, std: float, metrics: dict[str, float],
+             extra: dict[str, Any]) -> None:
+    """``copying``: the chance that a sample sits closer to the training points than a fresh real point does (the
+    Mann-Whitney statistic of the two sets of nearest-training-point distances, ties half), and the evidence."""
+    import torch
+
+    from dlpath.grading.tasks.anomaly_detection import roc_auc
+
+    if not len(samples) or not len(real) or not len(train):
+        metrics["copying"] = 0.0
+        return
+    generated, fresh = _nearest(samples, train), _nearest(real, train)
+    scores = -torch.cat([generated, fresh])  # closer to a training point: higher
+    labels = torch.cat([torch.ones(len(generated)), torch.zeros(len(fresh))])
+    metrics["copying"] = roc_auc(scores, labels)
+    extra["samples_on_training"] = round(float((generated <= ON * std).float().mean()), 4)
+    extra["real_on_training"] = round(float((fresh <= ON * std).float().mean()), 4)

@@ -29,6 +29,7 @@ BETAS = (0.5, 0.999)  # Adam's momentum terms; 0.5 is the usual first one for GA
 R1 = 0.2  # weight of the R1 penalty on the discriminator's gradient at real points (0.05 .. 1)
 STEPS = 2000  # discriminator and generator steps (one of each per step)
 BATCH_SIZE = 128  # real and fake points per step
+EMA = 0.995  # the generator graded is a running average of its weights over the last steps (0.99 .. 0.999)
 SEED = 0  # fixes the initial weights and the noise
 
 
@@ -69,6 +70,11 @@ def train(model, data, device, log):
     draws = torch.Generator().manual_seed(SEED)
     ones = torch.ones(BATCH_SIZE, 1, device=device)
     zeros = torch.zeros(BATCH_SIZE, 1, device=device)
+    # A GAN's generator circles around a good answer rather than settle on it: from one step to the next
+    # it chases the discriminator from mode to mode. The average of its weights over the last few hundred
+    # steps is steadier than any one of them (an exponential moving average, as in ProGAN and StyleGAN);
+    # it starts halfway, once the pair has found the ring.
+    average = None
     generator.train()
     for step in range(STEPS):
         # The discriminator's step: real points high, fake ones low. fake.detach(): this step
@@ -92,8 +98,17 @@ def train(model, data, device, log):
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
+        with torch.no_grad():
+            if step == STEPS // 2:
+                average = [p.detach().clone() for p in generator.parameters()]
+            elif average is not None:
+                for mean, p in zip(average, generator.parameters()):
+                    mean.lerp_(p, 1 - EMA)
         if step % 100 == 99:
             log(step=step + 1, d_loss=d_loss.item(), g_loss=g_loss.item())
+    with torch.no_grad():  # the generator graded is the average
+        for mean, p in zip(average or [], generator.parameters()):
+            p.copy_(mean)
     generator.eval()
 
 
