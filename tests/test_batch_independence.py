@@ -122,3 +122,18 @@ def test_probabilities_shifted_per_batch_to_the_published_prevalence_are_refused
     assert not any(r.passed for r in compare(spec["thresholds"], got["metrics"])), got["metrics"]
     assert [d.code for d in diagnoses][0] == "batch-dependent-outputs", [d.code for d in diagnoses]
     assert "in the graded request (in a batch of" in got["facts"].batch_dependence
+
+
+def test_the_verdict_says_nothing_was_graded_not_that_the_model_scored_zero(tmp_path, fixture_projects) -> None:
+    """The metrics of a model whose outputs moved with their batch keep the values of a model that answered
+    nothing; the one-line verdict says why instead of quoting them ("test_accuracy is 0")."""
+    from dlpath.grading.grade import grade
+
+    folder = tmp_path / "rings"
+    folder.mkdir()
+    (folder / "train.py").write_text(TRAINING_MODE.replace("range(150)", "range(20)"))
+    (folder / ".dlpath-project").write_text("project: rings\n")
+    report = grade(load_project("rings"), folder, seed=11, in_process=True)
+    assert not report.passed
+    assert report.verdict.startswith("your model gave inputs other answers when they were asked again"), report.verdict
+    assert report.diagnoses[0].code in ("left-in-training-mode", "batch-dependent-outputs")  # in process, no watch

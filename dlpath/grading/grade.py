@@ -260,9 +260,13 @@ def grade(
     passed = outcome.failure is None and outcome.metrics is not None and all(r.passed for r in results)
     evidence = _evidence(project, outcome, results, True)
     diagnoses = _mentor(project, evidence, curriculum)
+    said = verdict(passed, results, outcome.failure, TASKS.get(project.task))
+    if not passed and outcome.failure is None and (outcome.facts or {}).get("batch_dependence"):
+        said = ("your model gave inputs other answers when they were asked again in other company (their batch), "
+                "so none of its outputs were graded")  # its metrics kept the values of a model that answered nothing
     return GradeReport(
         project=project.id, lesson=project.lesson, task=project.task, passed=passed,
-        verdict=clean(verdict(passed, results, outcome.failure, TASKS.get(project.task))),
+        verdict=clean(said),
         score=sum(r.points for r in results), max_score=sum(r.weight for r in results),
         thresholds=results, diagnoses=diagnoses, curves=Curves.from_points(outcome.curves), seed=test_seed,
         device=outcome.device, budget_s=budget, memory_mb=cap, duration_s=round(outcome.duration_s, 3),
