@@ -34,6 +34,15 @@ PLAIN = {
     "learned_skill": "what training taught your model: the grader puts every weight your training changed back "
                      "where build_model left it and measures how much the score drops, so the answer must come "
                      "from training, not from code or weights written by hand",
+    "clean_accuracy": "accuracy on the new patients whose recorded diagnosis follows from their measurements: "
+                      "the records a clinic got wrong are left out, so no clinic's care with its records moves it",
+    "honesty_gap": "how far your estimate for each clinic falls from the accuracy the grader measures on that "
+                   "clinic's new patients (the worst clinic counts)",
+    "backward_scaling": "how much longer backward() takes on a graph with 1,024 inputs than on one of the same size "
+                        "with 2: backpropagation visits each value once either way, a method that works input by "
+                        "input takes hundreds of times longer",
+    "copying": "how often a generated point lies nearer a training point than new real points do: about 0.5 "
+               "for samples as new as real data, 1 for training points given back",
     "teacher_agreement": "how often your compressed model gives the teacher's answer at points the grader draws "
                          "between and around the data, where the labels say nothing: a compression of the teacher "
                          "answers as the teacher does there too, a model made from the data alone does not",
