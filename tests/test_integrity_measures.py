@@ -253,8 +253,11 @@ def test_16_bit_work_that_changes_no_prediction_is_not_counted() -> None:
 def test_autograd_hidden_from_the_counts_is_counted(name: str, project: str, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     got = attack_in_folder(name, spec(project), tmp_path, monkeypatch)
-    assert got["metrics"]["gradient_error"] <= 1e-6, got["metrics"]  # right gradients: autograd's own
-    assert all(r.passed for m, r in got["results"].items() if m != "autograd_uses"), got["metrics"]
+    # right gradients: autograd's own (float32 on the timed problems of gradient-descent-by-hand: about 2e-6)
+    assert got["metrics"]["gradient_error"] <= 1e-5, got["metrics"]
+    # (forward mode one weight at a time also costs one pass per weight: gradient_scaling refuses it as well)
+    assert all(r.passed for m, r in got["results"].items() if m not in ("autograd_uses", "gradient_scaling")), \
+        got["metrics"]
     assert refused_by(got, "autograd_uses"), got["metrics"]
 
 
