@@ -17,9 +17,8 @@ The contract (the grader uses these three; keep their names and arguments):
         tensors (.tolist() gives lists). log(epoch=..., train_loss=..., val_accuracy=...).
 
 No torch autograd or torch.optim (the grader counts them). The grade: the gradient check, the
-accuracy on 1000 fresh points, that rule, and that backward() is one pass back: timed on a graph
-with 1024 leaves against one of the same size with 2, it must cost about the same on both, as
-backpropagation does (`dlpath show backprop-by-hand` lists the targets).
+accuracy on 1000 fresh points, that rule, and that backward() is one pass back: timed on graphs
+of 1024 leaves and of 2, one size, it costs about the same on both (`dlpath show backprop-by-hand`).
 """
 
 import math
