@@ -39,9 +39,9 @@ from typing import Any, Iterator, Mapping
 
 from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData, Task
-from dlpath.grading.tasks.regression_by_hand import (_FORBIDDEN_MODULES, imported_modules, learner_trees,
-                                                     unchecked_evidence, unchecked_sentence, used_names,
-                                                     uses_dispatch_modes)
+from dlpath.grading.tasks.regression_by_hand import (_FORBIDDEN_MODULES, _duration, imported_modules,
+                                                     learner_trees, scaling_timings, unchecked_evidence,
+                                                     unchecked_sentence, used_names, uses_dispatch_modes)
 
 RANDOM_GRAPHS = 4  # random graphs with shared sub-expressions, after the fixed checks
 TOLERANCE = 1e-6  # a check passes when the relative error is below this
@@ -440,10 +440,7 @@ def _not_reverse_mode(run: Any) -> list[Any]:
             {str(extra["scaling_problem"]).rstrip(".")}. They use only +, *, a plain number times a Value and
             tanh(), and are about 25 values deep.""", evidence=[str(extra["scaling_problem"])[:200]],
                      codes=AutogradByHandTask.codes)]
-    timed = [float(t) if isinstance(t, (int, float)) else None for t in extra.get("scaling_ms") or ()]
-    narrow, wide = (timed + [None, None])[:2]
-    reference = extra.get("scaling_reference_ms")
-    reference = float(reference) if isinstance(reference, (int, float)) else None
+    narrow, wide, reference = scaling_timings(extra)
     if extra.get("scaling_capped") is True:
         compared = (f"{_duration(wide)}, {_fmt(ratio)} times the {_duration(SCALING_CAP * (reference or 0.0))} that "
                     f"a graph of the same size with {SCALING_LEAVES[0]} leaves counts for (yours took "
@@ -464,12 +461,6 @@ def _not_reverse_mode(run: Any) -> list[Any]:
                  evidence=[f"{SCALING_LEAVES[1]} leaves: {_duration(wide)}; {SCALING_LEAVES[0]} leaves: "
                            f"{_duration(narrow)} (the grader's own engine: {_duration(reference)}, CPU time)"],
                  codes=AutogradByHandTask.codes)]
-
-
-def _duration(ms: float | None) -> str:
-    from dlpath.grading.diagnose import _fmt
-
-    return "?" if ms is None else f"{_fmt(ms / 1000)} s" if ms >= 1000 else f"{_fmt(ms)} ms"
 
 
 def _autograd_used(run: Any) -> list[Any]:

@@ -77,10 +77,7 @@ def _gradient_not_derived(run: Any) -> list[Any]:
         return [make("gradient-not-derived", f"""The grader times your gradients(w, b, x, y) on two problems of
             {sizes} (float32 tensors), and it failed on them: {str(extra["scaling_problem"]).rstrip(".")}.""",
                      evidence=[str(extra["scaling_problem"])[:200]], codes=RegressionByHandTask.codes)]
-    timed = [float(t) if isinstance(t, (int, float)) else None for t in extra.get("scaling_ms") or ()]
-    narrow, wide = (timed + [None, None])[:2]
-    reference = extra.get("scaling_reference_ms")
-    reference = float(reference) if isinstance(reference, (int, float)) else None
+    narrow, wide, reference = scaling_timings(extra)
     if extra.get("scaling_capped") is True:
         compared = (f"{_duration(wide)}, {_fmt(ratio)} times the {_duration(SCALING_CAP * (reference or 0.0))} that "
                     f"the problem with {SCALING_FEATURES[0]} features counts for (yours took {_duration(narrow)}; it "
@@ -102,9 +99,19 @@ def _gradient_not_derived(run: Any) -> list[Any]:
 
 
 def _duration(ms: float | None) -> str:
+    """A time in milliseconds, as a person reads it (shared with autograd_by_hand's timing)."""
     from dlpath.grading.diagnose import _fmt
 
     return "?" if ms is None else f"{_fmt(ms / 1000)} s" if ms >= 1000 else f"{_fmt(ms)} ms"
+
+
+def scaling_timings(extra: Mapping[str, Any]) -> tuple[float | None, float | None, float | None]:
+    """(narrow, wide, the judge's own reference) in milliseconds, from a timing check's facts (``scaling_ms``,
+    ``scaling_reference_ms``); None where one is missing. Shared with autograd_by_hand."""
+    timed = [float(t) if isinstance(t, (int, float)) else None for t in extra.get("scaling_ms") or ()]
+    narrow, wide = (timed + [None, None])[:2]
+    reference = extra.get("scaling_reference_ms")
+    return narrow, wide, float(reference) if isinstance(reference, (int, float)) else None
 
 
 def _autograd_used(run: Any) -> list[Any]:
