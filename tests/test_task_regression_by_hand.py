@@ -99,20 +99,31 @@ def test_the_cost_diagnosis_says_what_was_timed(extra: dict[str, Any], words: st
 
 
 @pytest.mark.slow
-def test_finite_differences_pass_the_check_but_fail_for_their_cost(monkeypatch: pytest.MonkeyPatch):
-    """The attack on the project's own specification: central differences over every weight of the learner's own
-    loss, in float64, exact for a quadratic loss, so the gradient check passes; refused by gradient_scaling alone,
-    and told why. On a quarter of the numbers and half the features (a quarter of the time; a real grade took
-    3 s per wide problem), where it still scores hundreds."""
-    monkeypatch.setattr(task, "SCALING_NUMBERS", 2 ** 19)
-    monkeypatch.setattr(task, "SCALING_FEATURES", (32, 1024))
-    found, got = mentor((ATTACKS / "gd_finite_difference.py").read_text(), spec())
-    assert got["failure"] is None, got["failure"]
-    metrics = got["metrics"]
-    assert metrics["gradient_error"] < 1e-6 and metrics["autograd_uses"] == 0 and metrics["test_mse"] < 0.32
-    assert metrics["gradient_scaling"] > 2 * bar(), got["facts"].extra
-    assert [d.code for d in found] == ["gradient-not-derived"]
-    assert "finite difference" in found[0].message
+def test_finite_differences_pass_the_check_but_fail_for_their_cost(tmp_path: Path):
+    """The attack graded as a learner grades it (`dlpath check`, the judge in its own process): central differences
+    over every weight of the learner's own loss, in float64, exact for a quadratic loss, so the gradient check
+    passes; refused by gradient_scaling alone, and told why. Timed in one process, the grader's own gradient (the
+    cap on the narrow problem) is slowed by the learner's work beside it, so the check is graded as it runs."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "gradient-descent-by-hand"
+    folder.mkdir()
+    (folder / "train.py").write_text((ATTACKS / "gd_finite_difference.py").read_text())
+    (folder / ".dlpath-project").write_text("project: gradient-descent-by-hand\n")
+    env = dict(os.environ, DLPATH_HOME=str(tmp_path / "home"))
+    env.pop("DLPATH_PROJECTS", None)
+    proc = subprocess.run([sys.executable, "-m", "dlpath", "check", str(folder), "--json", "--device", "cpu",
+                           "--no-record", "--seed", "11"], env=env, capture_output=True, text=True, timeout=600)
+    report = json.loads(proc.stdout)
+    values = {t["metric"]: t for t in report["thresholds"]}
+    assert report["failure"] is None, report["verdict"]
+    assert [m for m, t in values.items() if not t["passed"]] == ["gradient_scaling"], values
+    assert values["gradient_scaling"]["value"] > bar(), values
+    assert [d["code"] for d in report["diagnoses"]][:1] == ["gradient-not-derived"], report["diagnoses"]
+    assert "finite difference" in report["diagnoses"][0]["message"]
 
 
 def test_the_solution_passes_with_no_diagnosis():
