@@ -145,7 +145,9 @@ def test_threads_started_before_the_sandbox_do_not_exist_to_run_the_learners_cod
     """Capabilities, no_new_privs and Landlock hold per thread: the learner's process confines itself while it
     has one thread, before torch starts any, so every thread the attack signals is as confined as the main one."""
     folder = _folder(tmp_path, "older_threads")
-    env = dict(os.environ, DLPATH_HOME=str(tmp_path / "dlpath-home"), DLPATH_PROJECTS=str(FIXTURE_PROJECTS))
+    # two threads for torch, as on a user's machine (the suite's workers run with one: then torch starts none)
+    env = dict(os.environ, DLPATH_HOME=str(tmp_path / "dlpath-home"), DLPATH_PROJECTS=str(FIXTURE_PROJECTS),
+               OMP_NUM_THREADS="2", MKL_NUM_THREADS="2")
     proc = _dlpath(["check", "--json", "--device", "cpu", "--no-record"], folder, env)
     report = json.loads(proc.stdout)
     tail = report["output_tail"]

@@ -128,10 +128,11 @@ def test_the_running_statistics_of_a_normalization_are_not_written_numbers() -> 
 
 
 def test_redrawn_keeps_shape_and_spread_and_shuffles_integers() -> None:
-    w = {"a": torch.randn(2000) * 3 + 5, "i": torch.arange(100), "s": torch.tensor(2.0), "k": torch.ones(3)}
-    got = redrawn(w, ["a", "i", "s"])
-    assert got["a"].shape == w["a"].shape and abs(float(got["a"].mean()) - 5) < 0.3
-    assert abs(float(got["a"].std()) - 3) < 0.3 and not torch.equal(got["a"], w["a"])
+    a = torch.randn(2000, generator=torch.Generator().manual_seed(3)) * 3 + 5
+    w = {"a": a, "i": torch.arange(100), "s": torch.tensor(2.0), "k": torch.ones(3)}
+    got = redrawn(w, ["a", "i", "s"])  # the mean and spread of the tensor it replaces, give or take sampling
+    assert got["a"].shape == w["a"].shape and abs(float(got["a"].mean()) - float(a.mean())) < 0.3
+    assert abs(float(got["a"].std()) - float(a.std())) < 0.3 and not torch.equal(got["a"], w["a"])
     assert sorted(got["i"].tolist()) == list(range(100)) and not torch.equal(got["i"], w["i"])
     assert float(got["s"]) != 2.0 and got["k"] is w["k"]
 

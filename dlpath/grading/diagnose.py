@@ -718,7 +718,7 @@ _EXCLUSIVE: dict[str, set[str]] = {
     "fully-masked-rows": _NAN | _OPTIMIZATION | {"non-finite-inputs"},
     "non-finite-inputs": _NAN | _OPTIMIZATION,
     "learning-rate-collapsed": _OPTIMIZATION | {"learning-rate-too-low", "learning-rate-extreme", "dying-relu"},
-    "sequence-axes-swapped": _OPTIMIZATION,
+    "sequence-axes-swapped": _OPTIMIZATION | {"batch-dependent-outputs"},  # the swap mixes a batch's rows
     "target-shape-broadcast": _OPTIMIZATION | {"loss-task-mismatch"},
     "preprocessing-outside-model": _INPUTS | {"underfitting", "suspicious-validation", "plateau", "below-threshold"},
     "non-finite-loss": {"divergence", "plateau", "no-learning", "underfitting", "exploding-gradients", "below-threshold",

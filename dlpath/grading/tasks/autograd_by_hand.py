@@ -30,17 +30,15 @@ leaves are values 0..L-1 and operation k makes value L+k from value ``i`` and
 from __future__ import annotations
 
 import ast
-import contextlib
-import gc
 import math
 import random
 import time
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData, Task
 from dlpath.grading.tasks.regression_by_hand import (_FORBIDDEN_MODULES, _duration, imported_modules,
-                                                     learner_trees, scaling_timings, unchecked_evidence,
+                                                     learner_trees, no_collection, scaling_timings, unchecked_evidence,
                                                      unchecked_sentence, used_names, uses_dispatch_modes)
 
 RANDOM_GRAPHS = 4  # random graphs with shared sub-expressions, after the fixed checks
@@ -256,25 +254,11 @@ def reference_seconds(graph: Mapping[str, Any], repeats: int = 3) -> float:
     processes do to the machine, the learner's included, does not count)."""
     best = math.inf
     for _ in range(repeats):
-        with _no_collection():
+        with no_collection():
             start = time.thread_time()
             build_and_backward(_Reference, graph)
             best = min(best, time.thread_time() - start)
     return best
-
-
-@contextlib.contextmanager
-def _no_collection() -> Iterator[None]:
-    """No cyclic garbage collection inside: a full collection in a process that imported torch scans hundreds of
-    thousands of objects (about 80 ms measured in the learner's process after training), more than a whole timed
-    graph; where it falls would decide the ratio. Reference counting still frees what it can."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def oracle(graph: Mapping[str, Any]) -> tuple[float, list[float]]:
@@ -572,10 +556,10 @@ No torch autograd (requires_grad, torch.autograd) and no torch.optim anywhere: t
         from dlpath.grading.tasks._model import short
 
         if name == "graph":
-            with side.watch.counting_autograd(), _no_collection():  # a full collection would be timed too
+            with side.watch.counting_autograd(), no_collection():  # a full collection would be timed too
                 return build_and_backward(side.module.Value, values), {}
         if name == "timed graph":  # not counted: counting runs every torch operation through Python, a cost
-            with _no_collection():  # that is the grader's, not the engine's (the checks' graphs are counted)
+            with no_collection():  # that is the grader's, not the engine's (the checks' graphs are counted)
                 return build_and_backward(side.module.Value, values), {}
         if name == "outputs":
             x = tensors.get("x")
