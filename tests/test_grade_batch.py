@@ -118,7 +118,10 @@ def test_a_class_is_graded_stopped_resumed_and_summarised(runner, tmp_path: Path
                "--jobs", "2", "--device", "cpu"]
 
     # 1. Ctrl-C once two grades are cached: it stops cleanly and keeps them.
-    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C as at a terminal: a suite started in the background (`cmd &`) ignores SIGINT, and a child would keep
+    # that (Python installs no handler for a signal it starts ignoring)
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 240
     while len(list((out / ".cache").glob("*.json"))) < 2 and time.monotonic() < deadline:
         assert first.poll() is None, first.communicate()

@@ -164,7 +164,8 @@ def test_ctrl_c_stops_every_process_and_exits_130(tmp_path: Path) -> None:
     env = dict(os.environ, DLPATH_PROJECTS=str(FIXTURE_PROJECTS))
     folder = learner_folder(tmp_path, "hangs")
     proc = subprocess.Popen([sys.executable, "-m", "dlpath", "check", str(folder), "--timeout", "120"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as at a terminal
     assert proc.stdout is not None
     seen = ""
     for line in proc.stdout:
