@@ -38,8 +38,9 @@ from typing import Any, Mapping
 from dlpath.grading.diagnose import CodeInfo
 from dlpath.grading.tasks import Evaluation, JudgeContext, LearnerError, LearnerSide, Metric, SplitData, Task
 from dlpath.grading.tasks.regression_by_hand import (_FORBIDDEN_MODULES, _duration, imported_modules,
-                                                     learner_trees, no_collection, scaling_timings, unchecked_evidence,
-                                                     unchecked_sentence, used_names, uses_dispatch_modes)
+                                                     learner_trees, no_collection, scaling_timings, timed_ratio,
+                                                     unchecked_evidence, unchecked_sentence, used_names,
+                                                     uses_dispatch_modes)
 
 RANDOM_GRAPHS = 4  # random graphs with shared sub-expressions, after the fixed checks
 TOLERANCE = 1e-6  # a check passes when the relative error is below this
@@ -665,35 +666,27 @@ No torch autograd (requires_grad, torch.autograd) and no torch.optim anywhere: t
         Each round asks for a narrow graph, then a wide one (fresh leaf values each round), and times each request
         from the judge's side of the channel (the learner's process cannot make a round trip shorter than it is);
         each size keeps its best time. The ratio is the wide graph's time over the narrow one's, the narrow one
-        counted at most SCALING_CAP times the judge's own engine on it (CPU time). Rounds stop once the ratio is at
-        most the bar, or above ten times it.
+        counted at most SCALING_CAP times the judge's own engine on it (CPU time). Rounds stop as ``timed_ratio``
+        says.
         """
         bar = next((float(t.max) for t in getattr(ctx.project, "thresholds", None) or ()
                     if t.metric == "backward_scaling" and t.max is not None), SCALING_STOP)
         rng = random.Random(int(ctx.test_seed) * 104729 + 3)
         reference = reference_seconds(scaling_graph(rng, SCALING_LEAVES[0]))
-        best, worst, ratio, rounds = [math.inf, math.inf], 0.0, SCALING_UNMEASURED, 0
-        for rounds in range(1, SCALING_ROUNDS + 1):
-            graphs = [scaling_graph(rng, leaves) for leaves in SCALING_LEAVES]
-            truths = [oracle(graph) for graph in graphs]
-            for k, graph in enumerate(graphs):
-                start = time.perf_counter()
-                try:
-                    answer, _ = ctx.ask("timed graph", values=graph)
-                except LearnerError as exc:
-                    extra["scaling_problem"] = str(exc)
-                    return SCALING_UNMEASURED, worst
-                best[k] = min(best[k], time.perf_counter() - start)
-                error, problem, _ = _compare(answer, *truths[k])
-                if problem:
-                    extra["scaling_problem"] = problem
-                    return SCALING_UNMEASURED, worst
-                worst = max(worst, error)
-            ratio = best[1] / max(min(best[0], SCALING_CAP * reference), 1e-9)
-            if ratio <= bar or ratio > 10 * bar:  # passed, or so far above the bar that no load explains it
-                break
-        extra.update(scaling_ms=[round(t * 1e3, 3) for t in best], scaling_reference_ms=round(reference * 1e3, 3),
-                     scaling_capped=best[0] > SCALING_CAP * reference, scaling_rounds=rounds)
+
+        def time_one(k: int) -> tuple[float, float] | str:
+            graph = scaling_graph(rng, SCALING_LEAVES[k])
+            truth = oracle(graph)
+            start = time.perf_counter()
+            try:
+                answer, _ = ctx.ask("timed graph", values=graph)
+            except LearnerError as exc:
+                return str(exc)
+            seconds = time.perf_counter() - start
+            error, problem, _ = _compare(answer, *truth)
+            return problem or (seconds, error)
+
+        ratio, worst = timed_ratio(time_one, reference, bar, SCALING_ROUNDS, SCALING_CAP, extra)
         return ratio, worst
 
 

@@ -121,6 +121,30 @@ def no_collection() -> Iterator[None]:
             gc.enable()
 
 
+def timed_ratio(time_one: Any, reference: float, bar: float, rounds: int, cap: float,
+                extra: dict[str, Any]) -> tuple[float, float]:
+    """The cost ratio of a timing check, shared by regression_by_hand and autograd_by_hand: ``time_one(k)`` asks
+    the narrow (k 0) or the wide (k 1) problem once, fresh, and returns (seconds, error) or the text of what went
+    wrong. Each size keeps its best time; the ratio is the wide time over the narrow one, the narrow one counted at
+    most ``cap`` times the judge's own ``reference`` (CPU seconds). Rounds stop once the ratio is at most ``bar``,
+    or from round 2 on above ten times it (once can be load: a second process took the machine for a second).
+    Returns (ratio, worst error), with the timings in ``extra`` (``scaling_problem`` where one went wrong)."""
+    best, worst, ratio, done = [math.inf, math.inf], 0.0, SCALING_UNMEASURED, 0
+    for done in range(1, rounds + 1):
+        for k in (0, 1):
+            measured = time_one(k)
+            if isinstance(measured, str):
+                extra["scaling_problem"] = measured
+                return SCALING_UNMEASURED, worst
+            best[k], worst = min(best[k], measured[0]), max(worst, measured[1])
+        ratio = best[1] / max(min(best[0], cap * reference), 1e-9)
+        if ratio <= bar or (done >= 2 and ratio > 10 * bar):
+            break
+    extra.update(scaling_ms=[round(t * 1e3, 3) for t in best], scaling_reference_ms=round(reference * 1e3, 3),
+                 scaling_capped=best[0] > cap * reference, scaling_rounds=done)
+    return ratio, worst
+
+
 def scaling_timings(extra: Mapping[str, Any]) -> tuple[float | None, float | None, float | None]:
     """(narrow, wide, the judge's own reference) in milliseconds, from a timing check's facts (``scaling_ms``,
     ``scaling_reference_ms``); None where one is missing. Shared with autograd_by_hand."""
@@ -364,8 +388,7 @@ No autograd (.backward(), torch.autograd) and no torch.optim anywhere: the grade
         x and y travel first, untimed (sending a million numbers takes longer than the gradient), then the timed
         request carries w and b, which the learner's process has not seen before (no answer can be worked out
         ahead). Each size keeps its best time. The ratio is the wide problem's time over the narrow one's, the
-        narrow one counted at most SCALING_CAP times the judge's own gradient on it (CPU time). Rounds stop once
-        the ratio is at most the bar, or above ten times it.
+        narrow one counted at most SCALING_CAP times the judge's own gradient on it (CPU time), by ``timed_ratio``.
         """
         import torch
 
@@ -373,29 +396,20 @@ No autograd (.backward(), torch.autograd) and no torch.optim anywhere: the grade
                     if t.metric == "gradient_scaling" and t.max is not None), SCALING_STOP)
         g = torch.Generator().manual_seed(int(ctx.test_seed) % (2**62) + 29)
         reference = reference_seconds(*scaling_problem(g, SCALING_FEATURES[0]))
-        best, worst, ratio, rounds = [math.inf, math.inf], 0.0, SCALING_UNMEASURED, 0
-        for rounds in range(1, SCALING_ROUNDS + 1):
-            for k, features in enumerate(SCALING_FEATURES):
-                w, b, x, y = scaling_problem(g, features)
-                truth = true_gradient(w, b, x, y)
-                try:
-                    ctx.ask("scaling problem", tensors={"x": x, "y": y})
-                    start = time.perf_counter()
-                    _, got = ctx.ask("timed gradients", tensors={"w": w, "b": b})
-                except LearnerError as exc:
-                    extra["scaling_problem"] = str(exc)
-                    return SCALING_UNMEASURED, worst
-                best[k] = min(best[k], time.perf_counter() - start)
-                error, problem = _compare(got, truth, features)
-                if problem:
-                    extra["scaling_problem"] = problem
-                    return SCALING_UNMEASURED, worst
-                worst = max(worst, error)
-            ratio = best[1] / max(min(best[0], SCALING_CAP * reference), 1e-9)
-            if ratio <= bar or (rounds >= 2 and ratio > 10 * bar):  # passed, or twice so far above the bar that
-                break  # no load explains it (once can be: a second process took the machine for a second)
-        extra.update(scaling_ms=[round(t * 1e3, 3) for t in best], scaling_reference_ms=round(reference * 1e3, 3),
-                     scaling_capped=best[0] > SCALING_CAP * reference, scaling_rounds=rounds)
+
+        def time_one(k: int) -> tuple[float, float] | str:
+            w, b, x, y = scaling_problem(g, SCALING_FEATURES[k])
+            try:
+                ctx.ask("scaling problem", tensors={"x": x, "y": y})
+                start = time.perf_counter()
+                _, got = ctx.ask("timed gradients", tensors={"w": w, "b": b})
+            except LearnerError as exc:
+                return str(exc)
+            seconds = time.perf_counter() - start
+            error, problem = _compare(got, true_gradient(w, b, x, y), SCALING_FEATURES[k])
+            return problem or (seconds, error)
+
+        ratio, worst = timed_ratio(time_one, reference, bar, SCALING_ROUNDS, SCALING_CAP, extra)
         return ratio, worst
 
 
